@@ -1,0 +1,101 @@
+using System.Buffers;
+
+namespace Parley.Http1;
+
+/// <summary>
+/// A growable byte buffer over arrays rented from <see cref="ArrayPool{T}"/>: the place where message
+/// heads and bodies are assembled before one write to the socket. Reused across messages.
+/// </summary>
+public sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
+{
+    private byte[] _array;
+    private int _length;
+
+    /// <summary>Creates a buffer with at least <paramref name="initialCapacity"/> bytes rented.</summary>
+    public ByteBuffer(int initialCapacity = 4096) => _array = ArrayPool<byte>.Shared.Rent(initialCapacity);
+
+    /// <summary>Bytes written so far.</summary>
+    public int Length => _length;
+
+    /// <summary>The bytes written so far.</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _array.AsMemory(0, _length);
+
+    /// <summary>The bytes written so far.</summary>
+    public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _length);
+
+    /// <summary>Forgets the content; keeps the rented array.</summary>
+    public void Clear() => _length = 0;
+
+    /// <summary>Drops everything after the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)length, (uint)_length, nameof(length));
+        _length = length;
+    }
+
+    /// <summary>Shrinks back to a small array once a large message has gone, so idle connections stay cheap.</summary>
+    public void Trim(int keepCapacity)
+    {
+        if (_length == 0 && _array.Length > keepCapacity)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+            _array = ArrayPool<byte>.Shared.Rent(keepCapacity);
+        }
+    }
+
+    /// <inheritdoc />
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)(_array.Length - _length), nameof(count));
+        _length += count;
+    }
+
+    /// <inheritdoc />
+    public Memory<byte> GetMemory(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _array.AsMemory(_length);
+    }
+
+    /// <inheritdoc />
+    public Span<byte> GetSpan(int sizeHint = 0)
+    {
+        Reserve(sizeHint);
+        return _array.AsSpan(_length);
+    }
+
+    /// <summary>Appends bytes.</summary>
+    public void Write(ReadOnlySpan<byte> bytes)
+    {
+        Reserve(bytes.Length);
+        bytes.CopyTo(_array.AsSpan(_length));
+        _length += bytes.Length;
+    }
+
+    /// <summary>Appends one byte.</summary>
+    public void Write(byte value)
+    {
+        Reserve(1);
+        _array[_length++] = value;
+    }
+
+    /// <summary>Returns the rented array to the pool.</summary>
+    public void Dispose()
+    {
+        byte[] array = _array;
+        _array = [];
+        _length = 0;
+        if (array.Length > 0) ArrayPool<byte>.Shared.Return(array);
+    }
+
+    private void Reserve(int sizeHint)
+    {
+        if (sizeHint < 1) sizeHint = 1;
+        if (_array.Length - _length >= sizeHint) return;
+        int newSize = Math.Max(_array.Length * 2, _length + sizeHint);
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(newSize);
+        _array.AsSpan(0, _length).CopyTo(bigger);
+        if (_array.Length > 0) ArrayPool<byte>.Shared.Return(_array);
+        _array = bigger;
+    }
+}

@@ -1,0 +1,98 @@
+namespace Parley.Http1;
+
+/// <summary>
+/// Parses field lines (RFC 9112 §5) into a <see cref="FieldTable"/>. Shared by request heads, response
+/// heads and chunked trailers, so every role enforces the same rules.
+/// </summary>
+internal static class FieldLineParser
+{
+    /// <summary>
+    /// Parses one complete field line (without its CRLF) found at <paramref name="lineStart"/> of
+    /// <paramref name="source"/> and appends it to <paramref name="fields"/>.
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> source, int lineStart, int lineLength, FieldTable fields, out HttpError error)
+    {
+        error = default;
+        ReadOnlySpan<byte> line = source.Slice(lineStart, lineLength);
+        if (HttpSyntax.IsOws(line[0]))
+        {
+            // RFC 9112 §5.2: obs-fold is deprecated; a server MUST reject it (or unfold it). We reject.
+            error = HttpError.BadRequest("obsolete line folding (obs-fold) in a field");
+            return false;
+        }
+        int colon = line.IndexOfAnyExcept(HttpSyntax.TokenBytes);
+        if (colon < 0)
+        {
+            error = HttpError.BadRequest("field line without a colon");
+            return false;
+        }
+        if (line[colon] != (byte)':')
+        {
+            // RFC 9112 §5.1: no whitespace is allowed between the field name and colon; a server MUST
+            // reject such a message with 400. Any other non-token byte makes the name invalid.
+            error = HttpError.BadRequest(HttpSyntax.IsOws(line[colon])
+                ? "whitespace between field name and colon"
+                : "invalid character in field name");
+            return false;
+        }
+        if (colon == 0)
+        {
+            error = HttpError.BadRequest("empty field name");
+            return false;
+        }
+        ReadOnlySpan<byte> rawValue = line[(colon + 1)..];
+        if (rawValue.ContainsAny(HttpSyntax.InvalidFieldValueBytes))
+        {
+            // RFC 9110 §5.5: field values never contain CTLs or NUL; RFC 9112 §2.2: nor a bare CR.
+            error = HttpError.BadRequest("control character in field value");
+            return false;
+        }
+        int valueStart = colon + 1;
+        int valueEnd = line.Length;
+        while (valueStart < valueEnd && HttpSyntax.IsOws(line[valueStart])) valueStart++;
+        while (valueEnd > valueStart && HttpSyntax.IsOws(line[valueEnd - 1])) valueEnd--;
+        fields.Add(lineStart, colon, lineStart + valueStart, valueEnd - valueStart, KnownFields.Identify(line[..colon]));
+        return true;
+    }
+
+    /// <summary>
+    /// Parses field lines from <paramref name="offset"/> until the empty line that ends the section.
+    /// Resumable: on NeedMoreData, <paramref name="offset"/> points at the first unparsed line.
+    /// Complete leaves <paramref name="offset"/> just past the empty line.
+    /// </summary>
+    public static ParseStatus ParseSection(ReadOnlySpan<byte> source, ref int offset, FieldTable fields,
+        int maxSectionEnd, int maxFieldCount, out HttpError error)
+    {
+        while (true)
+        {
+            ParseStatus line = LineReader.TryReadLine(source, offset, out int lineLength, out error);
+            if (line == ParseStatus.Invalid) return line;
+            if (line == ParseStatus.NeedMoreData)
+            {
+                if (offset + lineLength > maxSectionEnd)
+                {
+                    error = new HttpError(431, "header section too large");
+                    return ParseStatus.Invalid;
+                }
+                return line;
+            }
+            if (offset + lineLength + 2 > maxSectionEnd)
+            {
+                error = new HttpError(431, "header section too large");
+                return ParseStatus.Invalid;
+            }
+            if (lineLength == 0)
+            {
+                offset += 2;
+                return ParseStatus.Complete;
+            }
+            if (fields.Count >= maxFieldCount)
+            {
+                error = new HttpError(431, "too many header fields");
+                return ParseStatus.Invalid;
+            }
+            if (!TryParse(source, offset, lineLength, fields, out error)) return ParseStatus.Invalid;
+            offset += lineLength + 2;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Text;
+
+namespace Parley.Http1;
+
+/// <summary>
+/// The header (or trailer) fields of one message, kept as offsets into the bytes they were parsed from.
+/// Nothing is copied or decoded until somebody asks for a value; the table is reset and reused between
+/// messages, so a connection parses request after request without allocating.
+/// </summary>
+public sealed class FieldTable
+{
+    private struct Entry
+    {
+        public int NameStart;
+        public int NameLength;
+        public int ValueStart;
+        public int ValueLength;
+        public KnownField Known;
+    }
+
+    private Entry[] _entries = new Entry[16];
+    private ReadOnlyMemory<byte> _source;
+
+    /// <summary>How many field lines the message carried (a repeated name counts each time).</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The bytes the offsets point into. Valid until the owner moves on to the next message.</summary>
+    public ReadOnlySpan<byte> Source => _source.Span;
+
+    internal void Reset(ReadOnlyMemory<byte> source)
+    {
+        _source = source;
+        Count = 0;
+    }
+
+    internal void Rebind(ReadOnlyMemory<byte> source) => _source = source;
+
+    internal void Add(int nameStart, int nameLength, int valueStart, int valueLength, KnownField known)
+    {
+        if (Count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
+        _entries[Count++] = new Entry
+        {
+            NameStart = nameStart, NameLength = nameLength,
+            ValueStart = valueStart, ValueLength = valueLength, Known = known,
+        };
+    }
+
+    /// <summary>The name bytes of field line <paramref name="index"/>, as received.</summary>
+    public ReadOnlySpan<byte> NameAt(int index)
+    {
+        ref readonly Entry e = ref _entries[CheckIndex(index)];
+        return _source.Span.Slice(e.NameStart, e.NameLength);
+    }
+
+    /// <summary>The value bytes of field line <paramref name="index"/>, without surrounding whitespace.</summary>
+    public ReadOnlySpan<byte> ValueAt(int index)
+    {
+        ref readonly Entry e = ref _entries[CheckIndex(index)];
+        return _source.Span.Slice(e.ValueStart, e.ValueLength);
+    }
+
+    /// <summary>Which engine-interpreted field line <paramref name="index"/> is, if any.</summary>
+    public KnownField KnownAt(int index) => _entries[CheckIndex(index)].Known;
+
+    /// <summary>The name of field line <paramref name="index"/> as a string (a shared instance for known fields).</summary>
+    public string NameStringAt(int index)
+    {
+        KnownField known = KnownAt(index);
+        string? canonical = KnownFields.CanonicalName(known);
+        if (canonical is not null && Ascii.Equals(NameAt(index), canonical))
+        {
+            return canonical;
+        }
+        return Encoding.ASCII.GetString(NameAt(index));
+    }
+
+    /// <summary>The value of field line <paramref name="index"/> decoded as Latin-1 (RFC 9110 §5.5: obs-text is opaque).</summary>
+    public string ValueStringAt(int index) => Encoding.Latin1.GetString(ValueAt(index));
+
+    /// <summary>Index of the first line of a known field, or -1.</summary>
+    public int IndexOf(KnownField field, int startIndex = 0)
+    {
+        for (int i = startIndex; i < Count; i++)
+        {
+            if (_entries[i].Known == field) return i;
+        }
+        return -1;
+    }
+
+    /// <summary>Index of the first line whose name matches case-insensitively, or -1.</summary>
+    public int IndexOf(string name, int startIndex = 0)
+    {
+        KnownField known = name.Length <= 32 ? KnownFieldOf(name) : KnownField.Other;
+        if (known != KnownField.Other) return IndexOf(known, startIndex);
+        ReadOnlySpan<byte> source = _source.Span;
+        for (int i = startIndex; i < Count; i++)
+        {
+            ref readonly Entry e = ref _entries[i];
+            if (e.NameLength == name.Length && Ascii.EqualsIgnoreCase(source.Slice(e.NameStart, e.NameLength), name))
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /// <summary>
+    /// The value of a field, with repeated lines joined by ", " (RFC 9110 §5.3), or null when absent.
+    /// </summary>
+    public string? GetValue(string name)
+    {
+        int first = IndexOf(name);
+        if (first < 0) return null;
+        int next = IndexOf(name, first + 1);
+        if (next < 0) return ValueStringAt(first);
+        var builder = new StringBuilder(ValueStringAt(first));
+        for (int i = next; i >= 0; i = IndexOf(name, i + 1))
+        {
+            builder.Append(", ").Append(ValueStringAt(i));
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>Every value line of a field, in order received.</summary>
+    public IReadOnlyList<string> GetValues(string name)
+    {
+        var values = new List<string>();
+        for (int i = IndexOf(name); i >= 0; i = IndexOf(name, i + 1))
+        {
+            values.Add(ValueStringAt(i));
+        }
+        return values;
+    }
+
+    /// <summary>True when at least one line of the field is present.</summary>
+    public bool Contains(string name) => IndexOf(name) >= 0;
+
+    private static KnownField KnownFieldOf(string name)
+    {
+        Span<byte> bytes = stackalloc byte[name.Length];
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (name[i] > 0x7F) return KnownField.Other;
+            bytes[i] = (byte)name[i];
+        }
+        return KnownFields.Identify(bytes);
+    }
+
+    private int CheckIndex(int index)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index));
+        return index;
+    }
+}

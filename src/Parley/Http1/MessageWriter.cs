@@ -1,0 +1,96 @@
+using System.Buffers.Text;
+
+namespace Parley.Http1;
+
+/// <summary>
+/// Serializes message heads and chunked framing (RFC 9112 §3, §4, §5, §7) into a <see cref="ByteBuffer"/>.
+/// Field names and values are validated as they are written, so a handler cannot split a response by
+/// smuggling CR or LF into a header value.
+/// </summary>
+public static class MessageWriter
+{
+    /// <summary>Writes <c>HTTP/1.1 NNN Reason\r\n</c>.</summary>
+    public static void WriteStatusLine(ByteBuffer output, int statusCode) => output.Write(StatusCodes.StatusLine(statusCode));
+
+    /// <summary>Writes a request line <c>METHOD target HTTP/1.1\r\n</c>.</summary>
+    public static void WriteRequestLine(ByteBuffer output, string method, string target)
+    {
+        if (!HttpSyntax.IsToken(method)) throw new ArgumentException($"invalid method '{method}'", nameof(method));
+        if (target.Length == 0) throw new ArgumentException("empty request-target", nameof(target));
+        WriteAscii(output, method);
+        output.Write((byte)' ');
+        foreach (char c in target)
+        {
+            if (c <= ' ' || c >= 0x7F || c == '#') throw new ArgumentException($"invalid character in request-target '{target}'", nameof(target));
+        }
+        WriteAscii(output, target);
+        output.Write(" HTTP/1.1\r\n"u8);
+    }
+
+    /// <summary>Writes <c>name: value\r\n</c> after checking both (RFC 9110 §5.1, §5.5).</summary>
+    public static void WriteField(ByteBuffer output, string name, string value)
+    {
+        ValidateField(name, value);
+        WriteAscii(output, name);
+        output.Write(": "u8);
+        WriteAscii(output, value);
+        output.Write("\r\n"u8);
+    }
+
+    /// <summary>Writes a field line already encoded, CRLF included.</summary>
+    public static void WriteFieldLine(ByteBuffer output, ReadOnlySpan<byte> line) => output.Write(line);
+
+    /// <summary>Writes <c>Content-Length: n\r\n</c>.</summary>
+    public static void WriteContentLength(ByteBuffer output, long length)
+    {
+        output.Write("Content-Length: "u8);
+        WriteDecimal(output, length);
+        output.Write("\r\n"u8);
+    }
+
+    /// <summary>Writes a non-negative decimal number.</summary>
+    public static void WriteDecimal(ByteBuffer output, long value)
+    {
+        Span<byte> span = output.GetSpan(20);
+        Utf8Formatter.TryFormat(value, span, out int written);
+        output.Advance(written);
+    }
+
+    /// <summary>Writes the chunk-size line for a chunk of <paramref name="length"/> bytes (RFC 9112 §7.1).</summary>
+    public static void WriteChunkHeader(ByteBuffer output, int length)
+    {
+        Span<byte> span = output.GetSpan(10);
+        Utf8Formatter.TryFormat(length, span, out int written, new System.Buffers.StandardFormat('x'));
+        span[written] = (byte)'\r';
+        span[written + 1] = (byte)'\n';
+        output.Advance(written + 2);
+    }
+
+    /// <summary>Writes the CRLF that closes a chunk's data.</summary>
+    public static void WriteChunkTrailer(ByteBuffer output) => output.Write("\r\n"u8);
+
+    /// <summary>Writes the last chunk and an empty trailer section.</summary>
+    public static void WriteLastChunk(ByteBuffer output) => output.Write("0\r\n\r\n"u8);
+
+    /// <summary>Throws <see cref="ArgumentException"/> unless the name is a token and the value is valid field content.</summary>
+    public static void ValidateField(string name, string value)
+    {
+        if (!HttpSyntax.IsToken(name)) throw new ArgumentException($"invalid field name '{name}'", nameof(name));
+        foreach (char c in value)
+        {
+            // RFC 9110 §5.5: field-value = *( VCHAR / SP / HTAB / obs-text ); we send ASCII only (obs-text is opaque).
+            if (c == '\t') continue;
+            if (c < 0x20 || c >= 0x7F)
+            {
+                throw new ArgumentException($"invalid character U+{(int)c:X4} in the value of field '{name}'", nameof(value));
+            }
+        }
+    }
+
+    private static void WriteAscii(ByteBuffer output, string text)
+    {
+        Span<byte> span = output.GetSpan(text.Length);
+        for (int i = 0; i < text.Length; i++) span[i] = (byte)text[i];
+        output.Advance(text.Length);
+    }
+}

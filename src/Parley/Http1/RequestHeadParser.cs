@@ -1,0 +1,175 @@
+using System.Text;
+
+namespace Parley.Http1;
+
+/// <summary>
+/// Incremental, allocation-free parser of request heads (RFC 9112 §2-§3, §5-§6).
+/// Feed it the bytes of a request from its first byte on; call again with more bytes appended after
+/// <see cref="ParseStatus.NeedMoreData"/>. Lines already parsed are not scanned again.
+/// </summary>
+public static class RequestHeadParser
+{
+    // RFC 9112 §2.2 asks servers to ignore at least one empty line before the request-line; we ignore a few.
+    private const int MaxLeadingEmptyLines = 4;
+
+    /// <summary>
+    /// Parses the request head at the start of <paramref name="request"/> into <paramref name="head"/>
+    /// (which must be <see cref="RequestHead.Reset"/> before the first call for a new request).
+    /// </summary>
+    public static ParseStatus Parse(ReadOnlyMemory<byte> request, RequestHead head, HeadLimits limits, out HttpError error)
+    {
+        head.Fields.Rebind(request);
+        ReadOnlySpan<byte> buffer = request.Span;
+        int offset = head.ParseOffset;
+        error = default;
+
+        if (!head.RequestLineParsed)
+        {
+            ParseStatus lineStatus = ParseRequestLine(buffer, head, limits, ref offset, out error);
+            if (lineStatus != ParseStatus.Complete)
+            {
+                head.ParseOffset = offset;
+                return lineStatus;
+            }
+            head.RequestLineParsed = true;
+        }
+
+        ParseStatus fieldsStatus = FieldLineParser.ParseSection(buffer, ref offset, head.Fields,
+            limits.MaxHeadBytes, limits.MaxFieldCount, out error);
+        head.ParseOffset = offset;
+        if (fieldsStatus != ParseStatus.Complete) return fieldsStatus;
+
+        head.HeadLength = offset;
+        return RequestSemantics.Apply(head, out error) ? ParseStatus.Complete : ParseStatus.Invalid;
+    }
+
+    private static ParseStatus ParseRequestLine(ReadOnlySpan<byte> buffer, RequestHead head, HeadLimits limits,
+        ref int offset, out HttpError error)
+    {
+        error = default;
+        int emptyLines = 0;
+        while (true)
+        {
+            ParseStatus status = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
+            if (status == ParseStatus.Invalid) return status;
+            if (status == ParseStatus.NeedMoreData)
+            {
+                return CheckPartialRequestLine(buffer.Slice(offset, lineLength), limits, out error);
+            }
+            if (lineLength == 0)
+            {
+                if (++emptyLines > MaxLeadingEmptyLines)
+                {
+                    error = HttpError.BadRequest("too many empty lines before the request line");
+                    return ParseStatus.Invalid;
+                }
+                offset += 2;
+                continue;
+            }
+            if (!TryParseRequestLine(buffer, offset, lineLength, head, limits, out error)) return ParseStatus.Invalid;
+            offset += lineLength + 2;
+            return ParseStatus.Complete;
+        }
+    }
+
+    // Reject a request line that can no longer become valid before all of it has arrived, so a client
+    // cannot make us buffer an endless line.
+    private static ParseStatus CheckPartialRequestLine(ReadOnlySpan<byte> partial, HeadLimits limits, out HttpError error)
+    {
+        error = default;
+        int firstSpace = partial.IndexOf((byte)' ');
+        if (firstSpace >= 0)
+        {
+            ReadOnlySpan<byte> afterMethod = partial[(firstSpace + 1)..];
+            int secondSpace = afterMethod.IndexOf((byte)' ');
+            int targetSoFar = secondSpace >= 0 ? secondSpace : afterMethod.Length;
+            if (targetSoFar > limits.MaxTargetLength)
+            {
+                error = new HttpError(414, "request-target too long");
+                return ParseStatus.Invalid;
+            }
+        }
+        if (partial.Length > limits.MaxHeadBytes)
+        {
+            error = new HttpError(431, "request line too large");
+            return ParseStatus.Invalid;
+        }
+        return ParseStatus.NeedMoreData;
+    }
+
+    private static bool TryParseRequestLine(ReadOnlySpan<byte> buffer, int start, int length, RequestHead head,
+        HeadLimits limits, out HttpError error)
+    {
+        error = default;
+        ReadOnlySpan<byte> line = buffer.Slice(start, length);
+
+        // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+        int methodEnd = line.IndexOf((byte)' ');
+        if (methodEnd <= 0)
+        {
+            error = HttpError.BadRequest(methodEnd == 0 ? "request line starts with whitespace" : "malformed request line");
+            return false;
+        }
+        ReadOnlySpan<byte> method = line[..methodEnd];
+        if (!HttpSyntax.IsToken(method))
+        {
+            error = HttpError.BadRequest("invalid character in method");
+            return false;
+        }
+        head.MethodStart = start;
+        head.MethodLength = methodEnd;
+        head.SetMethod(HttpMethods.Intern(method));
+
+        ReadOnlySpan<byte> rest = line[(methodEnd + 1)..];
+        int targetEnd = rest.IndexOf((byte)' ');
+        if (targetEnd < 0)
+        {
+            // HTTP/0.9's "GET /" has no version; it is not supported.
+            error = HttpError.BadRequest("request line has no HTTP version");
+            return false;
+        }
+        if (targetEnd == 0)
+        {
+            error = HttpError.BadRequest("empty request-target or repeated whitespace");
+            return false;
+        }
+        if (targetEnd > limits.MaxTargetLength)
+        {
+            error = new HttpError(414, "request-target too long");
+            return false;
+        }
+        int targetStart = start + methodEnd + 1;
+        head.TargetStart = targetStart;
+        head.TargetLength = targetEnd;
+
+        ReadOnlySpan<byte> version = rest[(targetEnd + 1)..];
+        if (!TryParseVersion(version, out HttpVersion parsedVersion, out error)) return false;
+        head.Version = parsedVersion;
+
+        return RequestTarget.TryParse(buffer, head, out error);
+    }
+
+    private static bool TryParseVersion(ReadOnlySpan<byte> version, out HttpVersion parsed, out HttpError error)
+    {
+        parsed = HttpVersion.Unknown;
+        error = default;
+        // RFC 9112 §2.3: HTTP-version = HTTP-name "/" DIGIT "." DIGIT, HTTP-name is case-sensitive "HTTP".
+        if (version.Length != 8 || !version.StartsWith("HTTP/"u8) || version[6] != (byte)'.'
+            || !char.IsAsciiDigit((char)version[5]) || !char.IsAsciiDigit((char)version[7]))
+        {
+            error = HttpError.BadRequest(version.IndexOf((byte)' ') >= 0
+                ? "repeated whitespace in request line"
+                : "malformed HTTP version");
+            return false;
+        }
+        if (version[5] != (byte)'1')
+        {
+            // RFC 9110 §15.6.6: 505 for a major version the server does not support.
+            error = new HttpError(505, "HTTP version not supported");
+            return false;
+        }
+        // RFC 9110 §2.5: a higher minor version is processed as the highest one we implement.
+        parsed = version[7] == (byte)'0' ? HttpVersion.Http10 : HttpVersion.Http11;
+        return true;
+    }
+}

@@ -1,0 +1,135 @@
+namespace Parley.Http1;
+
+/// <summary>
+/// Checks that a complete request head is unambiguous and derives its framing (RFC 9112 §6.1-§6.3,
+/// §9.3; RFC 9110 §7.2, §8.6, §10.1.1). Every rejection here closes the connection, because a peer that
+/// sent ambiguous framing may be trying to smuggle a second request past an intermediary.
+/// </summary>
+internal static class RequestSemantics
+{
+    public static bool Apply(RequestHead head, out HttpError error)
+    {
+        error = default;
+        FieldTable fields = head.Fields;
+        int hostCount = 0, hostIndex = -1;
+        bool hasContentLength = false, hasTransferEncoding = false;
+        long contentLength = -1;
+        bool connectionClose = false, connectionKeepAlive = false;
+        bool chunked = false;
+
+        for (int i = 0; i < fields.Count; i++)
+        {
+            switch (fields.KnownAt(i))
+            {
+                case KnownField.Host:
+                    hostCount++;
+                    hostIndex = i;
+                    break;
+                case KnownField.ContentLength:
+                    if (!TryMergeContentLength(fields.ValueAt(i), ref contentLength))
+                    {
+                        error = HttpError.BadRequest("invalid or conflicting Content-Length");
+                        return false;
+                    }
+                    hasContentLength = true;
+                    break;
+                case KnownField.TransferEncoding:
+                    hasTransferEncoding = true;
+                    break;
+                case KnownField.Connection:
+                    ScanConnectionOptions(fields.ValueAt(i), ref connectionClose, ref connectionKeepAlive);
+                    break;
+                case KnownField.Expect:
+                    // RFC 9110 §10.1.1: 100-continue is the only expectation defined; a server MAY answer 417 to others.
+                    if (!System.Text.Ascii.EqualsIgnoreCase(fields.ValueAt(i), "100-continue"u8))
+                    {
+                        error = new HttpError(417, "unsupported expectation");
+                        return false;
+                    }
+                    head.ExpectContinue = head.Version == HttpVersion.Http11;
+                    break;
+            }
+        }
+
+        // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that lacks Host, that has more
+        // than one Host line, or whose Host value is invalid.
+        if (hostCount > 1)
+        {
+            error = HttpError.BadRequest("more than one Host field");
+            return false;
+        }
+        if (hostCount == 0 && head.Version == HttpVersion.Http11)
+        {
+            error = HttpError.BadRequest("missing Host field");
+            return false;
+        }
+        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(hostIndex), requirePort: false, allowEmpty: true))
+        {
+            error = HttpError.BadRequest("invalid Host field");
+            return false;
+        }
+
+        if (hasTransferEncoding)
+        {
+            // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding MUST be treated as faulty framing.
+            if (head.Version == HttpVersion.Http10)
+            {
+                error = HttpError.BadRequest("Transfer-Encoding in an HTTP/1.0 request");
+                return false;
+            }
+            // RFC 9112 §6.3 (3): Transfer-Encoding with Content-Length is a smuggling attempt; a server
+            // MAY reject it, and we do, rather than let the two fields disagree.
+            if (hasContentLength)
+            {
+                error = HttpError.BadRequest("both Transfer-Encoding and Content-Length");
+                return false;
+            }
+            if (!TransferCoding.TryValidate(fields, out error)) return false;
+            chunked = true;
+        }
+
+        if (chunked)
+        {
+            head.Framing = BodyFraming.Chunked;
+        }
+        else if (hasContentLength)
+        {
+            head.ContentLength = contentLength;
+            head.Framing = contentLength > 0 ? BodyFraming.ContentLength : BodyFraming.None;
+        }
+        else
+        {
+            // RFC 9112 §6.3 (7): a request without either field has no body.
+            head.Framing = BodyFraming.None;
+        }
+
+        // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 persists only with "keep-alive".
+        head.KeepAlive = head.Version == HttpVersion.Http11 ? !connectionClose : connectionKeepAlive && !connectionClose;
+        return true;
+    }
+
+    // RFC 9110 §8.6: Content-Length = 1*DIGIT. A list or repeated field of identical values may be taken
+    // as that value; different values are an unrecoverable error.
+    private static bool TryMergeContentLength(ReadOnlySpan<byte> value, ref long merged)
+    {
+        if (value.IsEmpty) return false;
+        foreach (Range part in value.Split((byte)','))
+        {
+            ReadOnlySpan<byte> element = HttpSyntax.TrimOws(value[part]);
+            if (!HttpSyntax.TryParseDecimal(element, out long parsed)) return false;
+            if (merged >= 0 && merged != parsed) return false;
+            merged = parsed;
+        }
+        return true;
+    }
+
+    private static void ScanConnectionOptions(ReadOnlySpan<byte> value, ref bool close, ref bool keepAlive)
+    {
+        foreach (Range part in value.Split((byte)','))
+        {
+            ReadOnlySpan<byte> option = HttpSyntax.TrimOws(value[part]);
+            if (System.Text.Ascii.EqualsIgnoreCase(option, "close"u8)) close = true;
+            else if (System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8)) keepAlive = true;
+        }
+    }
+}

@@ -1,0 +1,116 @@
+namespace Parley.Http1;
+
+/// <summary>Validates a request-target and classifies its form (RFC 9112 §3.2).</summary>
+internal static class RequestTarget
+{
+    public static bool TryParse(ReadOnlySpan<byte> buffer, RequestHead head, out HttpError error)
+    {
+        error = default;
+        ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
+        if (target.ContainsAny(HttpSyntax.InvalidTargetBytes))
+        {
+            error = HttpError.BadRequest(target.Contains((byte)'#')
+                ? "fragment in request-target"
+                : "invalid character in request-target");
+            return false;
+        }
+        if (!HasValidPercentEncoding(target))
+        {
+            error = HttpError.BadRequest("malformed percent-encoding in request-target");
+            return false;
+        }
+
+        bool isConnect = ReferenceEquals(head.Method, HttpMethods.Connect);
+        if (target[0] == (byte)'/')
+        {
+            if (isConnect)
+            {
+                error = HttpError.BadRequest("CONNECT requires an authority-form target");
+                return false;
+            }
+            head.TargetForm = RequestTargetForm.Origin;
+            SetPath(head, head.TargetStart, target);
+            return true;
+        }
+        if (target.Length == 1 && target[0] == (byte)'*')
+        {
+            // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS request.
+            if (!ReferenceEquals(head.Method, HttpMethods.Options))
+            {
+                error = HttpError.BadRequest("asterisk-form target is only allowed with OPTIONS");
+                return false;
+            }
+            head.TargetForm = RequestTargetForm.Asterisk;
+            head.PathStart = head.TargetStart;
+            head.PathLength = 1;
+            return true;
+        }
+        if (isConnect)
+        {
+            // RFC 9112 §3.2.3: authority-form = uri-host ":" port
+            if (!HostSyntax.IsValidAuthority(target, requirePort: true))
+            {
+                error = HttpError.BadRequest("invalid authority-form target");
+                return false;
+            }
+            head.TargetForm = RequestTargetForm.Authority;
+            head.AuthorityStart = head.TargetStart;
+            head.AuthorityLength = target.Length;
+            head.PathStart = head.TargetStart;
+            head.PathLength = 0;
+            return true;
+        }
+        return TryParseAbsoluteForm(head, target, out error);
+    }
+
+    // RFC 9112 §3.2.2: absolute-form = absolute-URI; servers MUST accept it. Only http and https name
+    // origins we could be; anything else is not a target we can serve.
+    private static bool TryParseAbsoluteForm(RequestHead head, ReadOnlySpan<byte> target, out HttpError error)
+    {
+        error = default;
+        int schemeLength;
+        if (target.Length > 7 && System.Text.Ascii.EqualsIgnoreCase(target[..7], "http://"u8)) schemeLength = 7;
+        else if (target.Length > 8 && System.Text.Ascii.EqualsIgnoreCase(target[..8], "https://"u8)) schemeLength = 8;
+        else
+        {
+            error = HttpError.BadRequest("request-target is neither origin-form nor absolute-form");
+            return false;
+        }
+        ReadOnlySpan<byte> afterScheme = target[schemeLength..];
+        int authorityEnd = afterScheme.IndexOfAny((byte)'/', (byte)'?');
+        if (authorityEnd < 0) authorityEnd = afterScheme.Length;
+        ReadOnlySpan<byte> authority = afterScheme[..authorityEnd];
+        if (authority.Contains((byte)'@') || !HostSyntax.IsValidAuthority(authority, requirePort: false) || authority.IsEmpty)
+        {
+            // RFC 9110 §4.2.4: userinfo is deprecated in http(s) URIs and is a phishing vector.
+            error = HttpError.BadRequest("invalid authority in absolute-form target");
+            return false;
+        }
+        head.TargetForm = RequestTargetForm.Absolute;
+        head.AuthorityStart = head.TargetStart + schemeLength;
+        head.AuthorityLength = authorityEnd;
+        int pathStart = head.TargetStart + schemeLength + authorityEnd;
+        SetPath(head, pathStart, afterScheme[authorityEnd..]);
+        return true;
+    }
+
+    private static void SetPath(RequestHead head, int pathStart, ReadOnlySpan<byte> pathAndQuery)
+    {
+        int query = pathAndQuery.IndexOf((byte)'?');
+        head.PathStart = pathStart;
+        head.PathLength = query < 0 ? pathAndQuery.Length : query;
+    }
+
+    private static bool HasValidPercentEncoding(ReadOnlySpan<byte> target)
+    {
+        int index = target.IndexOf((byte)'%');
+        while (index >= 0)
+        {
+            if (index + 2 >= target.Length) return false;
+            if (HttpSyntax.HexValue(target[index + 1]) < 0 || HttpSyntax.HexValue(target[index + 2]) < 0) return false;
+            int next = target[(index + 3)..].IndexOf((byte)'%');
+            index = next < 0 ? -1 : index + 3 + next;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,124 @@
+namespace Parley.Http1;
+
+/// <summary>
+/// Incremental parser of response heads (RFC 9112 §4), sharing the field-line rules of requests, and the
+/// framing rules a client applies to a response (RFC 9112 §6.3).
+/// </summary>
+public static class ResponseHeadParser
+{
+    /// <summary>Parses the head at the start of <paramref name="response"/>; resumable like <see cref="RequestHeadParser"/>.</summary>
+    public static ParseStatus Parse(ReadOnlyMemory<byte> response, ResponseHead head, HeadLimits limits, out HttpError error)
+    {
+        head.Fields.Rebind(response);
+        ReadOnlySpan<byte> buffer = response.Span;
+        int offset = head.ParseOffset;
+        error = default;
+        if (!head.StatusLineParsed)
+        {
+            ParseStatus line = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
+            if (line == ParseStatus.NeedMoreData && lineLength > limits.MaxHeadBytes)
+            {
+                error = new HttpError(0, "status line too long");
+                return ParseStatus.Invalid;
+            }
+            if (line != ParseStatus.Complete) return line;
+            if (!TryParseStatusLine(buffer.Slice(offset, lineLength), head, offset, out error)) return ParseStatus.Invalid;
+            offset += lineLength + 2;
+            head.StatusLineParsed = true;
+        }
+        ParseStatus fields = FieldLineParser.ParseSection(buffer, ref offset, head.Fields, limits.MaxHeadBytes, limits.MaxFieldCount, out error);
+        head.ParseOffset = offset;
+        if (fields == ParseStatus.Complete) head.HeadLength = offset;
+        return fields;
+    }
+
+    /// <summary>
+    /// Decides how the body of a response is delimited (RFC 9112 §6.3). <paramref name="contentLength"/> is
+    /// set for <see cref="BodyFraming.ContentLength"/>. Ambiguous framing is an error, never a guess.
+    /// </summary>
+    public static bool TryGetFraming(ResponseHead head, bool requestWasHead, out BodyFraming framing, out long contentLength, out HttpError error)
+    {
+        framing = BodyFraming.None;
+        contentLength = -1;
+        error = default;
+        // §6.3 (1): responses to HEAD, and 1xx, 204 and 304 responses, end at the head.
+        if (requestWasHead || StatusCodes.ForbidsBody(head.StatusCode)) return true;
+
+        FieldTable fields = head.Fields;
+        int te = fields.IndexOf(KnownField.TransferEncoding);
+        int cl = fields.IndexOf(KnownField.ContentLength);
+        if (te >= 0)
+        {
+            if (cl >= 0)
+            {
+                error = new HttpError(0, "response has both Transfer-Encoding and Content-Length");
+                return false;
+            }
+            // §6.3 (4): chunked last means chunked; any other final coding reads until close.
+            ReadOnlySpan<byte> value = fields.ValueAt(LastIndexOf(fields, KnownField.TransferEncoding));
+            int comma = value.LastIndexOf((byte)',');
+            ReadOnlySpan<byte> last = HttpSyntax.TrimOws(comma < 0 ? value : value[(comma + 1)..]);
+            framing = System.Text.Ascii.EqualsIgnoreCase(last, "chunked"u8) ? BodyFraming.Chunked : BodyFraming.UntilClose;
+            return true;
+        }
+        if (cl >= 0)
+        {
+            long merged = -1;
+            for (int i = cl; i >= 0; i = fields.IndexOf(KnownField.ContentLength, i + 1))
+            {
+                ReadOnlySpan<byte> value = fields.ValueAt(i);
+                foreach (Range part in value.Split((byte)','))
+                {
+                    if (!HttpSyntax.TryParseDecimal(HttpSyntax.TrimOws(value[part]), out long parsed) || (merged >= 0 && merged != parsed))
+                    {
+                        // §6.3 (5): an invalid Content-Length is an unrecoverable error.
+                        error = new HttpError(0, "invalid or conflicting Content-Length in response");
+                        return false;
+                    }
+                    merged = parsed;
+                }
+            }
+            contentLength = merged;
+            framing = merged == 0 ? BodyFraming.None : BodyFraming.ContentLength;
+            return true;
+        }
+        // §6.3 (8): otherwise the body runs until the server closes the connection.
+        framing = BodyFraming.UntilClose;
+        return true;
+    }
+
+    private static int LastIndexOf(FieldTable fields, KnownField field)
+    {
+        int last = -1;
+        for (int i = fields.IndexOf(field); i >= 0; i = fields.IndexOf(field, i + 1)) last = i;
+        return last;
+    }
+
+    // status-line = HTTP-version SP status-code SP [ reason-phrase ]
+    private static bool TryParseStatusLine(ReadOnlySpan<byte> line, ResponseHead head, int lineStart, out HttpError error)
+    {
+        error = default;
+        if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || !char.IsAsciiDigit((char)line[7]) || line[8] != (byte)' ')
+        {
+            error = new HttpError(0, "malformed status line");
+            return false;
+        }
+        head.Version = line[7] == (byte)'0' ? HttpVersion.Http10 : HttpVersion.Http11;
+        ReadOnlySpan<byte> code = line.Slice(9, 3);
+        if (!HttpSyntax.TryParseDecimal(code, out long status) || status < 100 || status > 999 || (line.Length > 12 && line[12] != (byte)' '))
+        {
+            error = new HttpError(0, "malformed status code");
+            return false;
+        }
+        head.StatusCode = (int)status;
+        ReadOnlySpan<byte> reason = line.Length > 13 ? line[13..] : default;
+        if (reason.ContainsAny(HttpSyntax.InvalidFieldValueBytes))
+        {
+            error = new HttpError(0, "control character in reason phrase");
+            return false;
+        }
+        head.ReasonStart = lineStart + Math.Min(line.Length, 13);
+        head.ReasonLength = reason.Length;
+        return true;
+    }
+}

@@ -1,0 +1,275 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net.Sockets;
+using Parley.Http1;
+
+namespace Parley.Server;
+
+// One request/response exchange: running the handler, reading the request body.
+internal sealed partial class HttpConnection
+{
+    private const int MaxDrainBytes = 64 * 1024;
+
+    private long _bodyRemaining;
+    private bool _bodyComplete;
+    private bool _continueSent;
+    private bool _framingBroken;
+    private ChunkedDecoder? _chunked;
+    private int _chunkDataPos, _chunkDataLength;
+    private bool _keepAlive;
+
+    /// <summary>Handles the parsed request. False when the connection must close afterwards.</summary>
+    private async ValueTask<bool> ProcessRequestAsync()
+    {
+        long started = Stopwatch.GetTimestamp();
+        _request.Reset();
+        _response.Reset();
+        ResetResponseState();
+        _bodyPos = _start + _head.HeadLength;
+        _continueSent = false;
+        _framingBroken = false;
+        _chunkDataLength = 0;
+        _keepAlive = _head.KeepAlive;
+        switch (_head.Framing)
+        {
+            case BodyFraming.ContentLength:
+                _bodyRemaining = _head.ContentLength;
+                _bodyComplete = false;
+                if (_head.ContentLength > _options.MaxRequestBodySize)
+                {
+                    // RFC 9110 §15.5.14: 413; we will not read the body, so the connection must close.
+                    await SendErrorAndCloseAsync(413, "request body too large").ConfigureAwait(false);
+                    return false;
+                }
+                break;
+            case BodyFraming.Chunked:
+                _chunked ??= new ChunkedDecoder();
+                _chunked.Reset();
+                _chunked.MaxBodySize = _options.MaxRequestBodySize;
+                _chunked.MaxTrailerBytes = _options.HeadLimits.MaxHeadBytes;
+                _chunked.MaxTrailerFields = _options.HeadLimits.MaxFieldCount;
+                _bodyComplete = false;
+                break;
+            default:
+                _bodyComplete = true;
+                break;
+        }
+
+        try
+        {
+            ValueTask handled = _server.Handler(_request, _response);
+            if (handled.IsCompletedSuccessfully) handled.GetAwaiter().GetResult();
+            else await handled.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!IsDisconnect(ex) || ex is BadRequestException)
+        {
+            if (!RecoverFromHandlerFailure(ex)) return false;
+        }
+
+        if (!_bodyComplete) ConsumeBufferedBody();
+        bool drainLater = false;
+        if (!_bodyComplete)
+        {
+            // Unread request body: skip a small remainder, otherwise close rather than read a large
+            // upload nobody wants. Without a 100 Continue the client may never send it (RFC 9110 §10.1.1).
+            bool expectUnanswered = _head.ExpectContinue && !_continueSent;
+            drainLater = !_framingBroken && !expectUnanswered && _head.Framing == BodyFraming.ContentLength && _bodyRemaining <= MaxDrainBytes;
+            if (!drainLater) _keepAlive = false;
+        }
+        if (_framingBroken) _keepAlive = false;
+
+        if (!FinishResponse())
+        {
+            // The handler promised a Content-Length it did not deliver: the client cannot tell where the
+            // response ends, so the only honest signal left is closing the connection.
+            _options.ErrorLog?.Invoke($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
+            return false;
+        }
+        LogAccess(_response.StatusCode, _bodyWritten, started, rawTarget: false);
+
+        if (drainLater && !await DrainBodyAsync().ConfigureAwait(false)) _keepAlive = false;
+        if (!_keepAlive)
+        {
+            await FlushOutputAsync(default).ConfigureAwait(false);
+            await CloseGracefullyAsync().ConfigureAwait(false);
+            return false;
+        }
+        _start = _bodyPos;
+        return true;
+    }
+
+    private bool RecoverFromHandlerFailure(Exception ex)
+    {
+        int status = ex is BadRequestException bad ? bad.StatusCode : 500;
+        if (status >= 500) _options.ErrorLog?.Invoke($"handler failed for {_request.Method} {_request.Target}", ex);
+        if (_responseFlushed) return false; // bytes of the failed response are already on the wire
+        DiscardResponse();
+        _response.StatusCode = status;
+        string reason = StatusCodes.ReasonPhrase(status);
+        // Never show exception details of a server failure; a client error's message is meant for the client.
+        _response.WriteText(status >= 500 ? $"{status} {reason}\n" : $"{status} {reason}: {ex.Message}\n");
+        return true;
+    }
+
+    private void LogAccess(int statusCode, long bodyBytes, long startedTimestamp, bool rawTarget)
+    {
+        Action<AccessLogEntry>? log = _options.AccessLog;
+        if (log is null) return;
+        string method = rawTarget || !_head.RequestLineParsed ? "-" : _request.Method;
+        string target = rawTarget || !_head.RequestLineParsed ? "-" : _request.Target;
+        log(new AccessLogEntry(method, target, statusCode, bodyBytes, Stopwatch.GetElapsedTime(startedTimestamp), RequestCount));
+    }
+
+    /// <summary>Reads request body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
+    internal async ValueTask<int> ReadRequestBodyAsync(Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        if (_bodyComplete || destination.IsEmpty) return 0;
+        if (_head.ExpectContinue && !_continueSent && _bodyPos == _end) await SendContinueAsync(cancellationToken).ConfigureAwait(false);
+
+        if (_head.Framing == BodyFraming.ContentLength)
+        {
+            int copied = ConsumeBufferedLengthDelimited(destination.Span);
+            if (copied > 0) return copied;
+            // Nothing buffered: receive straight into the caller's memory, never past the body's end.
+            int wanted = (int)Math.Min(destination.Length, _bodyRemaining);
+            SetPhase(Phase.ReadingBody, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+            int received = await _socket.ReceiveAsync(destination[..wanted], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
+            if (received == 0) throw ClientEndedBodyEarly();
+            _bodyRemaining -= received;
+            _bodyComplete = _bodyRemaining == 0;
+            return received;
+        }
+
+        while (true)
+        {
+            if (_chunkDataLength > 0)
+            {
+                int n = Math.Min(destination.Length, _chunkDataLength);
+                _buffer.AsSpan(_chunkDataPos, n).CopyTo(destination.Span);
+                _chunkDataPos += n;
+                _chunkDataLength -= n;
+                return n;
+            }
+            if (DecodeChunked()) return 0;
+            await ReceiveMoreBodyAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Advances the chunked decoder over buffered bytes. True at the end of the body.
+    private bool DecodeChunked()
+    {
+        ParseStatus status = _chunked!.Decode(_buffer.AsSpan(_bodyPos, _end - _bodyPos), out int consumed, out int dataStart, out int dataLength, out HttpError error);
+        if (status == ParseStatus.Invalid)
+        {
+            _framingBroken = true;
+            throw new BadRequestException(error.StatusCode, error.Reason);
+        }
+        int position = _bodyPos;
+        _bodyPos += consumed;
+        if (status == ParseStatus.NeedMoreData) return false;
+        if (_chunked.IsComplete)
+        {
+            _bodyComplete = true;
+            return true;
+        }
+        _chunkDataPos = position + dataStart;
+        _chunkDataLength = dataLength;
+        return false;
+    }
+
+    private int ConsumeBufferedLengthDelimited(Span<byte> destination)
+    {
+        int buffered = _end - _bodyPos;
+        if (buffered == 0) return 0;
+        int n = (int)Math.Min(Math.Min(destination.Length, buffered), _bodyRemaining);
+        _buffer.AsSpan(_bodyPos, n).CopyTo(destination);
+        _bodyPos += n;
+        _bodyRemaining -= n;
+        _bodyComplete = _bodyRemaining == 0;
+        return n;
+    }
+
+    // Skips whatever of the unread body is already buffered (the common case for small bodies).
+    private void ConsumeBufferedBody()
+    {
+        if (_framingBroken) return;
+        if (_head.Framing == BodyFraming.ContentLength)
+        {
+            long n = Math.Min(_end - _bodyPos, _bodyRemaining);
+            _bodyPos += (int)n;
+            _bodyRemaining -= n;
+            _bodyComplete = _bodyRemaining == 0;
+            return;
+        }
+        try
+        {
+            while (!_bodyComplete)
+            {
+                _chunkDataLength = 0;
+                if (DecodeChunked()) return;
+                if (_chunkDataLength == 0) return; // needs more bytes than are buffered
+            }
+        }
+        catch (BadRequestException)
+        {
+            // Framing is broken; the connection will close after the response.
+        }
+    }
+
+    private async ValueTask<bool> DrainBodyAsync()
+    {
+        await FlushOutputAsync(default).ConfigureAwait(false);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(8192);
+        try
+        {
+            while (await ReadRequestBodyAsync(scratch, default).ConfigureAwait(false) > 0)
+            {
+            }
+            return true;
+        }
+        catch (Exception ex) when (IsDisconnect(ex) || ex is BadRequestException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    // Makes room after the buffered body bytes (keeping the head in place) and receives more.
+    private async ValueTask ReceiveMoreBodyAsync(CancellationToken cancellationToken)
+    {
+        int headEnd = _start + _head.HeadLength;
+        int unconsumed = _end - _bodyPos;
+        if (_bodyPos > headEnd)
+        {
+            _buffer.AsSpan(_bodyPos, unconsumed).CopyTo(_buffer.AsSpan(headEnd));
+            _bodyPos = headEnd;
+            _end = headEnd + unconsumed;
+        }
+        if (_end == _buffer.Length) Grow(Math.Max(_buffer.Length * 2, _head.HeadLength + ChunkedDecoder.MaxChunkLineLength * 2));
+        SetPhase(Phase.ReadingBody, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+        int received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
+        if (received == 0) throw ClientEndedBodyEarly();
+        _end += received;
+    }
+
+    private async ValueTask SendContinueAsync(CancellationToken cancellationToken)
+    {
+        _continueSent = true;
+        // A 100 must precede the final response; once that head is written it is too late to send one.
+        if (ResponseHeadWritten) return;
+        _output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
+        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+        _responseFlushed = false; // the interim response is not part of the final one
+    }
+
+    private IOException ClientEndedBodyEarly()
+    {
+        _framingBroken = true;
+        return new IOException("the client closed the connection before the request body ended");
+    }
+}

@@ -1,0 +1,230 @@
+using Parley.Http1;
+
+namespace Parley.Server;
+
+// Writing the response: buffering small bodies, choosing the framing, writing the head.
+internal sealed partial class HttpConnection
+{
+    private enum BodyMode { Buffered, FixedLength, Chunked, CloseDelimited }
+
+    private ByteBuffer? _bodyBuffer;
+    private BodyMode _mode;
+    private long _bodyWritten;
+    private long _declaredLength;
+    private int _responseStart;
+    private bool _responseFlushed;
+
+    /// <summary>True once the response head is in the output buffer.</summary>
+    internal bool ResponseHeadWritten { get; private set; }
+
+    private bool IsHeadRequest => ReferenceEquals(_head.Method, HttpMethods.Head);
+
+    private void ResetResponseState()
+    {
+        ResponseHeadWritten = false;
+        _mode = BodyMode.Buffered;
+        _bodyWritten = 0;
+        _declaredLength = -1;
+        _responseStart = _output.Length;
+        _responseFlushed = false;
+        _bodyBuffer?.Clear();
+    }
+
+    // Forgets everything the current response wrote, as long as none of it has been sent.
+    private void DiscardResponse()
+    {
+        _output.Truncate(_responseStart);
+        bool keepAlive = _keepAlive;
+        _response.Reset();
+        ResetResponseState();
+        _keepAlive = keepAlive;
+    }
+
+    internal void WriteResponseBody(ReadOnlySpan<byte> bytes)
+    {
+        AppendBody(bytes);
+        // A synchronous writer of a large body gets a blocking send rather than an unbounded buffer.
+        if (_output.Length >= 4 * _options.ResponseBufferSize) FlushOutputSync();
+    }
+
+    internal async ValueTask WriteResponseBodyAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        AppendBody(bytes.Span);
+        if (_output.Length >= _options.ResponseBufferSize) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    internal async ValueTask FlushResponseAsync(CancellationToken cancellationToken)
+    {
+        if (!ResponseHeadWritten) StartStreaming();
+        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void AppendBody(ReadOnlySpan<byte> bytes)
+    {
+        if (StatusCodes.ForbidsBody(_response.StatusCode))
+        {
+            if (bytes.IsEmpty) return;
+            throw new InvalidOperationException($"a {_response.StatusCode} response has no body (RFC 9110 §6.4.1)");
+        }
+        if (IsHeadRequest)
+        {
+            // RFC 9110 §9.3.2: HEAD gets the GET head without the body; count it for Content-Length.
+            _bodyWritten += bytes.Length;
+            return;
+        }
+        if (!ResponseHeadWritten)
+        {
+            if (_response.ContentLength is long length)
+            {
+                WriteHead(BodyMode.FixedLength, length);
+            }
+            else
+            {
+                ByteBuffer pending = _bodyBuffer ??= new ByteBuffer(1024);
+                if (pending.Length + bytes.Length <= _options.ResponseBufferSize)
+                {
+                    pending.Write(bytes);
+                    _bodyWritten += bytes.Length;
+                    return;
+                }
+                StartStreaming();
+            }
+        }
+        WriteBodyBytes(bytes);
+    }
+
+    // Commits the head for a body of unknown length and moves the buffered part of the body out.
+    private void StartStreaming()
+    {
+        if (ResponseHeadWritten || IsHeadRequest || StatusCodes.ForbidsBody(_response.StatusCode)) return;
+        if (_response.ContentLength is long length)
+        {
+            WriteHead(BodyMode.FixedLength, length);
+        }
+        else if (_head.Version == HttpVersion.Http11)
+        {
+            WriteHead(BodyMode.Chunked, -1);
+        }
+        else
+        {
+            // RFC 9112 §6.3 (8): an HTTP/1.0 client reads a body of unknown length until the close.
+            _keepAlive = false;
+            WriteHead(BodyMode.CloseDelimited, -1);
+        }
+        if (_bodyBuffer is { Length: > 0 } buffered)
+        {
+            _bodyWritten -= buffered.Length;
+            WriteBodyBytes(buffered.WrittenSpan);
+            buffered.Clear();
+        }
+    }
+
+    private void WriteBodyBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty) return;
+        switch (_mode)
+        {
+            case BodyMode.FixedLength:
+                if (_bodyWritten + bytes.Length > _declaredLength)
+                {
+                    _framingBroken = true;
+                    throw new InvalidOperationException($"response body exceeds its Content-Length of {_declaredLength}");
+                }
+                _output.Write(bytes);
+                break;
+            case BodyMode.Chunked:
+                MessageWriter.WriteChunkHeader(_output, bytes.Length);
+                _output.Write(bytes);
+                MessageWriter.WriteChunkTrailer(_output);
+                break;
+            default:
+                _output.Write(bytes);
+                break;
+        }
+        _bodyWritten += bytes.Length;
+    }
+
+    /// <summary>Completes the response after the handler returned. False when its framing cannot be honoured.</summary>
+    private bool FinishResponse()
+    {
+        if (!ResponseHeadWritten)
+        {
+            bool bodyless = StatusCodes.ForbidsBody(_response.StatusCode);
+            long length = _response.ContentLength ?? _bodyWritten;
+            if (IsHeadRequest || bodyless)
+            {
+                WriteHead(BodyMode.FixedLength, bodyless && _response.ContentLength is null ? -1 : length);
+                return true;
+            }
+            if (_response.ContentLength is long declared && declared != _bodyWritten) return false;
+            WriteHead(BodyMode.FixedLength, length);
+            if (_bodyBuffer is { Length: > 0 } buffered)
+            {
+                _output.Write(buffered.WrittenSpan);
+                buffered.Clear();
+            }
+            return true;
+        }
+        switch (_mode)
+        {
+            case BodyMode.Chunked:
+                MessageWriter.WriteLastChunk(_output);
+                return true;
+            case BodyMode.FixedLength:
+                return IsHeadRequest || _bodyWritten == _declaredLength;
+            default:
+                return true;
+        }
+    }
+
+    private void WriteHead(BodyMode mode, long contentLength)
+    {
+        int status = _response.StatusCode;
+        if (_server.IsStopping) _keepAlive = false;
+        int maxRequests = _options.MaxRequestsPerConnection;
+        if (maxRequests > 0 && RequestCount >= maxRequests) _keepAlive = false;
+        if (_response.CloseConnection) _keepAlive = false;
+
+        ByteBuffer output = _output;
+        MessageWriter.WriteStatusLine(output, status);
+        output.Write(DateField.CurrentLine);
+        if (_server.ServerFieldLine is { } serverLine) output.Write(serverLine);
+        ResponseHeaders headers = _response.Headers;
+        for (int i = 0; i < headers.Count; i++)
+        {
+            KeyValuePair<string, string> field = headers.At(i);
+            MessageWriter.WriteField(output, field.Key, field.Value);
+        }
+        if (mode == BodyMode.Chunked)
+        {
+            output.Write("Transfer-Encoding: chunked\r\n"u8);
+        }
+        else if (mode == BodyMode.FixedLength && contentLength >= 0 && status is not (< 200 or 204))
+        {
+            // RFC 9110 §8.6: never a Content-Length on 1xx or 204 responses.
+            MessageWriter.WriteContentLength(output, contentLength);
+        }
+        if (!_keepAlive)
+        {
+            output.Write("Connection: close\r\n"u8);
+        }
+        else
+        {
+            // RFC 9112 §9.3: an HTTP/1.0 client keeps the connection only when told so.
+            if (_head.Version == HttpVersion.Http10) output.Write("Connection: keep-alive\r\n"u8);
+            output.Write(_server.KeepAliveFieldPrefix);
+            if (maxRequests > 0)
+            {
+                output.Write(", max="u8);
+                MessageWriter.WriteDecimal(output, maxRequests - RequestCount);
+            }
+            output.Write("\r\n"u8);
+        }
+        output.Write("\r\n"u8);
+
+        _mode = mode;
+        _declaredLength = contentLength;
+        ResponseHeadWritten = true;
+        headers.MakeReadOnly();
+    }
+}

@@ -1,0 +1,301 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Parley.Http1;
+
+namespace Parley.Server;
+
+/// <summary>
+/// One TCP connection, from accept to close. The life of a request through it:
+/// <list type="number">
+/// <item>Wait for bytes without holding a buffer (a zero-byte receive), then rent one and receive.</item>
+/// <item>Parse as many request heads as the buffer holds (<see cref="RequestHeadParser"/>); each is handled
+/// in turn, so pipelined requests are answered in order.</item>
+/// <item>Run the handler. Its response goes into the output buffer (head and body together).</item>
+/// <item>Only when the buffer holds no further complete request, send the whole batch in one write.</item>
+/// </list>
+/// Timeouts are enforced by the server's once-a-second heartbeat through <see cref="OnHeartbeat"/>: the
+/// connection publishes what it is waiting for (its phase) and until when.
+/// </summary>
+internal sealed partial class HttpConnection : IThreadPoolWorkItem
+{
+    private const int InitialBufferSize = 4096;
+    private const int MaxLingerBytes = 64 * 1024;
+
+    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Closed }
+
+    private readonly HttpServer _server;
+    private readonly HttpServerOptions _options;
+    private readonly Socket _socket;
+    private readonly RequestHead _head = new();
+    private readonly HttpRequest _request;
+    private readonly HttpResponse _response;
+    private readonly ByteBuffer _output = new(InitialBufferSize);
+
+    private byte[] _buffer = [];
+    private int _start;   // first byte of the current request
+    private int _end;     // end of received bytes
+    private int _bodyPos; // next unconsumed byte after the current head
+
+    private int _phase;
+    private long _deadline;
+    private long _headStartTicks;
+
+    public HttpConnection(HttpServer server, Socket socket)
+    {
+        _server = server;
+        _options = server.Options;
+        _socket = socket;
+        _request = new HttpRequest(this, _head);
+        _response = new HttpResponse(this);
+        RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
+        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+    }
+
+    public IPEndPoint? RemoteEndPoint { get; }
+    public IPEndPoint? LocalEndPoint { get; }
+    public int RequestCount { get; private set; }
+
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+
+    public async Task RunAsync()
+    {
+        try
+        {
+            while (await ReadRequestHeadAsync().ConfigureAwait(false))
+            {
+                RequestCount++;
+                if (!await ProcessRequestAsync().ConfigureAwait(false)) break;
+            }
+        }
+        catch (Exception ex) when (IsDisconnect(ex))
+        {
+            // The peer went away or a timeout closed the socket: nothing left to answer.
+        }
+        catch (Exception ex)
+        {
+            _options.ErrorLog?.Invoke($"connection from {RemoteEndPoint} failed", ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _phase, (int)Phase.Closed);
+            Abort();
+            ReleaseBuffers();
+            _server.OnConnectionClosed(this);
+        }
+    }
+
+    /// <summary>Reads until a complete request head is buffered. False when the connection should end.</summary>
+    private async ValueTask<bool> ReadRequestHeadAsync()
+    {
+        _head.Reset();
+        while (true)
+        {
+            if (_end > _start)
+            {
+                ParseStatus status = RequestHeadParser.Parse(_buffer.AsMemory(_start, _end - _start), _head, _options.HeadLimits, out HttpError error);
+                if (status == ParseStatus.Complete) return true;
+                if (status == ParseStatus.Invalid)
+                {
+                    await SendErrorAndCloseAsync(error.StatusCode, error.Reason).ConfigureAwait(false);
+                    return false;
+                }
+            }
+
+            // The batch of pipelined requests is done: send all their responses in one write.
+            if (_output.Length > 0) await FlushOutputAsync(default).ConfigureAwait(false);
+
+            if (_end == _start)
+            {
+                _start = _end = 0;
+                if (!await WaitForDataAsync().ConfigureAwait(false)) return false;
+                _headStartTicks = Environment.TickCount64;
+            }
+            else
+            {
+                MakeRoomForHead();
+            }
+
+            SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+            int received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).ConfigureAwait(false);
+            if (!EnterBusy(Phase.ReadingHead) || received == 0) return false;
+            _end += received;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the next request without holding a receive buffer, so an idle keep-alive connection
+    /// costs little memory; then rents one.
+    /// </summary>
+    private async ValueTask<bool> WaitForDataAsync()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+        _output.Trim(InitialBufferSize);
+        TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
+        SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+        if (_server.IsStopping) return false;
+        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+        if (!EnterBusy(Phase.Idle)) return false;
+        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+        return true;
+    }
+
+    // Ensures free space after _end for more of a head: compacts a pipelined remainder to the front, or grows.
+    private void MakeRoomForHead()
+    {
+        if (_end < _buffer.Length) return;
+        if (_start > 0)
+        {
+            _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+            _end -= _start;
+            _start = 0;
+            return;
+        }
+        Grow(_buffer.Length * 2);
+    }
+
+    private void Grow(int minimumSize)
+    {
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(minimumSize);
+        _buffer.AsSpan(_start, _end - _start).CopyTo(bigger);
+        _end -= _start;
+        _bodyPos -= _start;
+        _start = 0;
+        ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = bigger;
+        _head.Rebind(_buffer.AsMemory(0, _end));
+    }
+
+    private void SetPhase(Phase phase, long deadline)
+    {
+        Volatile.Write(ref _deadline, deadline);
+        Volatile.Write(ref _phase, (int)phase);
+    }
+
+    // Claims the connection back from a wait; false when the heartbeat or a stop closed it meanwhile.
+    private bool EnterBusy(Phase from) =>
+        Interlocked.CompareExchange(ref _phase, (int)Phase.Busy, (int)from) == (int)from;
+
+    /// <summary>Called once a second by the server: closes the connection when its current wait has expired.</summary>
+    public void OnHeartbeat(long now)
+    {
+        int phase = Volatile.Read(ref _phase);
+        if (phase is (int)Phase.Busy or (int)Phase.Closed || now < Volatile.Read(ref _deadline)) return;
+        if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, phase) != phase) return;
+        if (phase == (int)Phase.ReadingHead)
+        {
+            // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for its request.
+            TrySendNow(ErrorResponses.Build(408, "request head not received in time", _options.ServerHeader));
+        }
+        Abort();
+    }
+
+    /// <summary>Closes the connection if it is idle between requests (used by a graceful stop).</summary>
+    public void CloseIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, (int)Phase.Idle) == (int)Phase.Idle) Abort();
+    }
+
+    /// <summary>Closes the connection whatever it is doing (end of the drain period).</summary>
+    public void ForceClose()
+    {
+        Volatile.Write(ref _phase, (int)Phase.Closed);
+        Abort();
+    }
+
+    private void TrySendNow(byte[] bytes)
+    {
+        try
+        {
+            _socket.Send(bytes, SocketFlags.None);
+        }
+        catch (Exception ex) when (IsDisconnect(ex))
+        {
+        }
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception ex) when (IsDisconnect(ex))
+        {
+        }
+        _socket.Dispose();
+    }
+
+    private void ReleaseBuffers()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
+        _output.Dispose();
+        _bodyBuffer?.Dispose();
+    }
+
+    private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
+    {
+        if (_output.Length == 0) return;
+        SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+        await _socket.SendAsync(_output.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
+        _output.Clear();
+        _responseStart = 0;
+        _responseFlushed = true;
+    }
+
+    private void FlushOutputSync()
+    {
+        ReadOnlySpan<byte> pending = _output.WrittenSpan;
+        SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+        while (!pending.IsEmpty) pending = pending[_socket.Send(pending, SocketFlags.None)..];
+        if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
+        _output.Clear();
+        _responseStart = 0;
+        _responseFlushed = true;
+    }
+
+    private async ValueTask SendErrorAndCloseAsync(int statusCode, string reason)
+    {
+        _output.Write(ErrorResponses.Build(statusCode, reason, _options.ServerHeader));
+        LogAccess(statusCode, reason.Length, Stopwatch.GetTimestamp(), rawTarget: true);
+        await FlushOutputAsync(default).ConfigureAwait(false);
+        await CloseGracefullyAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Half-closes, then reads and discards what the client still sends for a moment, so that our last
+    /// response is not destroyed by a reset when unread request bytes remain (RFC 9112 §9.6).
+    /// </summary>
+    private async ValueTask CloseGracefullyAsync()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+            if (_buffer.Length == 0) _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+            SetPhase(Phase.ReadingBody, Environment.TickCount64 + 1000);
+            int discarded = 0;
+            while (discarded < MaxLingerBytes)
+            {
+                int received = await _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                if (received == 0) break;
+                discarded += received;
+            }
+        }
+        catch (Exception ex) when (IsDisconnect(ex))
+        {
+        }
+    }
+
+    private static bool IsDisconnect(Exception ex) =>
+        ex is SocketException or ObjectDisposedException or IOException or OperationCanceledException;
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using HttpVersion = Parley.Http1.HttpVersion;
+using System.Text;
+using Parley.Http1;
+
+namespace Parley.Server;
+
+/// <summary>
+/// The request a handler answers. One instance per connection, reset between requests: it must not be
+/// kept after the handler's task completes. Strings are built only when asked for.
+/// </summary>
+public sealed class HttpRequest
+{
+    private readonly HttpConnection _connection;
+    private readonly RequestHead _head;
+    private string? _target, _path, _query;
+
+    internal HttpRequest(HttpConnection connection, RequestHead head)
+    {
+        _connection = connection;
+        _head = head;
+        Headers = new RequestHeaders(head.Fields);
+        Body = new RequestBodyStream(connection);
+    }
+
+    /// <summary>The request method, e.g. <c>GET</c> (case-sensitive, RFC 9110 §9.1).</summary>
+    public string Method => _head.Method;
+
+    /// <summary>The request-target exactly as received, e.g. <c>/search?q=a%20b</c>.</summary>
+    public string Target => _target ??= Encoding.ASCII.GetString(_head.Target);
+
+    /// <summary>The request-target bytes exactly as received.</summary>
+    public ReadOnlySpan<byte> TargetBytes => _head.Target;
+
+    /// <summary>The form of the request-target (RFC 9112 §3.2).</summary>
+    public RequestTargetForm TargetForm => _head.TargetForm;
+
+    /// <summary>The path, still percent-encoded, without the query.</summary>
+    public ReadOnlySpan<byte> RawPath => _head.RawPath;
+
+    /// <summary>
+    /// The path percent-decoded as UTF-8, e.g. <c>/a b</c> for <c>/a%20b</c>. Encoded slashes decode to '/';
+    /// code that maps paths to files must check segments itself. Invalid UTF-8 decodes to U+FFFD.
+    /// </summary>
+    public string Path => _path ??= PercentDecoding.DecodePath(_head.RawPath);
+
+    /// <summary>The raw query without '?', or an empty string.</summary>
+    public string Query => _query ??= Encoding.ASCII.GetString(_head.RawQuery);
+
+    /// <summary>The protocol version of the request.</summary>
+    public HttpVersion Version => _head.Version;
+
+    /// <summary><c>HTTP/1.1</c> or <c>HTTP/1.0</c>.</summary>
+    public string Protocol => _head.Version == HttpVersion.Http10 ? "HTTP/1.0" : "HTTP/1.1";
+
+    /// <summary>The header fields (case-insensitive names, repeated fields kept).</summary>
+    public RequestHeaders Headers { get; }
+
+    /// <summary>The host the client asked for: the Host field, or the authority of an absolute-form target (RFC 9112 §3.2.2).</summary>
+    public string Host => Encoding.ASCII.GetString(_head.TargetForm == RequestTargetForm.Absolute ? _head.TargetAuthority : _head.Host);
+
+    /// <summary>The declared body length, or null when the body is chunked or absent.</summary>
+    public long? ContentLength => _head.Framing == BodyFraming.ContentLength ? _head.ContentLength : _head.Framing == BodyFraming.None ? 0 : null;
+
+    /// <summary>Whether a body follows the head (Content-Length above zero, or chunked).</summary>
+    public bool HasBody => _head.Framing != BodyFraming.None;
+
+    /// <summary>The body. Reading it sends <c>100 Continue</c> first when the client asked for it.</summary>
+    public Stream Body { get; }
+
+    /// <summary>The raw head as received (request line and fields, CRLFs included).</summary>
+    public ReadOnlySpan<byte> RawHead => _head.Fields.Source[.._head.HeadLength];
+
+    /// <summary>The peer's address.</summary>
+    public IPEndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
+
+    /// <summary>The local address the request arrived on.</summary>
+    public IPEndPoint? LocalEndPoint => _connection.LocalEndPoint;
+
+    /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
+    public int RequestNumberOnConnection => _connection.RequestCount;
+
+    /// <summary>Reads the whole body into memory, refusing (413) more than <paramref name="maxBytes"/>.</summary>
+    public async ValueTask<byte[]> ReadBodyAsync(long maxBytes, CancellationToken cancellationToken = default)
+    {
+        if (_head.Framing == BodyFraming.ContentLength && _head.ContentLength > maxBytes) throw new BadRequestException(413, "request body too large");
+        using var memory = new MemoryStream(_head.Framing == BodyFraming.ContentLength ? (int)_head.ContentLength : 0);
+        byte[] chunk = new byte[8192];
+        int read;
+        while ((read = await Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (memory.Length + read > maxBytes) throw new BadRequestException(413, "request body too large");
+            memory.Write(chunk, 0, read);
+        }
+        return memory.ToArray();
+    }
+
+    internal void Reset()
+    {
+        _target = _path = _query = null;
+    }
+}
+
+/// <summary>Thrown by handlers (and helpers) to answer a client error such as 400 or 413 with a message.</summary>
+public sealed class BadRequestException(int statusCode, string message) : Exception(message)
+{
+    /// <summary>The 4xx status code to answer with.</summary>
+    public int StatusCode { get; } = statusCode;
+}

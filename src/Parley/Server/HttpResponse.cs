@@ -1,0 +1,127 @@
+using System.Text;
+
+namespace Parley.Server;
+
+/// <summary>
+/// The response a handler builds. Small bodies are buffered and sent with a Content-Length; a body larger
+/// than <see cref="HttpServerOptions.ResponseBufferSize"/>, or a flush, starts the response with chunked
+/// coding (HTTP/1.1) or close-delimited (HTTP/1.0) unless <see cref="ContentLength"/> was set.
+/// One instance per connection, reset between requests.
+/// </summary>
+public sealed class HttpResponse
+{
+    private readonly HttpConnection _connection;
+    private int _statusCode = 200;
+    private long? _contentLength;
+
+    internal HttpResponse(HttpConnection connection)
+    {
+        _connection = connection;
+        Body = new ResponseBodyStream(connection);
+    }
+
+    /// <summary>The status code, 200 unless set. Fixed once the head has been written.</summary>
+    public int StatusCode
+    {
+        get => _statusCode;
+        set
+        {
+            CheckHeadNotWritten();
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 100);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 599);
+            _statusCode = value;
+        }
+    }
+
+    /// <summary>The header fields to send.</summary>
+    public ResponseHeaders Headers { get; } = new();
+
+    /// <summary>
+    /// The body length when known in advance; the engine then writes the head at the first body write
+    /// and sends the body straight through. Writing more (or, at the end, less) aborts the connection.
+    /// </summary>
+    public long? ContentLength
+    {
+        get => _contentLength;
+        set
+        {
+            CheckHeadNotWritten();
+            if (value < 0) throw new ArgumentOutOfRangeException(nameof(value));
+            _contentLength = value;
+        }
+    }
+
+    /// <summary>Ask the engine to close the connection after this response (sends <c>Connection: close</c>).</summary>
+    public bool CloseConnection { get; set; }
+
+    /// <summary>True once the head has been written to the connection's output; status and headers are then fixed.</summary>
+    public bool HasStarted => _connection.ResponseHeadWritten;
+
+    /// <summary>The body as a stream.</summary>
+    public Stream Body { get; }
+
+    /// <summary>Appends body bytes.</summary>
+    public void Write(ReadOnlySpan<byte> bytes) => _connection.WriteResponseBody(bytes);
+
+    /// <summary>Appends body bytes, sending when the buffer is full.</summary>
+    public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
+        _connection.WriteResponseBodyAsync(bytes, cancellationToken);
+
+    /// <summary>Sends what has been written so far (starting the response if needed).</summary>
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => _connection.FlushResponseAsync(cancellationToken);
+
+    /// <summary>Sends <paramref name="text"/> as the whole body, UTF-8 encoded, with the given Content-Type.</summary>
+    public void WriteText(string text, string contentType = "text/plain; charset=utf-8")
+    {
+        Headers.Set("Content-Type", contentType);
+        int byteCount = Encoding.UTF8.GetByteCount(text);
+        ContentLength = byteCount;
+        if (byteCount <= 1024)
+        {
+            Span<byte> bytes = stackalloc byte[byteCount];
+            Encoding.UTF8.GetBytes(text, bytes);
+            Write(bytes);
+        }
+        else
+        {
+            Write(Encoding.UTF8.GetBytes(text));
+        }
+    }
+
+    /// <summary>Sends an HTML page (<c>text/html; charset=utf-8</c>).</summary>
+    public void WriteHtml(string html) => WriteText(html, "text/html; charset=utf-8");
+
+    /// <summary>Sends a JSON document (<c>application/json</c>) given as text.</summary>
+    public void WriteJson(string json) => WriteText(json, "application/json");
+
+    /// <summary>Sends a JSON document given as UTF-8 bytes.</summary>
+    public void WriteJson(ReadOnlySpan<byte> utf8Json)
+    {
+        Headers.Set("Content-Type", "application/json");
+        ContentLength = utf8Json.Length;
+        Write(utf8Json);
+    }
+
+    /// <summary>Answers with a redirect (301, 302, 303, 307 or 308) to <paramref name="location"/> and a short HTML body.</summary>
+    public void Redirect(string location, int statusCode = 302)
+    {
+        if (statusCode is not (301 or 302 or 303 or 307 or 308)) throw new ArgumentOutOfRangeException(nameof(statusCode), "not a redirect status");
+        StatusCode = statusCode;
+        Headers.Set("Location", location);
+        string escaped = System.Net.WebUtility.HtmlEncode(location);
+        WriteHtml($"<!DOCTYPE html><title>{statusCode} {Http1.StatusCodes.ReasonPhrase(statusCode)}</title><p>Moved to <a href=\"{escaped}\">{escaped}</a>.</p>\n");
+    }
+
+    internal void Reset()
+    {
+        _statusCode = 200;
+        _contentLength = null;
+        CloseConnection = false;
+        Headers.Clear();
+    }
+
+    private void CheckHeadNotWritten()
+    {
+        if (_connection.ResponseHeadWritten) throw new InvalidOperationException("the response head has already been written");
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Parley.Server;
+
+/// <summary>
+/// An HTTP/1.1 server: accepts TCP connections and runs each through a <see cref="HttpConnection"/>
+/// that answers its requests with the handler. Start with <see cref="StartAsync"/>; stop gracefully with
+/// <see cref="StopAsync"/> (stop accepting, finish requests in flight, close idle connections).
+/// </summary>
+public sealed class HttpServer : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? _listener;
+    private Timer? _heartbeat;
+    private Task? _acceptLoop;
+    private int _connectionCount;
+    private volatile bool _stopping;
+
+    /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
+    public HttpServer(HttpServerOptions options, RequestHandler handler)
+    {
+        Options = options;
+        Handler = handler;
+        if (!string.IsNullOrEmpty(options.ServerHeader))
+        {
+            Http1.MessageWriter.ValidateField("Server", options.ServerHeader);
+            ServerFieldLine = Encoding.ASCII.GetBytes($"Server: {options.ServerHeader}\r\n");
+        }
+        KeepAliveFieldPrefix = Encoding.ASCII.GetBytes($"Keep-Alive: timeout={(int)options.KeepAliveTimeout.TotalSeconds}");
+    }
+
+    /// <summary>The options the server was created with.</summary>
+    public HttpServerOptions Options { get; }
+
+    /// <summary>The handler every request goes to.</summary>
+    public RequestHandler Handler { get; }
+
+    /// <summary>The address and port actually bound (useful with port 0).</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("the server is not started"));
+
+    /// <summary>True once a stop has begun.</summary>
+    public bool IsStopping => _stopping;
+
+    /// <summary>Connections open right now.</summary>
+    public int ConnectionCount => Volatile.Read(ref _connectionCount);
+
+    internal byte[]? ServerFieldLine { get; }
+    internal byte[] KeepAliveFieldPrefix { get; }
+
+    /// <summary>Binds and starts accepting connections.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_listener is not null) throw new InvalidOperationException("the server is already started");
+        IPAddress address = await ResolveAsync(Options.Host, cancellationToken).ConfigureAwait(false);
+        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            if (address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
+            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            listener.Bind(new IPEndPoint(address, Options.Port));
+            listener.Listen(1024);
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
+        }
+        _listener = listener;
+        _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
+        _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// Stops gracefully: no new connections, idle ones closed at once, requests in flight finished and
+    /// answered with <c>Connection: close</c>; whatever remains after the drain timeout is closed.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? drainTimeout = null)
+    {
+        if (_stopping) return;
+        _stopping = true;
+        _listener?.Dispose();
+        if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
+        foreach (HttpConnection connection in _connections.Keys) connection.CloseIfIdle();
+        if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
+        Task finished = await Task.WhenAny(_drained.Task, Task.Delay(drainTimeout ?? Options.DrainTimeout)).ConfigureAwait(false);
+        if (finished != _drained.Task)
+        {
+            foreach (HttpConnection connection in _connections.Keys) connection.ForceClose();
+            await Task.WhenAny(_drained.Task, Task.Delay(1000)).ConfigureAwait(false);
+        }
+        if (_heartbeat is not null) await _heartbeat.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+
+    private async Task AcceptLoopAsync()
+    {
+        Socket listener = _listener!;
+        while (!_stopping)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptAsync().ConfigureAwait(false);
+            }
+            catch (Exception) when (_stopping)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                // Out of descriptors or a connection reset before accept: keep serving the others.
+                Options.ErrorLog?.Invoke($"accept failed: {ex.SocketErrorCode}", null);
+                await Task.Delay(50).ConfigureAwait(false);
+                continue;
+            }
+            socket.NoDelay = true;
+            if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
+            {
+                Interlocked.Decrement(ref _connectionCount);
+                RefuseOverCapacity(socket);
+                continue;
+            }
+            var connection = new HttpConnection(this, socket);
+            _connections.TryAdd(connection, 0);
+            if (_stopping)
+            {
+                connection.ForceClose();
+                OnConnectionClosed(connection);
+                continue;
+            }
+            // Run the connection on the pool: a request already waiting must not hold up accepting.
+            ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
+        }
+    }
+
+    private void RefuseOverCapacity(Socket socket)
+    {
+        try
+        {
+            // RFC 9110 §15.6.4: 503 for a temporary overload.
+            socket.Send(ErrorResponses.Build(503, "too many connections", Options.ServerHeader), SocketFlags.None);
+            socket.Shutdown(SocketShutdown.Both);
+        }
+        catch (SocketException)
+        {
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+    }
+
+    internal void OnConnectionClosed(HttpConnection connection)
+    {
+        if (!_connections.TryRemove(connection, out _)) return;
+        if (Interlocked.Decrement(ref _connectionCount) == 0 && _stopping) _drained.TrySetResult();
+    }
+
+    private void OnHeartbeat()
+    {
+        long now = Environment.TickCount64;
+        foreach (HttpConnection connection in _connections.Keys) connection.OnHeartbeat(now);
+    }
+
+    private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
+    {
+        if (host is "*" or "") return IPAddress.IPv6Any;
+        if (host == "localhost") return IPAddress.Loopback;
+        if (IPAddress.TryParse(host.Trim('[', ']'), out IPAddress? literal)) return literal;
+        IPAddress[] addresses = await Dns.GetHostAddressesAsync(host, cancellationToken).ConfigureAwait(false);
+        return addresses.Length > 0 ? addresses[0] : throw new ArgumentException($"host '{host}' has no address", nameof(host));
+    }
+}

@@ -1,0 +1,56 @@
+using Parley.Http1;
+
+namespace Parley.Server;
+
+/// <summary>
+/// Where the server listens and the limits it enforces. Plain properties with documented defaults;
+/// read once when the server starts.
+/// </summary>
+public sealed class HttpServerOptions
+{
+    /// <summary>The address to listen on: an IP literal, <c>localhost</c>, or <c>*</c> / <c>::</c> for all. Default 127.0.0.1.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 picks a free one (see <see cref="HttpServer.LocalEndPoint"/>). Default 8080.</summary>
+    public int Port { get; set; } = 8080;
+
+    /// <summary>Request-line and header limits (414 / 431 beyond them).</summary>
+    public HeadLimits HeadLimits { get; set; } = HeadLimits.Default;
+
+    /// <summary>Largest request body accepted, in bytes (413 beyond). Default 30 MiB.</summary>
+    public long MaxRequestBodySize { get; set; } = 30L * 1024 * 1024;
+
+    /// <summary>How long a client may take to send a whole request head once it started one (408 after). Default 30 s.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an idle keep-alive connection is kept open waiting for the next request. Default 75 s.</summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(75);
+
+    /// <summary>Longest wait for the next piece of a request body, or for the client to accept response bytes. Default 30 s.</summary>
+    public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Requests served on one connection before it is closed; 0 for no limit. Default 1000 (as nginx).</summary>
+    public int MaxRequestsPerConnection { get; set; } = 1000;
+
+    /// <summary>Connections served at once; further ones get 503 and are closed. Default 16384.</summary>
+    public int MaxConcurrentConnections { get; set; } = 16384;
+
+    /// <summary>How long a graceful stop waits for requests in flight before closing what is left. Default 10 s.</summary>
+    public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Value of the <c>Server</c> field; null or empty sends none. Default "Parley".</summary>
+    public string? ServerHeader { get; set; } = "Parley";
+
+    /// <summary>Response bytes a handler may write before the engine starts sending (with chunked coding when no length was set). Default 64 KiB.</summary>
+    public int ResponseBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>Called after each response with what an access log needs; null for none.</summary>
+    public Action<AccessLogEntry>? AccessLog { get; set; }
+
+    /// <summary>Called when a handler throws or a connection fails unexpectedly; default writes to standard error.</summary>
+    public Action<string, Exception?>? ErrorLog { get; set; } = static (message, exception) =>
+        Console.Error.WriteLine(exception is null ? message : $"{message}{Environment.NewLine}{exception}");
+}
+
+/// <summary>One line of an access log: what was asked, what was answered, how long it took.</summary>
+public readonly record struct AccessLogEntry(string Method, string Target, int StatusCode, long BodyBytes, TimeSpan Duration, int RequestOnConnection);

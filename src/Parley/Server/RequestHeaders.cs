@@ -1,0 +1,46 @@
+using System.Collections;
+using Parley.Http1;
+
+namespace Parley.Server;
+
+/// <summary>The header fields of a request: case-insensitive lookup, repeated fields kept in order.</summary>
+public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
+{
+    private readonly FieldTable _fields;
+
+    internal RequestHeaders(FieldTable fields) => _fields = fields;
+
+    /// <summary>Number of field lines.</summary>
+    public int Count => _fields.Count;
+
+    /// <summary>The field's value (repeated lines joined with ", "), or null when absent.</summary>
+    public string? this[string name] => _fields.GetValue(name);
+
+    /// <summary>True when the field is present.</summary>
+    public bool Contains(string name) => _fields.Contains(name);
+
+    /// <summary>Every line's value for a field, in order.</summary>
+    public IReadOnlyList<string> GetValues(string name) => _fields.GetValues(name);
+
+    /// <summary>The raw value bytes of the first line of a field, without allocating; false when absent.</summary>
+    public bool TryGetRawValue(string name, out ReadOnlySpan<byte> value)
+    {
+        int index = _fields.IndexOf(name);
+        value = index < 0 ? default : _fields.ValueAt(index);
+        return index >= 0;
+    }
+
+    /// <summary>The underlying field table, for allocation-free access.</summary>
+    public FieldTable Fields => _fields;
+
+    /// <inheritdoc />
+    public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
+    {
+        for (int i = 0; i < _fields.Count; i++)
+        {
+            yield return new KeyValuePair<string, string>(_fields.NameStringAt(i), _fields.ValueStringAt(i));
+        }
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
