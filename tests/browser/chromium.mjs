@@ -72,20 +72,29 @@ async function screenshot(page, name) {
 }
 
 async function french() {
+  const acceptLanguage = 'fr-FR,fr;q=0.9,en;q=0.5';
   const page = await launch({
     locale: 'fr-FR',
-    extraHTTPHeaders: { 'Accept-Language': 'fr-FR,fr;q=0.9,en;q=0.5' },
+    extraHTTPHeaders: { 'Accept-Language': acceptLanguage },
   });
+  // With `locale` set, Chromium's locale emulation overrides extraHTTPHeaders' Accept-Language on
+  // navigations (seen with Chromium 156 / playwright-core 1.65: the document request carried just
+  // "fr-FR", subresources the full value). Force the exact header on every request.
+  await context.route('**/*', route => route.continue({
+    headers: { ...route.request().headers(), 'accept-language': acceptLanguage },
+  }));
   const response = await page.goto(base + '/', { waitUntil: 'load' });
   if (!response) throw new Error(`no response for ${base}/`);
   const doc = await page.evaluate(() => ({
     htmlLang: document.documentElement.lang,
     title: document.title,
     h1: document.querySelector('h1')?.textContent?.trim() ?? null,
+    navigatorLanguage: navigator.language,
   }));
   return {
     status: response.status(),
     contentLanguage: (await response.headerValue('content-language')) ?? null,
+    acceptLanguage: (await response.request().headerValue('accept-language')) ?? null,
     ...doc,
     screenshot: await screenshot(page, 'french.png'),
   };
