@@ -130,9 +130,14 @@ print(p, f, s, n)
 PY
 ) || { passed=0; failed=0; skipped=0; ntrx=0; }
 
+if [ "$status" -ne 0 ] && [ "$ntrx" -eq 0 ]; then
+  log "dotnet test failed (exit $status) before producing results: build error?"
+  echo "0 passed, 1 failed"
+  exit "$status"
+fi
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
-  # Build failure, crashed test host or similar: not a pass, whatever the counters said.
-  [ "$ntrx" -eq 0 ] && log "dotnet test failed before producing results (build error?)"
+  # Crashed or aborted test host: not a pass, whatever the counters said.
+  log "dotnet test exited $status with no failed test counted"
   failed=1
 fi
 if [ "$status" -eq 0 ] && [ "$((passed + failed))" -eq 0 ]; then
