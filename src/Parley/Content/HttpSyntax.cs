@@ -36,14 +36,16 @@ internal static class HttpSyntax
     /// <summary>
     /// Splits a comma-separated list (RFC 9110 §5.6.1) without splitting inside quoted strings.
     /// Returns the next element (OWS-trimmed, possibly empty) and advances <paramref name="rest"/>.
+    /// Entity tags look like quoted strings but take a backslash literally (RFC 9110 §8.8.3), so
+    /// their lists pass <paramref name="backslashEscapes"/> = <c>false</c>.
     /// </summary>
-    public static ReadOnlySpan<char> NextListElement(ref ReadOnlySpan<char> rest)
+    public static ReadOnlySpan<char> NextListElement(ref ReadOnlySpan<char> rest, bool backslashEscapes = true)
     {
         bool quoted = false;
         for (int i = 0; i < rest.Length; i++)
         {
             char c = rest[i];
-            if (quoted && c == '\\')
+            if (quoted && backslashEscapes && c == '\\')
             {
                 i++;
             }
