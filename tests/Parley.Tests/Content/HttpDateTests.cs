@@ -1,0 +1,131 @@
+using Parley.Content;
+
+namespace Parley.Tests.Content;
+
+// RFC 9110 §5.6.7 Date/Time Formats.
+public class HttpDateTests
+{
+    private static readonly DateTimeOffset Example = new(1994, 11, 6, 8, 49, 37, TimeSpan.Zero);
+
+    [Fact]
+    public void Formats_imf_fixdate()
+    {
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", HttpDate.Format(Example));
+    }
+
+    [Fact]
+    public void Formats_in_utc_and_drops_fractions()
+    {
+        var local = new DateTimeOffset(1994, 11, 6, 10, 49, 37, 999, TimeSpan.FromHours(2));
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", HttpDate.Format(local));
+    }
+
+    [Fact]
+    public void TryFormat_needs_29_chars()
+    {
+        Span<char> small = stackalloc char[28];
+        Assert.False(HttpDate.TryFormat(Example, small, out _));
+        Span<char> buffer = stackalloc char[40];
+        Assert.True(HttpDate.TryFormat(Example, buffer, out int written));
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", buffer[..written].ToString());
+    }
+
+    [Theory]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 GMT")] // IMF-fixdate
+    [InlineData("Sunday, 06-Nov-94 08:49:37 GMT")] // obsolete RFC 850 format
+    [InlineData("Sun Nov  6 08:49:37 1994")] // ANSI C's asctime() format
+    [InlineData("  Sun, 06 Nov 1994 08:49:37 GMT\t")]
+    public void Parses_all_three_formats(string text)
+    {
+        Assert.True(HttpDate.TryParse(text, out DateTimeOffset value));
+        Assert.Equal(Example, value);
+        Assert.Equal(TimeSpan.Zero, value.Offset);
+    }
+
+    [Fact]
+    public void Parses_asctime_with_two_digit_day()
+    {
+        Assert.True(HttpDate.TryParse("Tue Nov 24 21:34:02 2026", out DateTimeOffset value));
+        Assert.Equal(new DateTimeOffset(2026, 11, 24, 21, 34, 2, TimeSpan.Zero), value);
+    }
+
+    [Fact]
+    public void Rfc850_two_digit_year_more_than_50_years_ahead_is_in_the_past()
+    {
+        var now = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.True(HttpDate.TryParse("Sunday, 06-Nov-94 08:49:37 GMT", now, out DateTimeOffset past));
+        Assert.Equal(1994, past.Year);
+        Assert.True(HttpDate.TryParse("Monday, 01-Jan-50 00:00:00 GMT", now, out DateTimeOffset near));
+        Assert.Equal(2050, near.Year);
+        Assert.True(HttpDate.TryParse("Saturday, 01-Jan-77 00:00:00 GMT", now, out DateTimeOffset far));
+        Assert.Equal(1977, far.Year);
+    }
+
+    [Fact]
+    public void Accepts_leap_second_as_the_last_second_of_the_minute()
+    {
+        Assert.True(HttpDate.TryParse("Sat, 31 Dec 2016 23:59:60 GMT", out DateTimeOffset value));
+        Assert.Equal(new DateTimeOffset(2016, 12, 31, 23, 59, 59, TimeSpan.Zero), value);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 UTC")]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 +0000")]
+    [InlineData("Sun, 6 Nov 1994 08:49:37 GMT")]
+    [InlineData("sun, 06 nov 1994 08:49:37 GMT")]
+    [InlineData("Xyz, 06 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sun, 31 Feb 1994 08:49:37 GMT")]
+    [InlineData("Sun, 00 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 24:00:00 GMT")]
+    [InlineData("Sun, 06 Nov 1994 08:60:00 GMT")]
+    [InlineData("Sun, 06 Nov 1994 08:49:61 GMT")]
+    [InlineData("Sun, 06 Nov 0000 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 GMT, Mon, 07 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 8:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 08-49-37 GMT")]
+    [InlineData("Sun, ０６ Nov 1994 08:49:37 GMT")] // non-ASCII digits
+    [InlineData("Sunday, 06-Nov-1994 08:49:37 GMT")]
+    [InlineData("Sun, 06-Nov-94 08:49:37 GMT")]
+    [InlineData("Sun Nov 6 08:49:37 1994")]
+    [InlineData("Sun Nov  6 08:49:37 94")]
+    [InlineData("1994-11-06T08:49:37Z")]
+    [InlineData("784111777")]
+    public void Rejects_anything_else(string text)
+    {
+        Assert.False(HttpDate.TryParse(text, out _));
+    }
+
+    [Fact]
+    public void Round_trips_through_format_and_parse()
+    {
+        var random = new Random(7);
+        for (int i = 0; i < 1000; i++)
+        {
+            var value = DateTimeOffset.FromUnixTimeSeconds(random.NextInt64(0, 253402300799));
+            Assert.True(HttpDate.TryParse(HttpDate.Format(value), out DateTimeOffset parsed));
+            Assert.Equal(value, parsed);
+        }
+    }
+
+    [Fact]
+    public void Never_throws_on_random_input()
+    {
+        var random = new Random(99);
+        const string alphabet = "SunMoTeWdFrSaJbNvDc ,-:0123456789GMT\t";
+        string template = "Sun, 06 Nov 1994 08:49:37 GMT";
+        for (int i = 0; i < 20000; i++)
+        {
+            char[] chars = template.ToCharArray();
+            int edits = random.Next(1, 4);
+            for (int e = 0; e < edits; e++)
+            {
+                chars[random.Next(chars.Length)] = alphabet[random.Next(alphabet.Length)];
+            }
+
+            int length = random.Next(0, chars.Length + 1);
+            HttpDate.TryParse(chars.AsSpan(0, length), out _);
+        }
+    }
+}
