@@ -65,4 +65,90 @@ internal static class HttpSyntax
         rest = default;
         return TrimOws(last);
     }
+
+    /// <summary>
+    /// Reads a whole quoted-string (RFC 9110 §5.6.4), removing the quotes and quoted-pair escapes.
+    /// </summary>
+    public static bool TryUnquote(ReadOnlySpan<char> s, out string value)
+    {
+        value = string.Empty;
+        if (s.Length < 2 || s[0] != '"' || s[^1] != '"')
+        {
+            return false;
+        }
+
+        s = s[1..^1];
+        var sb = new System.Text.StringBuilder(s.Length);
+        for (int i = 0; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (c == '\\')
+            {
+                // quoted-pair = "\\" ( HTAB / SP / VCHAR / obs-text )
+                if (++i == s.Length)
+                {
+                    return false;
+                }
+
+                c = s[i];
+            }
+            else if (c == '"')
+            {
+                return false;
+            }
+
+            if ((IsControl(c) && c != '\t') || c > 0xFF)
+            {
+                return false;
+            }
+
+            sb.Append(c);
+        }
+
+        value = sb.ToString();
+        return true;
+    }
+
+    // RFC 9110 §5.6.6: parameter = parameter-name "=" parameter-value ; value = token / quoted-string
+    public static bool TryParseParameter(ReadOnlySpan<char> parameter, out ReadOnlySpan<char> name, out string value)
+    {
+        value = string.Empty;
+        int eq = parameter.IndexOf('=');
+        name = eq < 0 ? default : parameter[..eq];
+        if (!IsToken(name))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> raw = parameter[(eq + 1)..];
+        if (IsToken(raw))
+        {
+            value = raw.ToString();
+            return true;
+        }
+
+        return TryUnquote(raw, out value);
+    }
+
+    public static int IndexOfUnquoted(ReadOnlySpan<char> s, char target)
+    {
+        bool quoted = false;
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (quoted && s[i] == '\\')
+            {
+                i++;
+            }
+            else if (s[i] == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (s[i] == target && !quoted)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
 }
