@@ -14,7 +14,7 @@ internal static class PageTemplates
         {
             if (Cache.TryGetValue(name, out string? text)) return text;
             Assembly assembly = typeof(PageTemplates).Assembly;
-            string resource = $"{assembly.GetName().Name}.Demo.Pages.{name}";
+            string resource = $"Parley.Cli.Demo.Pages.{name}";
             using Stream stream = assembly.GetManifestResourceStream(resource)
                 ?? throw new InvalidOperationException($"embedded page '{name}' is missing");
             using var reader = new StreamReader(stream, Encoding.UTF8);

@@ -152,7 +152,7 @@ internal sealed partial class HttpConnection
                 return n;
             }
             if (DecodeChunked()) return 0;
-            await ReceiveMoreBodyAsync(cancellationToken).ConfigureAwait(false);
+            if (_chunkDataLength == 0) await ReceiveMoreBodyAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

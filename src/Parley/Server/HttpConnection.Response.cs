@@ -74,7 +74,9 @@ internal sealed partial class HttpConnection
         }
         if (!ResponseHeadWritten)
         {
-            if (_response.ContentLength is long length)
+            // With the length known and the request fully read, whether the connection stays open is
+            // settled, so the head can go out now and the body straight after it, uncopied.
+            if (_response.ContentLength is long length && _bodyComplete)
             {
                 WriteHead(BodyMode.FixedLength, length);
             }
@@ -127,7 +129,6 @@ internal sealed partial class HttpConnection
             case BodyMode.FixedLength:
                 if (_bodyWritten + bytes.Length > _declaredLength)
                 {
-                    _framingBroken = true;
                     throw new InvalidOperationException($"response body exceeds its Content-Length of {_declaredLength}");
                 }
                 _output.Write(bytes);

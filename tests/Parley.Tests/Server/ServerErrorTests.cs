@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using Parley.Server;
+
+namespace Parley.Tests.Server;
+
+/// <summary>Malformed requests get the RFC's status and a closed connection (RFC 9112 §2-§7, RFC 9110 §15).</summary>
+public class ServerErrorTests
+{
+    private static ValueTask Hello(HttpRequest request, HttpResponse response)
+    {
+        response.WriteText("Hello");
+        return ValueTask.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData("GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400)]                                   // §5.1 whitespace before colon
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n  folded\r\n\r\n", 400)]               // §5.2 obs-fold
+    [InlineData("GET / HTTP/1.1\r\nHost: x\rX: y\r\n\r\n", 400)]                               // §2.2 bare CR
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nX: a\0b\r\n\r\n", 400)]                          // RFC 9110 §5.5 NUL
+    [InlineData("GET / HTTP/1.1\r\nHo(st: x\r\n\r\n", 400)]                                    // invalid field name
+    [InlineData("G@T / HTTP/1.1\r\nHost: x\r\n\r\n", 400)]                                     // invalid method
+    [InlineData("GET / HTTP/1.1\r\n\r\n", 400)]                                                // §3.2 missing Host
+    [InlineData("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400)]                         // §3.2 repeated Host
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n", 400)]             // RFC 9110 §8.6
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400)]
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", 400)] // §6.3
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400)] // §6.3 final not chunked
+    [InlineData("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501)] // §6.1 unknown coding
+    [InlineData("GET /a#frag HTTP/1.1\r\nHost: x\r\n\r\n", 400)]                               // invalid target
+    [InlineData("GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)]                                     // RFC 9110 §15.6.6
+    [InlineData("GET / HTTP/1.1\nHost: x\n\n", 400)]                                            // bare LF (our strict choice)
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nExpect: something\r\n\r\n", 417)]                // RFC 9110 §10.1.1
+    public async Task Rejects_malformed_requests_with_the_RFC_status_and_closes(string request, int status)
+    {
+        await using var server = await TestServer.StartAsync(Hello);
+        string all = await server.ExchangeUntilCloseAsync(request);
+        Assert.StartsWith($"HTTP/1.1 {status} ", all);
+        Assert.Contains("Connection: close\r\n", all);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_with_a_bare_LF_in_an_extension_is_rejected_when_read()
+    {
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            await request.ReadBodyAsync(1000);
+            response.WriteText("read");
+        });
+        string all = await server.ExchangeUntilCloseAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2;a\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 400 ", all);
+        Assert.DoesNotContain("read", all);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(all, "HTTP/1.1 "));
+    }
+
+    [Theory]
+    [InlineData("zz\r\n")]                      // RFC 9112 §7.1: chunk-size = 1*HEXDIG
+    [InlineData("5\r\nhelloXX0\r\n\r\n")]     // chunk data not followed by CRLF
+    [InlineData("fffffffffffffffff\r\n")]       // overflow
+    [InlineData("5;=x\r\nhello\r\n0\r\n\r\n")] // extension without a name
+    public async Task Malformed_chunked_framing_read_by_the_handler_gets_400_and_closes(string body)
+    {
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            await request.ReadBodyAsync(1000);
+            response.WriteText("read");
+        });
+        string all = await server.ExchangeUntilCloseAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + body);
+        Assert.StartsWith("HTTP/1.1 400 ", all);
+        Assert.Contains("Connection: close\r\n", all);
+    }
+
+    [Fact]
+    public async Task A_too_long_target_gets_414()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxTargetLength = 100 });
+        string all = await server.ExchangeUntilCloseAsync($"GET /{new string('a', 200)} HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 414 URI Too Long\r\n", all);
+    }
+
+    [Fact]
+    public async Task A_too_large_header_section_gets_431()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxHeadBytes = 1024 });
+        string all = await server.ExchangeUntilCloseAsync($"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('b', 2000)}\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n", all);
+    }
+
+    [Fact]
+    public async Task Too_many_fields_get_431()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxFieldCount = 5 });
+        string fields = string.Concat(Enumerable.Range(0, 10).Select(i => $"X-{i}: v\r\n"));
+        string all = await server.ExchangeUntilCloseAsync($"GET / HTTP/1.1\r\nHost: x\r\n{fields}\r\n");
+        Assert.StartsWith("HTTP/1.1 431 ", all);
+    }
+
+    [Fact]
+    public async Task A_slow_client_gets_408_when_the_header_timeout_expires()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n");
+        var watch = Stopwatch.StartNew();
+        string all = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(10));
+        Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", all);
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task An_idle_keep_alive_connection_is_closed_after_its_timeout()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.KeepAliveTimeout = TimeSpan.FromSeconds(1));
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.StartsWith("timeout=1,", response.Header("Keep-Alive"));
+        string rest = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("", rest);
+    }
+
+    [Fact]
+    public async Task Connections_beyond_the_limit_get_503_while_existing_ones_keep_working()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.MaxConcurrentConnections = 1);
+        await using var first = await server.ConnectAsync();
+        await first.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, (await first.ReadResponseAsync()).StatusCode);
+        await using var second = await server.ConnectAsync();
+        string refused = await second.ReadUntilCloseAsync();
+        Assert.StartsWith("HTTP/1.1 503 Service Unavailable\r\n", refused);
+        await first.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, (await first.ReadResponseAsync()).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_graceful_stop_finishes_the_request_in_flight_and_closes_idle_connections()
+    {
+        int port;
+        var handlerStarted = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            if (request.Path == "/slow")
+            {
+                handlerStarted.SetResult();
+                await release.Task;
+            }
+            response.WriteText("done " + request.Path);
+        });
+        port = server.Port;
+        await using var idle = await server.ConnectAsync();
+        await idle.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+        await idle.ReadResponseAsync();
+
+        await using var busy = await server.ConnectAsync();
+        await busy.SendAsync("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+        await handlerStarted.Task;
+        Task stopping = server.Server.StopAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(await idle.IsClosedByServerAsync(TimeSpan.FromSeconds(5)));
+        Assert.False(stopping.IsCompleted);
+        release.SetResult();
+        RawResponse response = await busy.ReadResponseAsync();
+        Assert.Equal("done /slow", response.BodyText);
+        Assert.Equal("close", response.Header("Connection"));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.False(await Interop.Loopback.CanConnectAsync(port));
+    }
+}

@@ -1,0 +1,334 @@
+using System.Text;
+using Parley.Server;
+
+namespace Parley.Tests.Server;
+
+/// <summary>Raw bytes over real TCP: framing, keep-alive, pipelining, HEAD, errors (RFC 9112 §6, §9).</summary>
+public class ServerExchangeTests
+{
+    private static ValueTask Hello(HttpRequest request, HttpResponse response)
+    {
+        response.WriteText("Hello, World!");
+        return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask Echo(HttpRequest request, HttpResponse response)
+    {
+        byte[] body = await request.ReadBodyAsync(1 << 20);
+        response.Headers.Set("Content-Type", "application/octet-stream");
+        response.Write(body);
+    }
+
+    [Fact]
+    public async Task Answers_a_GET_with_status_line_date_server_and_content_length()
+    {
+        await using var server = await TestServer.StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("HTTP/1.1 200 OK", response.StatusLine);
+        Assert.Equal("13", response.Header("Content-Length"));
+        Assert.Equal("Parley", response.Header("Server"));
+        Assert.True(DateTimeOffset.TryParse(response.Header("Date"), out _));
+        Assert.EndsWith("GMT", response.Header("Date"));
+        Assert.Equal("Hello, World!", response.BodyText);
+    }
+
+    [Fact]
+    public async Task Keeps_an_HTTP11_connection_open_and_counts_requests_on_it()
+    {
+        await using var server = await TestServer.StartAsync((request, response) =>
+        {
+            response.WriteText(request.RequestNumberOnConnection.ToString());
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        for (int i = 1; i <= 3; i++)
+        {
+            await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse response = await connection.ReadResponseAsync();
+            Assert.Equal(i.ToString(), response.BodyText);
+            Assert.Null(response.Header("Connection"));
+            Assert.StartsWith("timeout=", response.Header("Keep-Alive"));
+        }
+    }
+
+    [Fact]
+    public async Task Answers_pipelined_requests_in_order_from_one_write()
+    {
+        await using var server = await TestServer.StartAsync((request, response) =>
+        {
+            response.WriteText(request.Path);
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        var batch = new StringBuilder();
+        for (int i = 0; i < 16; i++) batch.Append($"GET /r{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+        await connection.SendAsync(batch.ToString());
+        for (int i = 0; i < 16; i++)
+        {
+            RawResponse response = await connection.ReadResponseAsync();
+            Assert.Equal($"/r{i}", response.BodyText);
+        }
+    }
+
+    [Fact]
+    public async Task Parses_a_request_sent_one_byte_at_a_time()
+    {
+        await using var server = await TestServer.StartAsync(Echo);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendByteByByteAsync("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("hello", response.BodyText);
+    }
+
+    [Fact]
+    public async Task Decodes_a_chunked_request_body_with_extensions_and_trailers()
+    {
+        await using var server = await TestServer.StartAsync(Echo);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("hello world", response.BodyText);
+        // The connection is still usable afterwards.
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+        Assert.Equal("ok", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task Reads_a_large_body_that_arrives_in_many_segments()
+    {
+        await using var server = await TestServer.StartAsync(Echo);
+        await using var connection = await server.ConnectAsync();
+        byte[] payload = new byte[300_000];
+        new Random(7).NextBytes(payload);
+        await connection.SendAsync(Encoding.ASCII.GetBytes($"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {payload.Length}\r\n\r\n"));
+        for (int offset = 0; offset < payload.Length; offset += 65_536)
+        {
+            await connection.SendAsync(payload[offset..Math.Min(payload.Length, offset + 65_536)]);
+        }
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal(payload, response.Body);
+    }
+
+    [Fact]
+    public async Task HEAD_gets_the_GET_head_with_its_length_and_no_body()
+    {
+        await using var server = await TestServer.StartAsync(new Router().MapGet("/", Hello).Handler);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse head = await connection.ReadResponseAsync(headRequest: true);
+        Assert.Equal(200, head.StatusCode);
+        Assert.Equal("13", head.Header("Content-Length"));
+        RawResponse get = await connection.ReadResponseAsync();
+        Assert.Equal("Hello, World!", get.BodyText);
+    }
+
+    [Fact]
+    public async Task Honours_Connection_close_from_the_client()
+    {
+        await using var server = await TestServer.StartAsync(Hello);
+        string all = await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.Contains("Connection: close\r\n", all);
+        Assert.EndsWith("Hello, World!", all);
+    }
+
+    [Fact]
+    public async Task Closes_HTTP10_connections_unless_keep_alive_is_asked()
+    {
+        await using var server = await TestServer.StartAsync(Hello);
+        string closed = await server.ExchangeUntilCloseAsync("GET / HTTP/1.0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", closed);
+
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("keep-alive", response.Header("Connection"));
+        await connection.SendAsync("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task Streams_a_body_of_unknown_length_with_chunked_coding()
+    {
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                await response.WriteAsync(Encoding.ASCII.GetBytes($"part{i};"));
+                await response.FlushAsync();
+            }
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("chunked", response.Header("Transfer-Encoding"));
+        Assert.Null(response.Header("Content-Length"));
+        Assert.Equal("part0;part1;part2;", response.BodyText);
+    }
+
+    [Fact]
+    public async Task Streams_to_an_HTTP10_client_by_closing_the_connection()
+    {
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            await response.WriteAsync("streamed"u8.ToArray());
+            await response.FlushAsync();
+        });
+        string all = await server.ExchangeUntilCloseAsync("GET / HTTP/1.0\r\n\r\n");
+        Assert.DoesNotContain("Transfer-Encoding", all);
+        Assert.EndsWith("\r\n\r\nstreamed", all);
+    }
+
+    [Fact]
+    public async Task A_throwing_handler_gets_500_without_details_and_the_connection_stays_usable()
+    {
+        await using var server = await TestServer.StartAsync((request, response) =>
+        {
+            if (request.Path == "/boom")
+            {
+                response.Headers.Set("X-Partial", "yes");
+                response.Write("partial"u8);
+                throw new InvalidOperationException("secret detail");
+            }
+            response.WriteText("fine");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse failed = await connection.ReadResponseAsync();
+        Assert.Equal(500, failed.StatusCode);
+        Assert.Null(failed.Header("X-Partial"));
+        Assert.DoesNotContain("secret", failed.BodyText);
+        Assert.Contains(server.Errors, e => e.Contains("secret detail"));
+        await connection.SendAsync("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("fine", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task A_handler_that_fails_after_sending_gets_its_connection_closed()
+    {
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            await response.WriteAsync("begun"u8.ToArray());
+            await response.FlushAsync();
+            throw new InvalidOperationException("too late");
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        string all = await connection.ReadUntilCloseAsync();
+        Assert.Contains("Transfer-Encoding: chunked", all);
+        Assert.DoesNotContain("0\r\n\r\n", all); // no last chunk: the client sees a truncated body
+    }
+
+    [Fact]
+    public async Task Writing_past_the_declared_Content_Length_fails_the_response()
+    {
+        await using var server = await TestServer.StartAsync((request, response) =>
+        {
+            response.ContentLength = 2;
+            response.Write("too long"u8);
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal(500, response.StatusCode);
+        Assert.DoesNotContain("too long", response.BodyText);
+        Assert.Contains(server.Errors, e => e.Contains("exceeds its Content-Length"));
+    }
+
+    [Fact]
+    public async Task Sends_100_Continue_only_when_the_handler_reads_the_body()
+    {
+        await using var server = await TestServer.StartAsync(Echo);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        RawResponse interim = await connection.ReadResponseAsync();
+        Assert.Equal(100, interim.StatusCode);
+        await connection.SendAsync("data");
+        RawResponse final = await connection.ReadResponseAsync();
+        Assert.Equal("data", final.BodyText);
+    }
+
+    [Fact]
+    public async Task Answers_directly_without_100_Continue_when_the_body_is_not_read()
+    {
+        await using var server = await TestServer.StartAsync((request, response) =>
+        {
+            response.StatusCode = 403;
+            response.WriteText("no uploads");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal(403, response.StatusCode);
+        Assert.Equal("close", response.Header("Connection"));
+    }
+
+    [Fact]
+    public async Task Skips_a_small_unread_body_and_keeps_the_connection()
+    {
+        await using var server = await TestServer.StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
+        Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task Refuses_a_body_larger_than_the_limit_with_413_and_closes()
+    {
+        await using var server = await TestServer.StartAsync(Echo, o => o.MaxRequestBodySize = 100);
+        string all = await server.ExchangeUntilCloseAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 413 Content Too Large\r\n", all);
+        Assert.Contains("Connection: close", all);
+    }
+
+    [Fact]
+    public async Task Refuses_a_chunked_body_that_grows_past_the_limit_with_413()
+    {
+        await using var server = await TestServer.StartAsync(Echo, o => o.MaxRequestBodySize = 10);
+        string all = await server.ExchangeUntilCloseAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 413 ", all);
+        Assert.Contains("Connection: close", all);
+    }
+
+    [Fact]
+    public async Task Closes_after_the_configured_number_of_requests_and_says_so()
+    {
+        await using var server = await TestServer.StartAsync(Hello, o => o.MaxRequestsPerConnection = 2);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal("timeout=75, max=1", first.Header("Keep-Alive"));
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal("close", second.Header("Connection"));
+        Assert.True(await connection.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task Routes_by_path_and_method_with_404_405_Allow_and_OPTIONS()
+    {
+        var router = new Router().MapGet("/page", Hello).MapPost("/form", Hello);
+        await using var server = await TestServer.StartAsync(router.Handler);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("DELETE /page HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse notAllowed = await connection.ReadResponseAsync();
+        Assert.Equal(405, notAllowed.StatusCode);
+        Assert.Equal("GET, HEAD, OPTIONS", notAllowed.Header("Allow"));
+        await connection.SendAsync("GET /missing HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(404, (await connection.ReadResponseAsync()).StatusCode);
+        await connection.SendAsync("OPTIONS /form HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse options = await connection.ReadResponseAsync();
+        Assert.Equal(204, options.StatusCode);
+        Assert.Equal("POST, OPTIONS", options.Header("Allow"));
+        await connection.SendAsync("BREW /page HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(501, (await connection.ReadResponseAsync()).StatusCode);
+        await connection.SendAsync("GET /p%61ge HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
+    }
+}
