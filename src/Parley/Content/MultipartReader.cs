@@ -17,6 +17,7 @@ namespace Parley.Content;
 public sealed class MultipartReader
 {
     private const byte CR = (byte)'\r', LF = (byte)'\n', Dash = (byte)'-';
+    private const int MinBufferSize = 16 * 1024, MaxBufferSize = 1024 * 1024;
 
     // Skipped content is copied here and never looked at, so sharing it between readers is harmless.
     private static readonly byte[] DiscardBuffer = new byte[4096];
@@ -47,7 +48,8 @@ public sealed class MultipartReader
         _stream = stream;
         _limits = limits ?? MultipartLimits.Default;
         _delimiter = Encoding.ASCII.GetBytes("\r\n--" + boundary);
-        _buffer = new byte[Math.Max(16 * 1024, _limits.MaxHeaderBytesPerPart + _delimiter.Length + 4)];
+        // A header line must fit in the buffer, so it grows with the header limit, within reason.
+        _buffer = new byte[(int)Math.Clamp((long)_limits.MaxHeaderBytesPerPart + _delimiter.Length + 4, MinBufferSize, MaxBufferSize)];
 
         // RFC 2046 §5.1.1: "the CRLF preceding the boundary delimiter line is conceptually attached to
         // the boundary", so a body that starts with "--boundary" has one in front of it.
@@ -142,6 +144,11 @@ public sealed class MultipartReader
                 if (headerBytes + Available > _limits.MaxHeaderBytesPerPart)
                 {
                     throw HeadersTooLarge();
+                }
+
+                if (Available == _buffer.Length)
+                {
+                    throw FormException.BadRequest($"Multipart part headers have a line longer than {_buffer.Length} bytes.");
                 }
 
                 if (!await FillAsync(cancellationToken).ConfigureAwait(false))

@@ -315,3 +315,17 @@ public class MultipartReaderTests
         }
     }
 }
+
+public class MultipartReaderBufferTests
+{
+    [Fact]
+    public async Task Header_line_longer_than_the_buffer_is_rejected_even_with_a_huge_limit()
+    {
+        var limits = new MultipartLimits { MaxHeaderBytesPerPart = int.MaxValue };
+        string body = "--b\r\nX: " + new string('a', 2 * 1024 * 1024) + "\r\n\r\n1\r\n--b--";
+        var reader = new MultipartReader(new MemoryStream(Encoding.ASCII.GetBytes(body)), "b", limits);
+        FormException ex = await Assert.ThrowsAsync<FormException>(async () => await reader.ReadNextPartAsync());
+        Assert.Equal(400, ex.StatusCode);
+        Assert.Contains("headers", ex.Message);
+    }
+}
