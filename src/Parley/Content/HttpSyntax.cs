@@ -97,7 +97,7 @@ internal static class HttpSyntax
                 return false;
             }
 
-            if ((IsControl(c) && c != '\t') || c > 0xFF)
+            if (IsControl(c) && c != '\t')
             {
                 return false;
             }

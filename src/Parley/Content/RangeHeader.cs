@@ -44,22 +44,6 @@ public sealed class RangeResult
     public IReadOnlyList<ByteRange> Ranges { get; }
 }
 
-/// <summary>Limits applied by <see cref="RangeHeader.Parse"/>; a header exceeding one is ignored.</summary>
-public sealed record RangeLimits
-{
-    /// <summary>The defaults: 16 ranges, 2 overlapping ranges.</summary>
-    public static RangeLimits Default { get; } = new();
-
-    /// <summary>Maximum number of range-specs in one header. Default 16.</summary>
-    public int MaxRanges { get; init; } = 16;
-
-    /// <summary>
-    /// Maximum number of satisfiable ranges that overlap another range of the same header. Default 2,
-    /// so <c>bytes=0-,0-</c> is served but three mutually overlapping ranges are not.
-    /// </summary>
-    public int MaxOverlappingRanges { get; init; } = 2;
-}
-
 /// <summary>Parses the <c>Range</c> request header field for the <c>bytes</c> unit (RFC 9110 §14.1-14.2).</summary>
 public static class RangeHeader
 {

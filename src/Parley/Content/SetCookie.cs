@@ -92,13 +92,27 @@ public sealed class SetCookie
     /// <summary>
     /// The <c>Set-Cookie</c> field value, e.g. <c>id=a3fWa; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Secure; HttpOnly</c>.
     /// </summary>
-    /// <exception cref="ArgumentException"><see cref="SameSite"/> is None but <see cref="Secure"/> is not set.</exception>
+    /// <exception cref="ArgumentException">
+    /// <see cref="SameSite"/> is None but <see cref="Secure"/> is not set, or a <c>__Secure-</c> or
+    /// <c>__Host-</c> name prefix is not honoured.
+    /// </exception>
     public override string ToString()
     {
         // RFC 6265bis §4.1.2.7 (and browsers): SameSite=None cookies without Secure are rejected.
         if (SameSite == SameSiteMode.None && !Secure)
         {
             throw new ArgumentException($"Cookie '{Name}' has SameSite=None, which requires Secure.");
+        }
+
+        // RFC 6265bis §4.1.3: user agents drop prefixed cookies that break the prefix's promise.
+        if (Name.StartsWith("__Secure-", StringComparison.OrdinalIgnoreCase) && !Secure)
+        {
+            throw new ArgumentException($"Cookie '{Name}' has the __Secure- prefix, which requires Secure.");
+        }
+
+        if (Name.StartsWith("__Host-", StringComparison.OrdinalIgnoreCase) && (!Secure || _domain is not null || _path != "/"))
+        {
+            throw new ArgumentException($"Cookie '{Name}' has the __Host- prefix, which requires Secure, Path=/ and no Domain.");
         }
 
         var sb = new StringBuilder(64);

@@ -228,3 +228,23 @@ public class SetCookieTests
         Assert.Equal([new CookiePair("session", "abc")], CookieHeader.Parse(pair));
     }
 }
+
+public class SetCookiePrefixTests
+{
+    // RFC 6265bis §4.1.3 cookie name prefixes.
+    [Fact]
+    public void Secure_prefix_requires_Secure()
+    {
+        Assert.Throws<ArgumentException>(() => new SetCookie("__Secure-id", "1").ToString());
+        Assert.Equal("__Secure-id=1; Secure", new SetCookie("__Secure-id", "1") { Secure = true }.ToString());
+    }
+
+    [Fact]
+    public void Host_prefix_requires_Secure_root_path_and_no_domain()
+    {
+        Assert.Throws<ArgumentException>(() => new SetCookie("__Host-id", "1") { Secure = true }.ToString());
+        Assert.Throws<ArgumentException>(() => new SetCookie("__Host-id", "1") { Path = "/" }.ToString());
+        Assert.Throws<ArgumentException>(() => new SetCookie("__Host-id", "1") { Secure = true, Path = "/", Domain = "example.com" }.ToString());
+        Assert.Equal("__Host-id=1; Path=/; Secure", new SetCookie("__Host-id", "1") { Secure = true, Path = "/" }.ToString());
+    }
+}
