@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text;
 using Parley.Content;
 using Parley.Http1;
@@ -79,14 +78,14 @@ public static class DemoSite
         var list = new StringBuilder();
         foreach (FormField field in fields)
         {
-            string id = "field-" + WebUtility.HtmlEncode(field.Name);
-            list.Append("<dt>").Append(WebUtility.HtmlEncode(field.Name)).Append("</dt><dd id=\"").Append(id).Append("\">")
-                .Append(WebUtility.HtmlEncode(field.Value)).Append("</dd>\n");
+            string id = "field-" + Html.Escape(field.Name);
+            list.Append("<dt>").Append(Html.Escape(field.Name)).Append("</dt><dd id=\"").Append(id).Append("\">")
+                .Append(Html.Escape(field.Value)).Append("</dd>\n");
         }
         string content = PageTemplates.Fill(PageTemplates.Get("thanks.html"),
             ("body_length", body.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("fields", list.ToString()),
-            ("raw_body", WebUtility.HtmlEncode(Encoding.UTF8.GetString(body))));
+            ("raw_body", Html.Escape(Encoding.UTF8.GetString(body))));
         response.Headers.Set("Cache-Control", "no-store");
         SendPage(request, response, 200, "en", "Thank you — Parley", content, withValidator: false);
     }
@@ -113,7 +112,7 @@ public static class DemoSite
     private static ValueTask NotFound(HttpRequest request, HttpResponse response)
     {
         response.Headers.Set("Cache-Control", "no-cache, no-store, must-revalidate");
-        string content = PageTemplates.Fill(PageTemplates.Get("notfound.html"), ("path", WebUtility.HtmlEncode(request.Path)));
+        string content = PageTemplates.Fill(PageTemplates.Get("notfound.html"), ("path", Html.Escape(request.Path)));
         SendPage(request, response, 404, "en", "404 Not Found — Parley", content, withValidator: false);
         return ValueTask.CompletedTask;
     }
@@ -123,7 +122,7 @@ public static class DemoSite
         string content = PageTemplates.Fill(PageTemplates.Get("error.html"),
             ("status", status.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("reason", StatusCodes.ReasonPhrase(status)),
-            ("message", WebUtility.HtmlEncode(message)));
+            ("message", Html.Escape(message)));
         response.Headers.Set("Cache-Control", "no-store");
         SendPage(request, response, status, "en", $"{status} {StatusCodes.ReasonPhrase(status)} — Parley", content, withValidator: false);
     }
@@ -138,12 +137,12 @@ public static class DemoSite
             : $"Request #{number} on this TCP connection{(number > 1 ? ": the connection was reused (keep-alive)." : ".")}";
         string html = PageTemplates.Fill(PageTemplates.Get("layout.html"),
             ("lang", language),
-            ("title", WebUtility.HtmlEncode(title)),
+            ("title", Html.Escape(title)),
             ("nav_home", french ? "Accueil" : "Home"),
             ("nav_contact", "Contact"),
             ("wire_heading", french ? "La requête reçue par le serveur" : "The request the server received"),
-            ("connection_note", WebUtility.HtmlEncode(note)),
-            ("raw_request", WebUtility.HtmlEncode(Encoding.Latin1.GetString(request.RawHead))),
+            ("connection_note", Html.Escape(note)),
+            ("raw_request", Html.Escape(Encoding.Latin1.GetString(request.RawHead))),
             ("content", content));
         byte[] body = Encoding.UTF8.GetBytes(html);
 
