@@ -376,6 +376,22 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>Waits for the program to exit by itself (its output fully read); fails after <paramref name="timeout"/>.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"'{Command}' did not exit within {timeout.TotalSeconds:0.#} s.\n--- stdout ---\n{ToolResult.Tail(StdOut)}");
+        }
+        await Task.WhenAny(Task.WhenAll(_stdout.Done, _stderr.Done), Task.Delay(2000)).ConfigureAwait(false);
+        return _process.ExitCode;
+    }
+
     public void Dispose()
     {
         ExternalTool.KillTree(_process);

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Net;
+using Parley.Tests.Interop;
+using Parley.Tests.Server;
+
+namespace Parley.Tests.Cli;
+
+/// <summary>`parley serve` as a real process: listening, access log, graceful stop on SIGTERM.</summary>
+public class ServeCommandTests
+{
+    private static string CliAssembly => Path.Combine(AppContext.BaseDirectory, "Parley.Cli.dll");
+
+    [Fact]
+    public async Task Serve_prints_where_it_listens_logs_each_request_and_exits_0_on_SIGTERM()
+    {
+        int port = Loopback.FreePort();
+        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", port.ToString()]);
+        await server.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+
+        await using (var connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            await connection.SendAsync("GET /moved HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse response = await connection.ReadResponseAsync();
+            Assert.Equal(301, response.StatusCode);
+        }
+
+        Process.Start("kill", ["-TERM", server.ProcessId.ToString()]).WaitForExit();
+        int exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"listening on http://127.0.0.1:{port}/", server.StdOut);
+        Assert.Matches(@"GET /moved 301 \d+B [\d.]+ms \(request 1 on its connection\)", server.StdOut);
+        Assert.Contains("Stopped.", server.StdOut);
+    }
+
+    [Fact]
+    public async Task Serve_listens_on_IPv6_loopback()
+    {
+        int port = Loopback.FreePort();
+        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--host", "::1", "--port", port.ToString(), "--quiet"]);
+        var deadline = Stopwatch.StartNew();
+        RawConnection? connection = null;
+        while (connection is null)
+        {
+            try
+            {
+                connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.IPv6Loopback, port));
+            }
+            catch (System.Net.Sockets.SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !server.HasExited)
+            {
+                await Task.Delay(100);
+            }
+        }
+        await using (connection)
+        {
+            await connection.SendAsync("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
+            RawResponse response = await connection.ReadResponseAsync();
+            Assert.Equal(200, response.StatusCode);
+            Assert.Contains("Host: [::1]", response.BodyText);
+        }
+    }
+
+    [Fact]
+    public async Task Serve_reports_a_port_in_use_clearly()
+    {
+        using var blocker = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        blocker.Start();
+        int port = ((IPEndPoint)blocker.LocalEndpoint).Port;
+        ToolResult result = await ExternalTool.RunAsync("dotnet", [CliAssembly, "serve", "--port", port.ToString()], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"parley: cannot listen on 127.0.0.1:{port}", result.StdErr);
+    }
+}
