@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
@@ -19,6 +20,8 @@ internal sealed partial class HttpConnection
     private bool _keepAlive;
 
     /// <summary>Handles the parsed request. False when the connection must close afterwards.</summary>
+    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ProcessRequestAsync()
     {
         long started = Stopwatch.GetTimestamp();
@@ -121,6 +124,8 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>Reads request body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>
+    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadRequestBodyAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (_bodyComplete || destination.IsEmpty) return 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Diagnostics;
 using System.Net;
@@ -87,6 +88,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     }
 
     /// <summary>Reads until a complete request head is buffered. False when the connection should end.</summary>
+    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadRequestHeadAsync()
     {
         _head.Reset();
@@ -128,6 +131,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     /// Waits for the next request without holding a receive buffer, so an idle keep-alive connection
     /// costs little memory; then rents one.
     /// </summary>
+    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitForDataAsync()
     {
         if (_buffer.Length > 0)
@@ -242,6 +247,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         _bodyBuffer?.Dispose();
     }
 
+    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
     {
         if (_output.Length == 0) return;
