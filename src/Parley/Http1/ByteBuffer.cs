@@ -8,6 +8,7 @@ namespace Parley.Http1;
 /// </summary>
 public sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
 {
+    private const int MinimumRent = 4096;
     private byte[] _array;
     private int _length;
 
@@ -33,13 +34,16 @@ public sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
         _length = length;
     }
 
-    /// <summary>Shrinks back to a small array once a large message has gone, so idle connections stay cheap.</summary>
-    public void Trim(int keepCapacity)
+    /// <summary>
+    /// Returns the array to the pool while the buffer is empty, so an idle owner holds no buffer at all;
+    /// the next write rents one again.
+    /// </summary>
+    public void ReleaseIfEmpty()
     {
-        if (_length == 0 && _array.Length > keepCapacity)
+        if (_length == 0 && _array.Length > 0)
         {
             ArrayPool<byte>.Shared.Return(_array);
-            _array = ArrayPool<byte>.Shared.Rent(keepCapacity);
+            _array = [];
         }
     }
 
@@ -92,7 +96,7 @@ public sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
     {
         if (sizeHint < 1) sizeHint = 1;
         if (_array.Length - _length >= sizeHint) return;
-        int newSize = Math.Max(_array.Length * 2, _length + sizeHint);
+        int newSize = Math.Max(Math.Max(_array.Length * 2, _length + sizeHint), MinimumRent);
         byte[] bigger = ArrayPool<byte>.Shared.Rent(newSize);
         _array.AsSpan(0, _length).CopyTo(bigger);
         if (_array.Length > 0) ArrayPool<byte>.Shared.Return(_array);

@@ -138,7 +138,7 @@ internal sealed partial class HttpConnection
             // Nothing buffered: receive straight into the caller's memory, never past the body's end.
             int wanted = (int)Math.Min(destination.Length, _bodyRemaining);
             SetPhase(Phase.ReadingBody, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-            int received = await _socket.ReceiveAsync(destination[..wanted], SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int received = await _transport.ReceiveAsync(destination[..wanted], cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
             if (received == 0) throw ClientEndedBodyEarly();
             _bodyRemaining -= received;
@@ -256,7 +256,7 @@ internal sealed partial class HttpConnection
         }
         if (_end == _buffer.Length) Grow(Math.Max(_buffer.Length * 2, _head.HeadLength + ChunkedDecoder.MaxChunkLineLength * 2));
         SetPhase(Phase.ReadingBody, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-        int received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
         if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
         if (received == 0) throw ClientEndedBodyEarly();
         _end += received;

@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Parley.Http1;
+using Parley.Server.Transport;
 
 namespace Parley.Server;
 
@@ -28,7 +29,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
 
     private readonly HttpServer _server;
     private readonly HttpServerOptions _options;
-    private readonly Socket _socket;
+    private readonly ConnectionTransport _transport;
     private readonly RequestHead _head = new();
     private readonly HttpRequest _request;
     private readonly HttpResponse _response;
@@ -43,15 +44,15 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     private long _deadline;
     private long _headStartTicks;
 
-    public HttpConnection(HttpServer server, Socket socket)
+    public HttpConnection(HttpServer server, ConnectionTransport transport)
     {
         _server = server;
         _options = server.Options;
-        _socket = socket;
+        _transport = transport;
         _request = new HttpRequest(this, _head);
         _response = new HttpResponse(this);
-        RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
-        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+        RemoteEndPoint = transport.RemoteEndPoint;
+        LocalEndPoint = transport.LocalEndPoint;
     }
 
     public IPEndPoint? RemoteEndPoint { get; }
@@ -82,6 +83,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         {
             Volatile.Write(ref _phase, (int)Phase.Closed);
             Abort();
+            _transport.Dispose();
             ReleaseBuffers();
             _server.OnConnectionClosed(this);
         }
@@ -121,7 +123,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             }
 
             SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
-            int received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None).ConfigureAwait(false);
+            int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
             if (!EnterBusy(Phase.ReadingHead) || received == 0) return false;
             _end += received;
         }
@@ -140,11 +142,12 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
-        _output.Trim(InitialBufferSize);
+        _output.ReleaseIfEmpty();
+        _bodyBuffer?.ReleaseIfEmpty();
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
         if (_server.IsStopping) return false;
-        await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+        await _transport.WaitForDataAsync().ConfigureAwait(false);
         if (!EnterBusy(Phase.Idle)) return false;
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         return true;
@@ -213,28 +216,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         Abort();
     }
 
-    private void TrySendNow(byte[] bytes)
-    {
-        try
-        {
-            _socket.Send(bytes, SocketFlags.None);
-        }
-        catch (Exception ex) when (IsDisconnect(ex))
-        {
-        }
-    }
+    private void TrySendNow(byte[] bytes) => _transport.TrySendNow(bytes);
 
-    private void Abort()
-    {
-        try
-        {
-            _socket.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception ex) when (IsDisconnect(ex))
-        {
-        }
-        _socket.Dispose();
-    }
+    private void Abort() => _transport.Abort();
 
     private void ReleaseBuffers()
     {
@@ -253,7 +237,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     {
         if (_output.Length == 0) return;
         SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-        await _socket.SendAsync(_output.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        await _transport.SendAsync(_output.WrittenMemory, cancellationToken).ConfigureAwait(false);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
         _output.Clear();
         _responseStart = 0;
@@ -262,9 +246,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
 
     private void FlushOutputSync()
     {
-        ReadOnlySpan<byte> pending = _output.WrittenSpan;
         SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-        while (!pending.IsEmpty) pending = pending[_socket.Send(pending, SocketFlags.None)..];
+        _transport.SendBlocking(_output.WrittenSpan);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
         _output.Clear();
         _responseStart = 0;
@@ -287,13 +270,13 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     {
         try
         {
-            _socket.Shutdown(SocketShutdown.Send);
+            _transport.ShutdownSend();
             if (_buffer.Length == 0) _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
             SetPhase(Phase.ReadingBody, Environment.TickCount64 + 1000);
             int discarded = 0;
             while (discarded < MaxLingerBytes)
             {
-                int received = await _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None).ConfigureAwait(false);
+                int received = await _transport.ReceiveAsync(_buffer.AsMemory()).ConfigureAwait(false);
                 if (received == 0) break;
                 discarded += received;
             }

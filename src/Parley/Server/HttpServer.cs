@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Parley.Server.Transport;
 
 namespace Parley.Server;
 
@@ -18,6 +19,8 @@ public sealed class HttpServer : IAsyncDisposable
     private Timer? _heartbeat;
     private Task? _acceptLoop;
     private int _connectionCount;
+    private EpollLoop[]? _epollLoops;
+    private int _nextLoop;
     private volatile bool _stopping;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
@@ -70,6 +73,12 @@ public sealed class HttpServer : IAsyncDisposable
             throw;
         }
         _listener = listener;
+        if (Options.Transport == TransportKind.Epoll)
+        {
+            if (!EpollLoop.IsSupported) throw new PlatformNotSupportedException("the epoll transport needs Linux on x64; use TransportKind.Sockets");
+            _epollLoops = new EpollLoop[Math.Max(1, Options.EpollThreadCount > 0 ? Options.EpollThreadCount : Environment.ProcessorCount)];
+            for (int i = 0; i < _epollLoops.Length; i++) _epollLoops[i] = new EpollLoop(i);
+        }
         _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
     }
@@ -93,6 +102,10 @@ public sealed class HttpServer : IAsyncDisposable
             await Task.WhenAny(_drained.Task, Task.Delay(1000)).ConfigureAwait(false);
         }
         if (_heartbeat is not null) await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        if (_epollLoops is not null)
+        {
+            foreach (EpollLoop loop in _epollLoops) loop.Stop();
+        }
     }
 
     /// <inheritdoc />
@@ -126,7 +139,7 @@ public sealed class HttpServer : IAsyncDisposable
                 RefuseOverCapacity(socket);
                 continue;
             }
-            var connection = new HttpConnection(this, socket);
+            var connection = new HttpConnection(this, CreateTransport(socket));
             _connections.TryAdd(connection, 0);
             if (_stopping)
             {
@@ -138,6 +151,11 @@ public sealed class HttpServer : IAsyncDisposable
             ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
         }
     }
+
+    private ConnectionTransport CreateTransport(Socket socket) =>
+        _epollLoops is { } loops
+            ? new EpollTransport(socket, loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)loops.Length)])
+            : new SocketTransport(socket);
 
     private void RefuseOverCapacity(Socket socket)
     {

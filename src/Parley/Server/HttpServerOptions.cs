@@ -44,12 +44,31 @@ public sealed class HttpServerOptions
     /// <summary>Response bytes a handler may write before the engine starts sending (with chunked coding when no length was set). Default 64 KiB.</summary>
     public int ResponseBufferSize { get; set; } = 64 * 1024;
 
+    /// <summary>
+    /// How connections do I/O. <see cref="TransportKind.Sockets"/> (default) is portable;
+    /// <see cref="TransportKind.Epoll"/> (Linux x64) runs each connection on an event-loop thread and
+    /// continues handlers inline there, saving a thread hop per request: handlers must then not block.
+    /// </summary>
+    public TransportKind Transport { get; set; } = TransportKind.Sockets;
+
+    /// <summary>Event-loop threads of the epoll transport; 0 for one per processor.</summary>
+    public int EpollThreadCount { get; set; }
+
     /// <summary>Called after each response with what an access log needs; null for none.</summary>
     public Action<AccessLogEntry>? AccessLog { get; set; }
 
     /// <summary>Called when a handler throws or a connection fails unexpectedly; default writes to standard error.</summary>
     public Action<string, Exception?>? ErrorLog { get; set; } = static (message, exception) =>
         Console.Error.WriteLine(exception is null ? message : $"{message}{Environment.NewLine}{exception}");
+}
+
+/// <summary>The I/O layer under the connections.</summary>
+public enum TransportKind
+{
+    /// <summary><see cref="System.Net.Sockets.Socket"/>'s asynchronous operations: portable.</summary>
+    Sockets,
+    /// <summary>Linux epoll event loops with inline continuations.</summary>
+    Epoll,
 }
 
 /// <summary>One line of an access log: what was asked, what was answered, how long it took.</summary>

@@ -6,6 +6,16 @@ namespace Parley.Tests.Server;
 /// <summary>Malformed requests get the RFC's status and a closed connection (RFC 9112 §2-§7, RFC 9110 §15).</summary>
 public class ServerErrorTests
 {
+    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
+    protected virtual TransportKind Transport => TransportKind.Sockets;
+
+    private Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null) =>
+        TestServer.StartAsync(handler, options =>
+        {
+            options.Transport = Transport;
+            configure?.Invoke(options);
+        });
+
     private static ValueTask Hello(HttpRequest request, HttpResponse response)
     {
         response.WriteText("Hello");
@@ -32,7 +42,7 @@ public class ServerErrorTests
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\nExpect: something\r\n\r\n", 417)]                // RFC 9110 §10.1.1
     public async Task Rejects_malformed_requests_with_the_RFC_status_and_closes(string request, int status)
     {
-        await using var server = await TestServer.StartAsync(Hello);
+        await using var server = await StartAsync(Hello);
         string all = await server.ExchangeUntilCloseAsync(request);
         Assert.StartsWith($"HTTP/1.1 {status} ", all);
         Assert.Contains("Connection: close\r\n", all);
@@ -41,7 +51,7 @@ public class ServerErrorTests
     [Fact]
     public async Task A_chunked_body_with_a_bare_LF_in_an_extension_is_rejected_when_read()
     {
-        await using var server = await TestServer.StartAsync(async (request, response) =>
+        await using var server = await StartAsync(async (request, response) =>
         {
             await request.ReadBodyAsync(1000);
             response.WriteText("read");
@@ -59,7 +69,7 @@ public class ServerErrorTests
     [InlineData("5;=x\r\nhello\r\n0\r\n\r\n")] // extension without a name
     public async Task Malformed_chunked_framing_read_by_the_handler_gets_400_and_closes(string body)
     {
-        await using var server = await TestServer.StartAsync(async (request, response) =>
+        await using var server = await StartAsync(async (request, response) =>
         {
             await request.ReadBodyAsync(1000);
             response.WriteText("read");
@@ -72,7 +82,7 @@ public class ServerErrorTests
     [Fact]
     public async Task A_too_long_target_gets_414()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxTargetLength = 100 });
+        await using var server = await StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxTargetLength = 100 });
         string all = await server.ExchangeUntilCloseAsync($"GET /{new string('a', 200)} HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 414 URI Too Long\r\n", all);
     }
@@ -80,7 +90,7 @@ public class ServerErrorTests
     [Fact]
     public async Task A_too_large_header_section_gets_431()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxHeadBytes = 1024 });
+        await using var server = await StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxHeadBytes = 1024 });
         string all = await server.ExchangeUntilCloseAsync($"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('b', 2000)}\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n", all);
     }
@@ -88,7 +98,7 @@ public class ServerErrorTests
     [Fact]
     public async Task Too_many_fields_get_431()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxFieldCount = 5 });
+        await using var server = await StartAsync(Hello, o => o.HeadLimits = o.HeadLimits with { MaxFieldCount = 5 });
         string fields = string.Concat(Enumerable.Range(0, 10).Select(i => $"X-{i}: v\r\n"));
         string all = await server.ExchangeUntilCloseAsync($"GET / HTTP/1.1\r\nHost: x\r\n{fields}\r\n");
         Assert.StartsWith("HTTP/1.1 431 ", all);
@@ -97,7 +107,7 @@ public class ServerErrorTests
     [Fact]
     public async Task A_slow_client_gets_408_when_the_header_timeout_expires()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
+        await using var server = await StartAsync(Hello, o => o.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n");
         var watch = Stopwatch.StartNew();
@@ -109,7 +119,7 @@ public class ServerErrorTests
     [Fact]
     public async Task An_idle_keep_alive_connection_is_closed_after_its_timeout()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.KeepAliveTimeout = TimeSpan.FromSeconds(1));
+        await using var server = await StartAsync(Hello, o => o.KeepAliveTimeout = TimeSpan.FromSeconds(1));
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         RawResponse response = await connection.ReadResponseAsync();
@@ -121,7 +131,7 @@ public class ServerErrorTests
     [Fact]
     public async Task Connections_beyond_the_limit_get_503_while_existing_ones_keep_working()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.MaxConcurrentConnections = 1);
+        await using var server = await StartAsync(Hello, o => o.MaxConcurrentConnections = 1);
         await using var first = await server.ConnectAsync();
         await first.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal(200, (await first.ReadResponseAsync()).StatusCode);
@@ -138,7 +148,7 @@ public class ServerErrorTests
         int port;
         var handlerStarted = new TaskCompletionSource();
         var release = new TaskCompletionSource();
-        await using var server = await TestServer.StartAsync(async (request, response) =>
+        await using var server = await StartAsync(async (request, response) =>
         {
             if (request.Path == "/slow")
             {
@@ -166,4 +176,10 @@ public class ServerErrorTests
         await stopping.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.False(await Interop.Loopback.CanConnectAsync(port));
     }
+}
+
+/// <summary>The same tests over the epoll transport.</summary>
+public class EpollServerErrorTests : ServerErrorTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
 }

@@ -6,6 +6,16 @@ namespace Parley.Tests.Server;
 /// <summary>Raw bytes over real TCP: framing, keep-alive, pipelining, HEAD, errors (RFC 9112 §6, §9).</summary>
 public class ServerExchangeTests
 {
+    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
+    protected virtual TransportKind Transport => TransportKind.Sockets;
+
+    private Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null) =>
+        TestServer.StartAsync(handler, options =>
+        {
+            options.Transport = Transport;
+            configure?.Invoke(options);
+        });
+
     private static ValueTask Hello(HttpRequest request, HttpResponse response)
     {
         response.WriteText("Hello, World!");
@@ -22,7 +32,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Answers_a_GET_with_status_line_date_server_and_content_length()
     {
-        await using var server = await TestServer.StartAsync(Hello);
+        await using var server = await StartAsync(Hello);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: example\r\n\r\n");
         RawResponse response = await connection.ReadResponseAsync();
@@ -37,7 +47,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Keeps_an_HTTP11_connection_open_and_counts_requests_on_it()
     {
-        await using var server = await TestServer.StartAsync((request, response) =>
+        await using var server = await StartAsync((request, response) =>
         {
             response.WriteText(request.RequestNumberOnConnection.ToString());
             return ValueTask.CompletedTask;
@@ -56,7 +66,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Answers_pipelined_requests_in_order_from_one_write()
     {
-        await using var server = await TestServer.StartAsync((request, response) =>
+        await using var server = await StartAsync((request, response) =>
         {
             response.WriteText(request.Path);
             return ValueTask.CompletedTask;
@@ -75,7 +85,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Parses_a_request_sent_one_byte_at_a_time()
     {
-        await using var server = await TestServer.StartAsync(Echo);
+        await using var server = await StartAsync(Echo);
         await using var connection = await server.ConnectAsync();
         await connection.SendByteByByteAsync("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
         RawResponse response = await connection.ReadResponseAsync();
@@ -86,7 +96,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Decodes_a_chunked_request_body_with_extensions_and_trailers()
     {
-        await using var server = await TestServer.StartAsync(Echo);
+        await using var server = await StartAsync(Echo);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5;name=value\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 1\r\n\r\n");
         RawResponse response = await connection.ReadResponseAsync();
@@ -99,7 +109,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Reads_a_large_body_that_arrives_in_many_segments()
     {
-        await using var server = await TestServer.StartAsync(Echo);
+        await using var server = await StartAsync(Echo);
         await using var connection = await server.ConnectAsync();
         byte[] payload = new byte[300_000];
         new Random(7).NextBytes(payload);
@@ -115,7 +125,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task HEAD_gets_the_GET_head_with_its_length_and_no_body()
     {
-        await using var server = await TestServer.StartAsync(new Router().MapGet("/", Hello).Handler);
+        await using var server = await StartAsync(new Router().MapGet("/", Hello).Handler);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
         RawResponse head = await connection.ReadResponseAsync(headRequest: true);
@@ -128,7 +138,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Honours_Connection_close_from_the_client()
     {
-        await using var server = await TestServer.StartAsync(Hello);
+        await using var server = await StartAsync(Hello);
         string all = await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         Assert.Contains("Connection: close\r\n", all);
         Assert.EndsWith("Hello, World!", all);
@@ -137,7 +147,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Closes_HTTP10_connections_unless_keep_alive_is_asked()
     {
-        await using var server = await TestServer.StartAsync(Hello);
+        await using var server = await StartAsync(Hello);
         string closed = await server.ExchangeUntilCloseAsync("GET / HTTP/1.0\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", closed);
 
@@ -152,7 +162,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Streams_a_body_of_unknown_length_with_chunked_coding()
     {
-        await using var server = await TestServer.StartAsync(async (request, response) =>
+        await using var server = await StartAsync(async (request, response) =>
         {
             for (int i = 0; i < 3; i++)
             {
@@ -171,7 +181,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Streams_to_an_HTTP10_client_by_closing_the_connection()
     {
-        await using var server = await TestServer.StartAsync(async (request, response) =>
+        await using var server = await StartAsync(async (request, response) =>
         {
             await response.WriteAsync("streamed"u8.ToArray());
             await response.FlushAsync();
@@ -184,7 +194,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task A_throwing_handler_gets_500_without_details_and_the_connection_stays_usable()
     {
-        await using var server = await TestServer.StartAsync((request, response) =>
+        await using var server = await StartAsync((request, response) =>
         {
             if (request.Path == "/boom")
             {
@@ -209,7 +219,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task A_handler_that_fails_after_sending_gets_its_connection_closed()
     {
-        await using var server = await TestServer.StartAsync(async (request, response) =>
+        await using var server = await StartAsync(async (request, response) =>
         {
             await response.WriteAsync("begun"u8.ToArray());
             await response.FlushAsync();
@@ -225,7 +235,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Writing_past_the_declared_Content_Length_fails_the_response()
     {
-        await using var server = await TestServer.StartAsync((request, response) =>
+        await using var server = await StartAsync((request, response) =>
         {
             response.ContentLength = 2;
             response.Write("too long"u8);
@@ -242,7 +252,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Sends_100_Continue_only_when_the_handler_reads_the_body()
     {
-        await using var server = await TestServer.StartAsync(Echo);
+        await using var server = await StartAsync(Echo);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
         RawResponse interim = await connection.ReadResponseAsync();
@@ -255,7 +265,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Answers_directly_without_100_Continue_when_the_body_is_not_read()
     {
-        await using var server = await TestServer.StartAsync((request, response) =>
+        await using var server = await StartAsync((request, response) =>
         {
             response.StatusCode = 403;
             response.WriteText("no uploads");
@@ -271,7 +281,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Skips_a_small_unread_body_and_keeps_the_connection()
     {
-        await using var server = await TestServer.StartAsync(Hello);
+        await using var server = await StartAsync(Hello);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
@@ -281,7 +291,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Refuses_a_body_larger_than_the_limit_with_413_and_closes()
     {
-        await using var server = await TestServer.StartAsync(Echo, o => o.MaxRequestBodySize = 100);
+        await using var server = await StartAsync(Echo, o => o.MaxRequestBodySize = 100);
         string all = await server.ExchangeUntilCloseAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 413 Content Too Large\r\n", all);
         Assert.Contains("Connection: close", all);
@@ -290,7 +300,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Refuses_a_chunked_body_that_grows_past_the_limit_with_413()
     {
-        await using var server = await TestServer.StartAsync(Echo, o => o.MaxRequestBodySize = 10);
+        await using var server = await StartAsync(Echo, o => o.MaxRequestBodySize = 10);
         string all = await server.ExchangeUntilCloseAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n");
         Assert.StartsWith("HTTP/1.1 413 ", all);
         Assert.Contains("Connection: close", all);
@@ -299,7 +309,7 @@ public class ServerExchangeTests
     [Fact]
     public async Task Closes_after_the_configured_number_of_requests_and_says_so()
     {
-        await using var server = await TestServer.StartAsync(Hello, o => o.MaxRequestsPerConnection = 2);
+        await using var server = await StartAsync(Hello, o => o.MaxRequestsPerConnection = 2);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         RawResponse first = await connection.ReadResponseAsync();
@@ -314,7 +324,7 @@ public class ServerExchangeTests
     public async Task Routes_by_path_and_method_with_404_405_Allow_and_OPTIONS()
     {
         var router = new Router().MapGet("/page", Hello).MapPost("/form", Hello);
-        await using var server = await TestServer.StartAsync(router.Handler);
+        await using var server = await StartAsync(router.Handler);
         await using var connection = await server.ConnectAsync();
         await connection.SendAsync("DELETE /page HTTP/1.1\r\nHost: x\r\n\r\n");
         RawResponse notAllowed = await connection.ReadResponseAsync();
@@ -331,4 +341,10 @@ public class ServerExchangeTests
         await connection.SendAsync("GET /p%61ge HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
     }
+}
+
+/// <summary>The same tests over the epoll transport.</summary>
+public class EpollServerExchangeTests : ServerExchangeTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
 }

@@ -1,0 +1,39 @@
+using System.Net;
+
+namespace Parley.Server.Transport;
+
+/// <summary>
+/// The bytes of one accepted connection, as the connection loop needs them. Two implementations: the
+/// portable one over <see cref="System.Net.Sockets.Socket"/>, and one on Linux epoll that runs
+/// continuations inline on its event-loop thread (no thread-pool hop per request).
+/// </summary>
+internal abstract class ConnectionTransport : IDisposable
+{
+    public abstract IPEndPoint? RemoteEndPoint { get; }
+
+    public abstract IPEndPoint? LocalEndPoint { get; }
+
+    /// <summary>Receives into <paramref name="buffer"/>; 0 when the peer closed its side.</summary>
+    public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
+
+    /// <summary>Completes when bytes (or the peer's close) can be received, without holding a buffer meanwhile.</summary>
+    public abstract ValueTask WaitForDataAsync();
+
+    /// <summary>Sends all of <paramref name="data"/>.</summary>
+    public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>Sends all of <paramref name="data"/>, blocking the calling thread while the peer is slow.</summary>
+    public abstract void SendBlocking(ReadOnlySpan<byte> data);
+
+    /// <summary>Sends what fits without waiting; errors are ignored (used for last words such as 408).</summary>
+    public abstract void TrySendNow(ReadOnlySpan<byte> data);
+
+    /// <summary>Half-closes: no more bytes will be sent.</summary>
+    public abstract void ShutdownSend();
+
+    /// <summary>Shuts both directions so that pending operations end; safe from any thread, idempotent.</summary>
+    public abstract void Abort();
+
+    /// <summary>Releases the connection's descriptor; called once, by the connection's own loop.</summary>
+    public abstract void Dispose();
+}

@@ -1,0 +1,266 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+using static Parley.Server.Transport.LinuxNative;
+
+namespace Parley.Server.Transport;
+
+/// <summary>
+/// A connection driven by an <see cref="EpollLoop"/>. Every operation is first tried at once
+/// (non-blocking recv/send); only when the kernel says "not now" does it wait, and the loop completes it
+/// on readiness, running the awaiting code inline. Readiness is edge-triggered, so the transport counts
+/// readiness events and remembers up to which event the socket was last found empty: a wait can then
+/// tell, without a system call, whether data may already be there.
+/// </summary>
+internal sealed unsafe class EpollTransport : ConnectionTransport
+{
+    private readonly Socket _socket;
+    private readonly EpollLoop _loop;
+    private readonly Operation _receive;
+    private readonly Operation _send;
+    private long _readEvents;
+    private long _readDrainedAt = -1;
+    private long _writeEvents;
+    private int _aborted;
+
+    public EpollTransport(Socket socket, EpollLoop loop)
+    {
+        _socket = socket;
+        _loop = loop;
+        Fd = (int)socket.SafeHandle.DangerousGetHandle();
+        RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
+        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+        _receive = new Operation(this, isReceive: true);
+        _send = new Operation(this, isReceive: false);
+        loop.Register(this);
+    }
+
+    public int Fd { get; }
+
+    public int Slot { get; set; }
+
+    public override IPEndPoint? RemoteEndPoint { get; }
+
+    public override IPEndPoint? LocalEndPoint { get; }
+
+    /// <summary>Called on the loop thread with the events the kernel reported.</summary>
+    public void OnEvents(uint events)
+    {
+        if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
+        {
+            Interlocked.Increment(ref _readEvents);
+            _receive.TryComplete();
+        }
+        if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0)
+        {
+            Interlocked.Increment(ref _writeEvents);
+            _send.TryComplete();
+        }
+    }
+
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        long seen = Volatile.Read(ref _readEvents);
+        int result = TryReceive(buffer.Span, seen, out int errno);
+        if (result >= 0) return new ValueTask<int>(result);
+        if (errno != EAGAIN) return ValueTask.FromException<int>(Failure("recv", errno));
+        return _receive.Start(buffer, default, seen, cancellationToken);
+    }
+
+    public override ValueTask WaitForDataAsync()
+    {
+        long seen = Volatile.Read(ref _readEvents);
+        if (seen != Volatile.Read(ref _readDrainedAt)) return default; // data may be there: let the receive find out
+        ValueTask<int> wait = _receive.Start(Memory<byte>.Empty, default, seen, default, waitOnly: true);
+        return wait.IsCompletedSuccessfully ? default : new ValueTask(_receive, _receive.Version);
+    }
+
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        long seen = Volatile.Read(ref _writeEvents);
+        int sent = TrySend(data.Span, out int errno);
+        if (sent == data.Length) return default;
+        if (sent < 0 && errno != EAGAIN) return ValueTask.FromException(Failure("send", errno));
+        ValueTask<int> pending = _send.Start(default, data[Math.Max(sent, 0)..], seen, cancellationToken);
+        return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
+    }
+
+    public override void SendBlocking(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            int sent = TrySend(data, out int errno);
+            if (sent >= 0)
+            {
+                data = data[sent..];
+                continue;
+            }
+            if (errno != EAGAIN) throw Failure("send", errno);
+            var poll = new PollFd { Fd = Fd, Events = POLLOUT };
+            LinuxNative.poll(&poll, 1, 1000);
+            if (Volatile.Read(ref _aborted) != 0) throw new IOException("connection aborted while sending");
+        }
+    }
+
+    public override void TrySendNow(ReadOnlySpan<byte> data) => TrySend(data, out _);
+
+    public override void ShutdownSend() => shutdown(Fd, SHUT_WR);
+
+    public override void Abort()
+    {
+        if (Interlocked.Exchange(ref _aborted, 1) != 0) return;
+        // Shutting down (not closing) wakes every pending operation through the loop with an error or
+        // end of stream; the descriptor stays valid until the connection's own loop disposes it.
+        shutdown(Fd, SHUT_RDWR);
+    }
+
+    public override void Dispose()
+    {
+        _loop.Unregister(this);
+        _socket.Dispose();
+    }
+
+    // >= 0: bytes received (0 = end of stream). -1: errno says why.
+    private int TryReceive(Span<byte> buffer, long seenEvents, out int errno)
+    {
+        errno = 0;
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = buffer) n = recv(Fd, p, buffer.Length, MSG_DONTWAIT);
+            if (n >= 0)
+            {
+                // A short read emptied the socket as of the events seen so far.
+                if (n < buffer.Length) Volatile.Write(ref _readDrainedAt, seenEvents);
+                return (int)n;
+            }
+            errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) Volatile.Write(ref _readDrainedAt, seenEvents);
+            return -1;
+        }
+    }
+
+    private int TrySend(ReadOnlySpan<byte> data, out int errno)
+    {
+        errno = 0;
+        int total = 0;
+        while (total < data.Length)
+        {
+            nint n;
+            fixed (byte* p = data) n = send(Fd, p + total, data.Length - total, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0)
+            {
+                total += (int)n;
+                continue;
+            }
+            errno = Marshal.GetLastPInvokeError();
+            if (errno == EINTR) continue;
+            return total > 0 ? total : -1;
+        }
+        return total;
+    }
+
+    private static IOException Failure(string operation, int errno) =>
+        new($"{operation} failed: {new SocketException(errno == 104 ? (int)SocketError.ConnectionReset : errno).Message} (errno {errno})");
+
+    /// <summary>One pending receive or send, completed by the loop (or by the starter when readiness raced it).</summary>
+    private sealed class Operation(EpollTransport owner, bool isReceive) : IValueTaskSource<int>, IValueTaskSource
+    {
+        private readonly object _gate = new();
+        private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = false };
+        private Memory<byte> _receiveBuffer;
+        private ReadOnlyMemory<byte> _sendData;
+        private bool _pending;
+        private bool _waitOnly;
+        private CancellationTokenRegistration _cancellation;
+
+        public short Version => _core.Version;
+
+        public ValueTask<int> Start(Memory<byte> receiveBuffer, ReadOnlyMemory<byte> sendData, long seenEvents,
+            CancellationToken cancellationToken, bool waitOnly = false)
+        {
+            lock (_gate)
+            {
+                _core.Reset();
+                _receiveBuffer = receiveBuffer;
+                _sendData = sendData;
+                _waitOnly = waitOnly;
+                _pending = true;
+            }
+            if (cancellationToken.CanBeCanceled)
+            {
+                _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Operation)state!).Cancel(token), this);
+            }
+            // Readiness that arrived between the failed attempt and arming would otherwise be lost
+            // (edge-triggered): check the event count and retry if it moved.
+            long now = isReceive ? Volatile.Read(ref owner._readEvents) : Volatile.Read(ref owner._writeEvents);
+            if (now != seenEvents || Volatile.Read(ref owner._aborted) != 0) TryComplete();
+            return new ValueTask<int>(this, _core.Version);
+        }
+
+        public void TryComplete()
+        {
+            int result = 0;
+            Exception? error = null;
+            lock (_gate)
+            {
+                if (!_pending) return;
+                if (isReceive)
+                {
+                    if (!_waitOnly)
+                    {
+                        long seen = Volatile.Read(ref owner._readEvents);
+                        result = owner.TryReceive(_receiveBuffer.Span, seen, out int errno);
+                        if (result < 0)
+                        {
+                            if (errno == EAGAIN) return; // spurious: stay pending
+                            error = Failure("recv", errno);
+                        }
+                    }
+                }
+                else
+                {
+                    int sent = owner.TrySend(_sendData.Span, out int errno);
+                    if (sent > 0) _sendData = _sendData[sent..];
+                    if (sent < 0 && errno != EAGAIN) error = Failure("send", errno);
+                    else if (!_sendData.IsEmpty) return; // wait for the next EPOLLOUT
+                }
+                _pending = false;
+                _receiveBuffer = default;
+                _sendData = default;
+            }
+            Finish(result, error);
+        }
+
+        private void Cancel(CancellationToken token)
+        {
+            lock (_gate)
+            {
+                if (!_pending) return;
+                _pending = false;
+                _receiveBuffer = default;
+                _sendData = default;
+            }
+            Finish(0, new OperationCanceledException(token));
+        }
+
+        private void Finish(int result, Exception? error)
+        {
+            _cancellation.Dispose();
+            _cancellation = default;
+            if (error is null) _core.SetResult(result);
+            else _core.SetException(error);
+        }
+
+        public int GetResult(short token) => _core.GetResult(token);
+
+        void IValueTaskSource.GetResult(short token) => _core.GetResult(token);
+
+        public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+        public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+            _core.OnCompleted(continuation, state, token, flags);
+    }
+}
