@@ -194,7 +194,7 @@ internal sealed partial class HttpConnection
         for (int i = 0; i < headers.Count; i++)
         {
             KeyValuePair<string, string> field = headers.At(i);
-            MessageWriter.WriteField(output, field.Key, field.Value);
+            MessageWriter.WriteValidatedField(output, field.Key, field.Value); // checked by ResponseHeaders.Add
         }
         if (mode == BodyMode.Chunked)
         {

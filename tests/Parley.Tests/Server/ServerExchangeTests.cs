@@ -320,6 +320,71 @@ public class ServerExchangeTests
         Assert.True(await connection.IsClosedByServerAsync());
     }
 
+    [Theory]
+    [InlineData(204)]
+    [InlineData(304)]
+    public async Task Responses_204_and_304_carry_no_body_and_no_framing(int status)
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.StatusCode = status;
+            response.Headers.Set("ETag", "\"v1\"");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal(status, first.StatusCode);
+        Assert.Null(first.Header("Content-Length")); // RFC 9110 §8.6
+        Assert.Null(first.Header("Transfer-Encoding"));
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal(status, second.StatusCode); // nothing stray between the two responses
+    }
+
+    [Fact]
+    public async Task Writing_a_body_on_a_204_fails_the_handler_with_500()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.StatusCode = 204;
+            response.Write("oops"u8);
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(500, (await connection.ReadResponseAsync()).StatusCode);
+        Assert.Contains(server.Errors, e => e.Contains("has no body"));
+    }
+
+    [Fact]
+    public async Task A_header_value_with_CRLF_cannot_split_the_response()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Headers.Set("X-Echo", "a\r\nSet-Cookie: injected=1");
+            response.WriteText("never");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal(500, response.StatusCode);
+        Assert.Null(response.Header("Set-Cookie"));
+    }
+
+    [Fact]
+    public async Task Accepts_an_absolute_form_target_and_uses_its_authority_as_the_host()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.WriteText($"{request.Host} {request.Path} {request.Query}");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET http://example.com:8080/a%20b?q=1 HTTP/1.1\r\nHost: ignored\r\n\r\n");
+        Assert.Equal("example.com:8080 /a b q=1", (await connection.ReadResponseAsync()).BodyText);
+    }
+
     [Fact]
     public async Task Routes_by_path_and_method_with_404_405_Allow_and_OPTIONS()
     {
