@@ -39,8 +39,8 @@ internal static class StaticPath
         {
             if (!StartsWithAscii(rawPath, prefix)) return PathVerdict.NotFound;
             rawPath = rawPath[prefix.Length..];
-            if (rawPath.IsEmpty) rawPath = "/"u8;
-            else if (rawPath[0] != (byte)'/') return PathVerdict.NotFound;
+            if (rawPath.IsEmpty) return PathVerdict.Ok; // the mount point without its slash: redirected to it
+            if (rawPath[0] != (byte)'/') return PathVerdict.NotFound;
         }
 
         ReadOnlySpan<byte> rest = rawPath[1..];
