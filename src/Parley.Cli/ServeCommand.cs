@@ -1,72 +1,78 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Parley.Cli.Demo;
-using Parley.Server;
+using Parley.Content;
+using Parley.Content.StaticFiles;
 
 namespace Parley.Cli;
 
-/// <summary><c>parley serve</c>: runs the embedded demo site.</summary>
+/// <summary><c>parley serve [DIR]</c>: serves a directory of files, or the embedded demo site without one.</summary>
 internal static class ServeCommand
 {
     public static Command Create()
     {
+        var directory = new Argument<DirectoryInfo?>("DIR") { Description = "Directory to serve; without it, the embedded demo site", Arity = ArgumentArity.ZeroOrOne };
         var host = new Option<string>("--host") { Description = "Address to listen on (127.0.0.1, ::1, 0.0.0.0, * for all)", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on", DefaultValueFactory = _ => 8080 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print an access-log line per request" };
         var drain = new Option<double>("--drain-timeout") { Description = "Seconds a graceful stop waits for requests in flight", DefaultValueFactory = _ => 10 };
+        var list = new Option<bool>("--list") { Description = "DIR: list directories that have no index.html" };
+        var cacheControl = new Option<string?>("--cache-control") { Description = "DIR: Cache-Control value for files, e.g. \"public, max-age=3600\"" };
+        var noCompress = new Option<bool>("--no-compress") { Description = "DIR: never compress on the fly (precompressed .br/.gz files are still used)" };
+        var dotfiles = new Option<bool>("--dotfiles") { Description = "DIR: serve and list names starting with '.'" };
+        var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "DIR: follow symbolic links that lead outside DIR" };
+        var noSecurityHeaders = new Option<bool>("--no-security-headers") { Description = "DIR: do not send X-Content-Type-Options, X-Frame-Options, Referrer-Policy, Content-Security-Policy" };
         port.Validators.Add(result =>
         {
             int value = result.GetValueOrDefault<int>();
             if (value is < 0 or > 65535) result.AddError($"--port must be 0-65535, not {value}");
         });
+        cacheControl.Validators.Add(result =>
+        {
+            string? value = result.GetValueOrDefault<string?>();
+            if (value is not null && (value.Length == 0 || value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)) result.AddError("--cache-control must be a non-empty single-line value");
+        });
 
-        var command = new Command("serve", "Serve the embedded demo site of the classic HTTP session");
-        command.Options.Add(host);
-        command.Options.Add(port);
-        command.Options.Add(quiet);
-        command.Options.Add(drain);
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(quiet), TimeSpan.FromSeconds(parse.GetValue(drain))));
+        var command = new Command("serve", "Serve DIR as a static web site, or the embedded demo site of the classic HTTP session");
+        command.Arguments.Add(directory);
+        foreach (Option option in new Option[] { host, port, quiet, drain, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction((parse, cancellationToken) =>
+        {
+            string hostValue = parse.GetValue(host)!;
+            int portValue = parse.GetValue(port);
+            bool quietValue = parse.GetValue(quiet);
+            TimeSpan drainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
+            DirectoryInfo? root = parse.GetValue(directory);
+            if (root is null)
+            {
+                return ServerHost.RunAsync(DemoSite.Create(), hostValue, portValue, quietValue, drainTimeout,
+                    url => $"Parley demo site listening on {url} (Ctrl+C to stop)");
+            }
+
+            StaticFileHandler files;
+            try
+            {
+                files = new StaticFileHandler(new StaticFileOptions
+                {
+                    Root = root.FullName,
+                    EnableDirectoryListing = parse.GetValue(list),
+                    CacheControl = parse.GetValue(cacheControl),
+                    EnableCompression = !parse.GetValue(noCompress),
+                    ServeDotFiles = parse.GetValue(dotfiles),
+                    FollowSymlinksOutsideRoot = parse.GetValue(followSymlinks),
+                });
+            }
+            catch (DirectoryNotFoundException)
+            {
+                Console.Error.WriteLine($"parley: {root.FullName} is not a directory");
+                return Task.FromResult(2);
+            }
+            Server.RequestHandler handler = parse.GetValue(noSecurityHeaders) ? files.Handler : SecurityHeaders.Wrap(files.Handler);
+            return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout,
+                url => $"Parley serving {files.Root} on {url} (Ctrl+C to stop)");
+        });
         return command;
-    }
-
-    private static async Task<int> RunAsync(string host, int port, bool quiet, TimeSpan drainTimeout)
-    {
-        var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout };
-        if (!quiet)
-        {
-            options.AccessLog = static entry => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{DateTime.UtcNow:HH:mm:ss} {entry.Method} {entry.Target} {entry.StatusCode} {entry.BodyBytes}B {entry.Duration.TotalMilliseconds:0.###}ms (request {entry.RequestOnConnection} on its connection)"));
-        }
-        await using var server = new HttpServer(options, DemoSite.Create());
-        try
-        {
-            await server.StartAsync();
-        }
-        catch (SocketException ex)
-        {
-            Console.Error.WriteLine($"parley: cannot listen on {host}:{port}: {ex.Message}");
-            return 2;
-        }
-
-        var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
-
-        Console.Out.WriteLine($"Parley demo site listening on {FormatUrl(server)} (Ctrl+C to stop)");
-        await stop.Task;
-        Console.Out.WriteLine("Stopping: finishing requests in flight...");
-        await server.StopAsync(drainTimeout);
-        Console.Out.WriteLine("Stopped.");
-        return 0;
-    }
-
-    private static string FormatUrl(HttpServer server)
-    {
-        var endPoint = server.LocalEndPoint;
-        string address = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
-        return $"http://{address}:{endPoint.Port}/";
     }
 }

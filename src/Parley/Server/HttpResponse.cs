@@ -70,6 +70,17 @@ public sealed class HttpResponse
     /// <summary>Sends what has been written so far (starting the response if needed).</summary>
     public ValueTask FlushAsync(CancellationToken cancellationToken = default) => _connection.FlushResponseAsync(cancellationToken);
 
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes of <paramref name="file"/> from <paramref name="offset"/> as
+    /// the next part of the body. With <see cref="ContentLength"/> set, a large region goes from the page
+    /// cache to the socket without managed copies (sendfile); small regions are read into the output buffer
+    /// behind the head. The handle must stay open until the returned task completes; open it with
+    /// <see cref="FileOptions.Asynchronous"/> to allow the zero-copy path. A file shorter than the region
+    /// ends the connection (the client cannot be told otherwise once the head is sent).
+    /// </summary>
+    internal ValueTask SendFileAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default) =>
+        _connection.SendFileAsync(file, offset, length, cancellationToken);
+
     /// <summary>Sends <paramref name="text"/> as the whole body, UTF-8 encoded, with the given Content-Type.</summary>
     public void WriteText(string text, string contentType = "text/plain; charset=utf-8")
     {

@@ -1,0 +1,154 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
+using Parley.Http1;
+
+namespace Parley.Server;
+
+// Sending a region of a file as (part of) the response body, for the static file handler.
+//
+// The life of a file send:
+//  1. HEAD: only count the bytes (the engine sends the head with the Content-Length and no body).
+//  2. Small regions (<= SmallFileCopyLimit): read straight into the output buffer behind the head, so a
+//     small file costs one pread and goes out in the same single send as its head (and as the other
+//     pipelined responses of the batch).
+//  3. Large regions with a length-delimited or close-delimited body: write the head, send what is
+//     buffered, then let the kernel copy file pages to the socket (Socket.SendPacketsAsync with a file
+//     element, which is sendfile(2) on Linux): no managed buffer ever holds the file. The region goes in
+//     slices so that the DataTimeout deadline is renewed as long as the client keeps reading.
+//  4. Anything else (a chunked body, a synchronous handle): pooled-buffer copies through the normal
+//     body path, which frames the bytes.
+internal sealed partial class HttpConnection
+{
+    private const int SmallFileCopyLimit = 64 * 1024;
+    private const int SendFileSlice = 2 * 1024 * 1024;
+
+    internal async ValueTask SendFileAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (length == 0) return;
+        if (StatusCodes.ForbidsBody(_response.StatusCode))
+        {
+            throw new InvalidOperationException($"a {_response.StatusCode} response has no body (RFC 9110 §6.4.1)");
+        }
+        if (IsHeadRequest)
+        {
+            _bodyWritten += length; // RFC 9110 §9.3.2: counted for Content-Length, never sent.
+            return;
+        }
+
+        // As AppendBody: with the length known and the request read, the head can be committed now.
+        if (!ResponseHeadWritten && _response.ContentLength is long declared && _bodyComplete) WriteHead(BodyMode.FixedLength, declared);
+
+        if (length <= SmallFileCopyLimit && ResponseHeadWritten && _mode != BodyMode.Chunked)
+        {
+            CheckFitsDeclaredLength(length);
+            int count = (int)length;
+            Span<byte> destination = _output.GetSpan(count)[..count];
+            ReadExactly(file, destination, offset);
+            _output.Advance(count);
+            _bodyWritten += count;
+            if (_output.Length >= _options.ResponseBufferSize) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (length > SmallFileCopyLimit && file.IsAsync)
+        {
+            if (!ResponseHeadWritten) StartStreaming();
+            if (_mode is BodyMode.FixedLength or BodyMode.CloseDelimited)
+            {
+                CheckFitsDeclaredLength(length);
+                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+                await SendFileRegionAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await CopyFileRegionAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void CheckFitsDeclaredLength(long length)
+    {
+        if (_mode == BodyMode.FixedLength && _bodyWritten + length > _declaredLength)
+        {
+            throw new InvalidOperationException($"response body exceeds its Content-Length of {_declaredLength}");
+        }
+    }
+
+    private async ValueTask SendFileRegionAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
+    {
+        // Not disposed: disposing would close the caller's handle, which the caller owns.
+        var stream = new FileStream(file, FileAccess.Read, bufferSize: 0, isAsync: true);
+        using var args = new FileSendArgs();
+        while (length > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int slice = (int)Math.Min(length, SendFileSlice);
+            args.SendPacketsElements = [new SendPacketsElement(stream, offset, slice)];
+            SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+            await args.SendAsync(_socket).ConfigureAwait(false);
+            if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending a file");
+            // sendfile(2) stops early at the end of the file: the file shrank under us.
+            if (args.BytesTransferred != slice) throw new IOException("the file ended before the region that was announced");
+            offset += slice;
+            length -= slice;
+            _bodyWritten += slice;
+        }
+        _responseFlushed = true;
+        GC.KeepAlive(stream);
+    }
+
+    private async ValueTask CopyFileRegionAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(length, SmallFileCopyLimit));
+        try
+        {
+            while (length > 0)
+            {
+                int count = (int)Math.Min(length, buffer.Length);
+                ReadExactly(file, buffer.AsSpan(0, count), offset);
+                await WriteResponseBodyAsync(buffer.AsMemory(0, count), cancellationToken).ConfigureAwait(false);
+                offset += count;
+                length -= count;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static void ReadExactly(SafeFileHandle file, Span<byte> destination, long offset)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(file, destination, offset);
+            if (read == 0) throw new IOException("the file ended before the region that was announced");
+            destination = destination[read..];
+            offset += read;
+        }
+    }
+
+    /// <summary>A reusable SendPacketsAsync operation exposed as a task.</summary>
+    private sealed class FileSendArgs : SocketAsyncEventArgs
+    {
+        private TaskCompletionSource? _completion;
+
+        public Task SendAsync(Socket socket)
+        {
+            _completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!socket.SendPacketsAsync(this)) Complete();
+            return _completion.Task;
+        }
+
+        protected override void OnCompleted(SocketAsyncEventArgs e) => Complete();
+
+        private void Complete()
+        {
+            if (SocketError == SocketError.Success) _completion!.TrySetResult();
+            else _completion!.TrySetException(new SocketException((int)SocketError));
+        }
+    }
+}
