@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net.Sockets;
 using Microsoft.Win32.SafeHandles;
 using Parley.Http1;
 
@@ -79,25 +78,18 @@ internal sealed partial class HttpConnection
 
     private async ValueTask SendFileRegionAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
     {
-        // Not disposed: disposing would close the caller's handle, which the caller owns.
-        var stream = new FileStream(file, FileAccess.Read, bufferSize: 0, isAsync: true);
-        using var args = new FileSendArgs();
         while (length > 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
             int slice = (int)Math.Min(length, SendFileSlice);
-            args.SendPacketsElements = [new SendPacketsElement(stream, offset, slice)];
             SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-            await args.SendAsync(_socket).ConfigureAwait(false);
+            await _transport.SendFileAsync(file, offset, slice, cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending a file");
-            // sendfile(2) stops early at the end of the file: the file shrank under us.
-            if (args.BytesTransferred != slice) throw new IOException("the file ended before the region that was announced");
             offset += slice;
             length -= slice;
             _bodyWritten += slice;
         }
         _responseFlushed = true;
-        GC.KeepAlive(stream);
     }
 
     private async ValueTask CopyFileRegionAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
@@ -128,27 +120,6 @@ internal sealed partial class HttpConnection
             if (read == 0) throw new IOException("the file ended before the region that was announced");
             destination = destination[read..];
             offset += read;
-        }
-    }
-
-    /// <summary>A reusable SendPacketsAsync operation exposed as a task.</summary>
-    private sealed class FileSendArgs : SocketAsyncEventArgs
-    {
-        private TaskCompletionSource? _completion;
-
-        public Task SendAsync(Socket socket)
-        {
-            _completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (!socket.SendPacketsAsync(this)) Complete();
-            return _completion.Task;
-        }
-
-        protected override void OnCompleted(SocketAsyncEventArgs e) => Complete();
-
-        private void Complete()
-        {
-            if (SocketError == SocketError.Success) _completion!.TrySetResult();
-            else _completion!.TrySetException(new SocketException((int)SocketError));
         }
     }
 }

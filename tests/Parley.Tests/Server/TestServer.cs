@@ -19,6 +19,8 @@ public sealed class TestServer : IAsyncDisposable
     public static async Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null)
     {
         var options = new HttpServerOptions { Host = "127.0.0.1", Port = 0 };
+        // PARLEY_TEST_TRANSPORT=epoll runs every server-backed test on the epoll transport.
+        if (Environment.GetEnvironmentVariable("PARLEY_TEST_TRANSPORT") == "epoll") options.Transport = TransportKind.Epoll;
         TestServer? created = null;
         var errors = new List<string>();
         options.ErrorLog = (message, exception) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Win32.SafeHandles;
 
 namespace Parley.Server.Transport;
 
@@ -21,6 +22,12 @@ internal abstract class ConnectionTransport : IDisposable
 
     /// <summary>Sends all of <paramref name="data"/>.</summary>
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Sends <paramref name="length"/> bytes of a file from <paramref name="offset"/> with the kernel copying
+    /// the pages (sendfile(2)); fails with <see cref="IOException"/> when the file ends early.
+    /// </summary>
+    public abstract ValueTask SendFileAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken);
 
     /// <summary>Sends all of <paramref name="data"/>, blocking the calling thread while the peer is slow.</summary>
     public abstract void SendBlocking(ReadOnlySpan<byte> data);

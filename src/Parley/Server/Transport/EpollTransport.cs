@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
+using Microsoft.Win32.SafeHandles;
 using static Parley.Server.Transport.LinuxNative;
 
 namespace Parley.Server.Transport;
@@ -28,6 +29,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     {
         _socket = socket;
         _loop = loop;
+        socket.Blocking = false; // sendfile(2) must not block the loop; recv/send pass MSG_DONTWAIT anyway
         Fd = (int)socket.SafeHandle.DangerousGetHandle();
         RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
         LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
@@ -83,6 +85,21 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         if (sent == data.Length) return default;
         if (sent < 0 && errno != EAGAIN) return ValueTask.FromException(Failure("send", errno));
         ValueTask<int> pending = _send.Start(default, data[Math.Max(sent, 0)..], seen, cancellationToken);
+        return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
+    }
+
+    public override ValueTask SendFileAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
+    {
+        long seen = Volatile.Read(ref _writeEvents);
+        var region = new FileRegion(file, offset, length);
+        int errno = region.TrySend(Fd);
+        if (errno == 0) return default;
+        if (errno != EAGAIN)
+        {
+            region.Release();
+            return ValueTask.FromException(errno == -1 ? region.EndedEarly() : Failure("sendfile", errno));
+        }
+        ValueTask<int> pending = _send.Start(default, default, seen, cancellationToken, file: region);
         return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
     }
 
@@ -172,6 +189,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = false };
         private Memory<byte> _receiveBuffer;
         private ReadOnlyMemory<byte> _sendData;
+        private FileRegion? _file;
         private bool _pending;
         private bool _waitOnly;
         private CancellationTokenRegistration _cancellation;
@@ -179,13 +197,14 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         public short Version => _core.Version;
 
         public ValueTask<int> Start(Memory<byte> receiveBuffer, ReadOnlyMemory<byte> sendData, long seenEvents,
-            CancellationToken cancellationToken, bool waitOnly = false)
+            CancellationToken cancellationToken, bool waitOnly = false, FileRegion? file = null)
         {
             lock (_gate)
             {
                 _core.Reset();
                 _receiveBuffer = receiveBuffer;
                 _sendData = sendData;
+                _file = file;
                 _waitOnly = waitOnly;
                 _pending = true;
             }
@@ -220,6 +239,12 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
                         }
                     }
                 }
+                else if (_file is { } file)
+                {
+                    int errno = file.TrySend(owner.Fd);
+                    if (errno == EAGAIN) return; // wait for the next EPOLLOUT
+                    if (errno != 0) error = errno == -1 ? file.EndedEarly() : Failure("sendfile", errno);
+                }
                 else
                 {
                     int sent = owner.TrySend(_sendData.Span, out int errno);
@@ -227,9 +252,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
                     if (sent < 0 && errno != EAGAIN) error = Failure("send", errno);
                     else if (!_sendData.IsEmpty) return; // wait for the next EPOLLOUT
                 }
-                _pending = false;
-                _receiveBuffer = default;
-                _sendData = default;
+                Clear();
             }
             Finish(result, error);
         }
@@ -239,11 +262,18 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
             lock (_gate)
             {
                 if (!_pending) return;
-                _pending = false;
-                _receiveBuffer = default;
-                _sendData = default;
+                Clear();
             }
             Finish(0, new OperationCanceledException(token));
+        }
+
+        private void Clear()
+        {
+            _pending = false;
+            _receiveBuffer = default;
+            _sendData = default;
+            _file?.Release();
+            _file = null;
         }
 
         private void Finish(int result, Exception? error)
@@ -262,5 +292,55 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
 
         public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
             _core.OnCompleted(continuation, state, token, flags);
+    }
+
+    /// <summary>A region of a file being sent with sendfile(2); holds a reference on the handle meanwhile.</summary>
+    private sealed class FileRegion
+    {
+        private readonly SafeFileHandle _file;
+        private readonly int _fileFd;
+        private long _offset;
+        private long _remaining;
+        private bool _referenced;
+
+        public FileRegion(SafeFileHandle file, long offset, long length)
+        {
+            file.DangerousAddRef(ref _referenced);
+            _file = file;
+            _fileFd = (int)file.DangerousGetHandle();
+            _offset = offset;
+            _remaining = length;
+        }
+
+        /// <summary>0 when the region is sent, EAGAIN to wait for the socket, -1 when the file ended early, else errno.</summary>
+        public int TrySend(int socketFd)
+        {
+            while (_remaining > 0)
+            {
+                long offset = _offset;
+                nint n = sendfile(socketFd, _fileFd, &offset, (nint)Math.Min(_remaining, int.MaxValue));
+                if (n > 0)
+                {
+                    _offset = offset;
+                    _remaining -= n;
+                    continue;
+                }
+                if (n == 0) return -1;
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EINTR) continue;
+                return errno;
+            }
+            Release();
+            return 0;
+        }
+
+        public IOException EndedEarly() => new("the file ended before the region that was announced");
+
+        public void Release()
+        {
+            if (!_referenced) return;
+            _referenced = false;
+            _file.DangerousRelease();
+        }
     }
 }

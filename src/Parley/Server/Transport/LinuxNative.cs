@@ -59,6 +59,9 @@ internal static unsafe partial class LinuxNative
     public static partial nint send(int fd, byte* buffer, nint length, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
+    public static partial nint sendfile(int outFd, int inFd, long* offset, nint count);
+
+    [LibraryImport("libc", SetLastError = true)]
     public static partial int shutdown(int fd, int how);
 
     [LibraryImport("libc", SetLastError = true)]

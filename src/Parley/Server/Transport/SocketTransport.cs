@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Win32.SafeHandles;
 
 namespace Parley.Server.Transport;
 
@@ -41,6 +42,21 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask AwaitAsync(ValueTask<int> operation) => await operation.ConfigureAwait(false);
 
+    public override async ValueTask SendFileAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
+    {
+        // Not disposed: disposing would close the caller's handle, which the caller owns.
+        var stream = new FileStream(file, FileAccess.Read, bufferSize: 0, isAsync: file.IsAsync);
+        using var args = new FileSendArgs();
+        args.SendPacketsElements = [new SendPacketsElement(stream, offset, length)];
+        using (cancellationToken.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket))
+        {
+            await args.SendAsync(socket).ConfigureAwait(false);
+        }
+        // SendPacketsAsync (sendfile(2) on Linux) stops early at the end of the file: the file shrank under us.
+        if (args.BytesTransferred != length) throw new IOException("the file ended before the region that was announced");
+        GC.KeepAlive(stream);
+    }
+
     public override void SendBlocking(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty) data = data[socket.Send(data, SocketFlags.None)..];
@@ -72,4 +88,25 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
     }
 
     public override void Dispose() => socket.Dispose();
+
+    /// <summary>A SendPacketsAsync operation exposed as a task.</summary>
+    private sealed class FileSendArgs : SocketAsyncEventArgs
+    {
+        private TaskCompletionSource? _completion;
+
+        public Task SendAsync(Socket socket)
+        {
+            _completion = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!socket.SendPacketsAsync(this)) Complete();
+            return _completion.Task;
+        }
+
+        protected override void OnCompleted(SocketAsyncEventArgs e) => Complete();
+
+        private void Complete()
+        {
+            if (SocketError == SocketError.Success) _completion!.TrySetResult();
+            else _completion!.TrySetException(new SocketException((int)SocketError));
+        }
+    }
 }
