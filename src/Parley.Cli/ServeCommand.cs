@@ -2,6 +2,7 @@ using System.CommandLine;
 using Parley.Cli.Demo;
 using Parley.Content;
 using Parley.Content.StaticFiles;
+using Parley.Server;
 
 namespace Parley.Cli;
 
@@ -15,6 +16,7 @@ internal static class ServeCommand
         var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on", DefaultValueFactory = _ => 8080 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print an access-log line per request" };
         var drain = new Option<double>("--drain-timeout") { Description = "Seconds a graceful stop waits for requests in flight", DefaultValueFactory = _ => 10 };
+        var transport = new Option<TransportKind>("--transport") { Description = "I/O layer: Sockets (portable) or Epoll (Linux x64 event loops, handlers run inline)", DefaultValueFactory = _ => TransportKind.Sockets };
         var list = new Option<bool>("--list") { Description = "DIR: list directories that have no index.html" };
         var cacheControl = new Option<string?>("--cache-control") { Description = "DIR: Cache-Control value for files, e.g. \"public, max-age=3600\"" };
         var noCompress = new Option<bool>("--no-compress") { Description = "DIR: never compress on the fly (precompressed .br/.gz files are still used)" };
@@ -34,7 +36,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Serve DIR as a static web site, or the embedded demo site of the classic HTTP session");
         command.Arguments.Add(directory);
-        foreach (Option option in new Option[] { host, port, quiet, drain, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
+        foreach (Option option in new Option[] { host, port, quiet, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
         {
             command.Options.Add(option);
         }
@@ -44,10 +46,11 @@ internal static class ServeCommand
             int portValue = parse.GetValue(port);
             bool quietValue = parse.GetValue(quiet);
             TimeSpan drainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
+            TransportKind transportValue = parse.GetValue(transport);
             DirectoryInfo? root = parse.GetValue(directory);
             if (root is null)
             {
-                return ServerHost.RunAsync(DemoSite.Create(), hostValue, portValue, quietValue, drainTimeout,
+                return ServerHost.RunAsync(DemoSite.Create(), hostValue, portValue, quietValue, drainTimeout, transportValue,
                     url => $"Parley demo site listening on {url} (Ctrl+C to stop)");
             }
 
@@ -70,7 +73,7 @@ internal static class ServeCommand
                 return Task.FromResult(2);
             }
             Server.RequestHandler handler = parse.GetValue(noSecurityHeaders) ? files.Handler : SecurityHeaders.Wrap(files.Handler);
-            return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout,
+            return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue,
                 url => $"Parley serving {files.Root} on {url} (Ctrl+C to stop)");
         });
         return command;

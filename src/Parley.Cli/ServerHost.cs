@@ -8,9 +8,9 @@ namespace Parley.Cli;
 /// <summary>Runs a handler until Ctrl+C or SIGTERM, with an access log line per request unless quiet.</summary>
 internal static class ServerHost
 {
-    public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, Func<string, string> banner)
+    public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, TransportKind transport, Func<string, string> banner)
     {
-        var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout };
+        var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout, Transport = transport };
         if (!quiet)
         {
             options.AccessLog = static entry => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
