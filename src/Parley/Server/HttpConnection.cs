@@ -95,6 +95,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     private async ValueTask<bool> ReadRequestHeadAsync()
     {
         _head.Reset();
+        // A pipelined request already in the buffer started arriving no later than now.
+        if (_end > _start) _headStartTicks = Environment.TickCount64;
         while (true)
         {
             if (_end > _start)
