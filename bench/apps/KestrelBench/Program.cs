@@ -14,6 +14,7 @@ string filePath = BenchData.EnsureFile();
 bool fileFromMemory = Environment.GetEnvironmentVariable("BENCH_FILE_SOURCE") == "memory";
 byte[] fileBytes = fileFromMemory ? File.ReadAllBytes(filePath) : [];
 byte[] plaintext = "Hello, World!"u8.ToArray();
+using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
@@ -54,6 +55,15 @@ app.Run(context =>
         case "/alloc":
         {
             byte[] text = System.Text.Encoding.ASCII.GetBytes(GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture));
+            response.StatusCode = 200;
+            response.ContentType = "text/plain";
+            response.ContentLength = text.Length;
+            response.BodyWriter.Write(text);
+            return Task.CompletedTask;
+        }
+        case "/alloc-types":
+        {
+            byte[] text = System.Text.Encoding.UTF8.GetBytes(sampler?.Report() ?? "start with BENCH_ALLOC_SAMPLING=1\n");
             response.StatusCode = 200;
             response.ContentType = "text/plain";
             response.ContentLength = text.Length;

@@ -12,6 +12,7 @@ using Parley.Server;
 int port = BenchData.Port(args, 8081);
 byte[] file = File.ReadAllBytes(BenchData.EnsureFile());
 byte[] plaintext = "Hello, World!"u8.ToArray();
+using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
 const int FileSlice = 64 * 1024;
 
 var options = new HttpServerOptions
@@ -54,6 +55,11 @@ ValueTask Handle(HttpRequest request, HttpResponse response)
     if (path.SequenceEqual("/alloc"u8))
     {
         response.WriteText(GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture), "text/plain");
+        return ValueTask.CompletedTask;
+    }
+    if (path.SequenceEqual("/alloc-types"u8))
+    {
+        response.WriteText(sampler?.Report() ?? "start with BENCH_ALLOC_SAMPLING=1\n", "text/plain");
         return ValueTask.CompletedTask;
     }
     response.StatusCode = 404;
