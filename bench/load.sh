@@ -14,7 +14,8 @@
 #   SERVERS ["kestrel parley nginx"]
 #   SCENARIOS ["plaintext pipelined json close file idle alloc"]
 #   IDLE_CONNECTIONS [10000]  ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
-#   GC [server] (server|workstation, for both .NET apps)  BUILD [1] (0 reuses $WORK/bin)
+#   GC [server] (server|workstation, for both .NET apps; pinned to one CPU the runtime falls back to
+#   workstation GC either way, and each app logs which GC it runs)  BUILD [1] (0 reuses $WORK/bin)
 #   SERVER_CPU [0]  CLIENT_CPU [1]  WORK [a new /tmp/parley-load.XXXXXX]
 set -euo pipefail
 
@@ -145,6 +146,9 @@ start_server() { # name
         *) die "unknown server $name" ;;
     esac
     wait_ready "http://127.0.0.1:$port/plaintext" || { cat "$WORK/logs/$name.log" >&2; die "$name did not answer on port $port"; }
+    # The .NET apps print which GC they really run: pinned to one CPU, the runtime uses workstation GC
+    # even when server GC is asked for.
+    [[ "$name" == nginx ]] || log " $(head -n 1 "$WORK/logs/$name.log")"
 }
 
 stop_server() {
