@@ -73,7 +73,17 @@ forget_pid() {
 # ---------------------------------------------------------------------------------------------- setup
 
 check_tools() {
-    local tool
+    local tool missing=()
+    # wrk and nginx come from Debian; install them when missing and we may (the machines are set up anew).
+    command -v wrk >/dev/null || missing+=(wrk)
+    if [[ " $SERVERS " == *" nginx "* && ! -x "$NGINX" ]]; then missing+=(nginx); fi
+    command -v curl >/dev/null || missing+=(curl)
+    if (( ${#missing[@]} )) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        log "installing ${missing[*]} with apt-get"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$WORK/apt.log" 2>&1 \
+            || { apt-get update -q >>"$WORK/apt.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$WORK/apt.log" 2>&1; } \
+            || log "warning: apt-get install ${missing[*]} failed (see $WORK/apt.log)"
+    fi
     for tool in wrk taskset curl python3 dotnet; do
         command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk curl python3; .NET 10 SDK)"
     done
@@ -218,7 +228,7 @@ warm_up() { # round server
     (( WARMUP > 0 )) || return 0
     local each=$(( WARMUP / 5 )) scenario
     (( each >= 1 )) || each=1
-    log " warming $1 for ~$((each * 5)) s (plaintext, pipelined, json, close, file)"
+    log " warming $2 for ~$((each * 5)) s (plaintext, pipelined, json, close, file)"
     for scenario in plaintext pipelined json close file; do
         run_wrk_scenario "$1" "$2" "$scenario" "$each" 0
     done
