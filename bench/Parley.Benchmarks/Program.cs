@@ -1,0 +1,22 @@
+using BenchmarkDotNet.Running;
+
+namespace Parley.Benchmarks;
+
+/// <summary>
+/// Entry point: <c>dotnet run -c Release --project bench/Parley.Benchmarks -- --filter '*'</c>.
+/// Every benchmark class carries <see cref="BenchConfig"/>: a short, bounded job fit for a 2-core box.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        // Check once, before measuring, that both parsers accept every request sample the same way.
+        SampleCheck.Run();
+        var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        foreach (var summary in summaries)
+        {
+            if (summary.HasCriticalValidationErrors) return 1;
+        }
+        return 0;
+    }
+}

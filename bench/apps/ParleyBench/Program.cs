@@ -1,0 +1,78 @@
+using System.Text;
+using Parley.Bench;
+using Parley.Server;
+
+// The Parley bench server: /plaintext, /json, /file (1 MiB) and /alloc, with one handler switching on
+// the raw path bytes (as the Kestrel app switches inside its single delegate).
+//
+// /file is a stand-in: there is no static file handler in src/ yet, so the file is read once at startup
+// and its bytes are sent from memory with a Content-Length, in 64 KiB writes. Replace it with the static
+// file handler when that lands.
+
+int port = BenchData.Port(args, 8081);
+byte[] file = File.ReadAllBytes(BenchData.EnsureFile());
+byte[] plaintext = "Hello, World!"u8.ToArray();
+using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
+const int FileSlice = 64 * 1024;
+
+var options = new HttpServerOptions
+{
+    Host = "127.0.0.1",
+    Port = port,
+    MaxRequestsPerConnection = 0,
+    AccessLog = null,
+    ErrorLog = null,
+    KeepAliveTimeout = TimeSpan.FromSeconds(130), // Kestrel's default, so idle tests close nothing early
+};
+
+var server = new HttpServer(options, Handle);
+await server.StartAsync();
+Console.WriteLine($"ParleyBench listening on http://127.0.0.1:{port} (server GC: {System.Runtime.GCSettings.IsServerGC}, CPUs: {Environment.ProcessorCount})");
+
+var stop = new TaskCompletionSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };
+AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.TrySetResult();
+await stop.Task;
+await server.StopAsync(TimeSpan.FromSeconds(1));
+
+ValueTask Handle(HttpRequest request, HttpResponse response)
+{
+    ReadOnlySpan<byte> path = request.RawPath;
+    if (path.SequenceEqual("/plaintext"u8))
+    {
+        response.Headers.Set("Content-Type", "text/plain");
+        response.ContentLength = plaintext.Length;
+        response.Write(plaintext);
+        return ValueTask.CompletedTask;
+    }
+    if (path.SequenceEqual("/json"u8))
+    {
+        ReadOnlySpan<byte> json = JsonBuffer.Serialize(new JsonMessage { Message = "Hello, World!" });
+        response.WriteJson(json);
+        return ValueTask.CompletedTask;
+    }
+    if (path.SequenceEqual("/file"u8)) return SendFileAsync(response);
+    if (path.SequenceEqual("/alloc"u8))
+    {
+        response.WriteText(GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture), "text/plain");
+        return ValueTask.CompletedTask;
+    }
+    if (path.SequenceEqual("/alloc-types"u8))
+    {
+        response.WriteText(sampler?.Report() ?? "start with BENCH_ALLOC_SAMPLING=1\n", "text/plain");
+        return ValueTask.CompletedTask;
+    }
+    response.StatusCode = 404;
+    response.ContentLength = 0;
+    return ValueTask.CompletedTask;
+}
+
+async ValueTask SendFileAsync(HttpResponse response)
+{
+    response.Headers.Set("Content-Type", "application/octet-stream");
+    response.ContentLength = file.Length;
+    for (int offset = 0; offset < file.Length; offset += FileSlice)
+    {
+        await response.WriteAsync(file.AsMemory(offset, Math.Min(FileSlice, file.Length - offset)));
+    }
+}

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# Load benchmark: Parley against raw Kestrel and nginx, side by side, on one machine.
+#
+# Each server runs pinned to CPU $SERVER_CPU (default 0); wrk and the idle-connection tool run pinned to
+# CPU $CLIENT_CPU (default 1). After every start a server is warmed with mixed load, then measured.
+# Servers are interleaved over $ROUNDS rounds (the order rotates each round) so drift hits all alike; the
+# table shows medians over rounds and ratios to raw Kestrel. All traffic goes to 127.0.0.1.
+#
+#   bench/load.sh                     full run (3 rounds, 30 s warm-up, 15 s per scenario: ~20 min)
+#   QUICK=1 bench/load.sh             smoke run (1 round, 5 s warm-up, 5 s per scenario: ~3 min)
+#
+# Environment (defaults in brackets; QUICK=1 changes the first three):
+#   ROUNDS [3]  WARMUP seconds [30]  DURATION seconds per scenario [15]
+#   SERVERS ["kestrel parley nginx"]
+#   SCENARIOS ["plaintext pipelined json close file idle alloc"]
+#   IDLE_CONNECTIONS [10000]  ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
+#   GC [server] (server|workstation, for both .NET apps; pinned to one CPU the runtime falls back to
+#   workstation GC either way, and each app logs which GC it runs)  BUILD [1] (0 reuses $WORK/bin)
+#   SERVER_CPU [0]  CLIENT_CPU [1]  WORK [a new /tmp/parley-load.XXXXXX]
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+
+if [[ "${QUICK:-0}" == 1 ]]; then
+    : "${ROUNDS:=1}" "${WARMUP:=5}" "${DURATION:=5}"
+fi
+ROUNDS=${ROUNDS:-3}
+WARMUP=${WARMUP:-30}
+DURATION=${DURATION:-15}
+SERVERS=${SERVERS:-"kestrel parley nginx"}
+SCENARIOS=${SCENARIOS:-"plaintext pipelined json close file idle alloc"}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+ALLOC_REQUESTS=${ALLOC_REQUESTS:-1000000}
+PIPELINE_DEPTH=${PIPELINE_DEPTH:-16}
+GC=${GC:-server}
+BUILD=${BUILD:-1}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+WORK=${WORK:-$(mktemp -d /tmp/parley-load.XXXXXX)}
+RESULTS="$WORK/results.tsv"
+CLK_TCK=$(getconf CLK_TCK)
+NGINX=${NGINX:-/usr/sbin/nginx}
+
+declare -A PORT=([parley]=18081 [kestrel]=18082 [nginx]=18083)
+
+STARTED_PIDS=()
+SERVER_PID=""   # the process whose CPU and memory are measured (nginx: the worker)
+LAUNCH_PID=""   # the process we started and stop (nginx: the master)
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid" 2>/dev/null || true; fi
+    done
+    for pid in "${STARTED_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() {
+    local keep=() pid
+    for pid in "${STARTED_PIDS[@]}"; do [[ "$pid" == "$1" ]] || keep+=("$pid"); done
+    STARTED_PIDS=("${keep[@]}")
+}
+
+# ---------------------------------------------------------------------------------------------- setup
+
+check_tools() {
+    local tool missing=()
+    # wrk and nginx come from Debian; install them when missing and we may (the machines are set up anew).
+    command -v wrk >/dev/null || missing+=(wrk)
+    if [[ " $SERVERS " == *" nginx "* && ! -x "$NGINX" ]]; then missing+=(nginx); fi
+    command -v curl >/dev/null || missing+=(curl)
+    if (( ${#missing[@]} )) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+        log "installing ${missing[*]} with apt-get"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$WORK/apt.log" 2>&1 \
+            || { apt-get update -q >>"$WORK/apt.log" 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >>"$WORK/apt.log" 2>&1; } \
+            || log "warning: apt-get install ${missing[*]} failed (see $WORK/apt.log)"
+    fi
+    for tool in wrk taskset curl python3 dotnet; do
+        command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk curl python3; .NET 10 SDK)"
+    done
+    if [[ " $SERVERS " == *" nginx "* ]]; then [[ -x "$NGINX" ]] || die "nginx not found at $NGINX (apt-get install nginx)"; fi
+    # 10,000 idle connections need more than 10,000 descriptors on each side.
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    (( $(ulimit -n) > IDLE_CONNECTIONS + 100 )) || log "warning: ulimit -n is $(ulimit -n); the idle test needs more than $IDLE_CONNECTIONS"
+}
+
+build_apps() {
+    mkdir -p "$WORK/bin"
+    if [[ "$BUILD" != 1 ]]; then return; fi
+    local app
+    for app in parley kestrel; do
+        [[ " $SERVERS " == *" $app "* ]] || continue
+        local project; project="$ROOT/bench/apps/$([[ $app == parley ]] && echo ParleyBench || echo KestrelBench)"
+        log "building $app (Release) from $project"
+        dotnet publish -c Release "$project" -o "$WORK/bin/$app" --nologo -v quiet >"$WORK/build-$app.log" 2>&1 \
+            || { cat "$WORK/build-$app.log" >&2; die "build of $app failed"; }
+    done
+}
+
+prepare_content() {
+    mkdir -p "$WORK/www" "$WORK/nginx-tmp" "$WORK/logs"
+    # The same bytes for every server: the .NET apps reuse this file (BENCH_DATA_DIR) instead of writing their own.
+    [[ -f "$WORK/www/file.bin" ]] || head -c 1048576 /dev/urandom >"$WORK/www/file.bin"
+    printf '%s' '{"message":"Hello, World!"}' >"$WORK/www/message.json"
+    chmod -R a+rX "$WORK/www"
+    sed -e "s|@WORK@|$WORK|g" -e "s|@WWW@|$WORK/www|g" -e "s|@PORT@|${PORT[nginx]}|g" \
+        "$HERE/load/nginx.conf.template" >"$WORK/nginx.conf"
+}
+
+# ------------------------------------------------------------------------------------ server control
+
+wait_ready() { # url
+    local i
+    for i in $(seq 150); do
+        if curl -s -o /dev/null --max-time 1 "$1"; then return 0; fi
+        sleep 0.2
+    done
+    return 1
+}
+
+start_server() { # name
+    local name=$1 port=${PORT[$1]} gc_flag=1
+    [[ "$GC" == workstation ]] && gc_flag=0
+    case "$name" in
+        parley|kestrel)
+            local exe="$WORK/bin/$name/$([[ $name == parley ]] && echo ParleyBench || echo KestrelBench)"
+            BENCH_DATA_DIR="$WORK/www" DOTNET_gcServer=$gc_flag \
+                taskset -c "$SERVER_CPU" "$exe" "$port" >"$WORK/logs/$name.log" 2>&1 &
+            LAUNCH_PID=$!
+            SERVER_PID=$LAUNCH_PID
+            STARTED_PIDS+=("$LAUNCH_PID")
+            ;;
+        nginx)
+            rm -f "$WORK/nginx.pid"
+            taskset -c "$SERVER_CPU" "$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" >"$WORK/logs/nginx.log" 2>&1 &
+            LAUNCH_PID=$!
+            STARTED_PIDS+=("$LAUNCH_PID")
+            SERVER_PID=""
+            local i
+            for i in $(seq 100); do
+                SERVER_PID=$(pgrep -P "$LAUNCH_PID" | head -n 1 || true)
+                [[ -n "$SERVER_PID" ]] && break
+                sleep 0.1
+            done
+            [[ -n "$SERVER_PID" ]] || die "nginx worker did not start (see $WORK/nginx-error.log)"
+            ;;
+        *) die "unknown server $name" ;;
+    esac
+    wait_ready "http://127.0.0.1:$port/plaintext" || { cat "$WORK/logs/$name.log" >&2; die "$name did not answer on port $port"; }
+    # The .NET apps print which GC they really run: pinned to one CPU, the runtime uses workstation GC
+    # even when server GC is asked for.
+    [[ "$name" == nginx ]] || log " $(head -n 1 "$WORK/logs/$name.log")"
+}
+
+stop_server() {
+    local pid=$LAUNCH_PID
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+    LAUNCH_PID="" SERVER_PID=""
+}
+
+cpu_ticks() { # pid -> utime + stime of the whole process, in clock ticks (/proc/PID/stat fields 14, 15)
+    local stat
+    stat=$(<"/proc/$1/stat")
+    stat=${stat##*) }
+    awk '{ print $12 + $13 }' <<<"$stat"
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+# ---------------------------------------------------------------------------------------------- load
+
+# Runs wrk (arguments as given) pinned to the client CPU, measuring the server's CPU time around it.
+# Prints "requests seconds rps p99_ms errors cpu_us_per_request".
+measure_wrk() { # output-file duration wrk-args...
+    local out=$1 duration=$2
+    shift 2
+    local before after
+    before=$(cpu_ticks "$SERVER_PID")
+    timeout $((duration + 60)) taskset -c "$CLIENT_CPU" wrk -t1 -d"${duration}s" --latency "$@" >"$out" 2>&1 || true
+    after=$(cpu_ticks "$SERVER_PID")
+    local parsed; parsed=$(awk -f "$HERE/load/parse_wrk.awk" "$out")
+    local requests=${parsed%% *}
+    local cpu_us=nan
+    if (( requests > 0 )); then
+        cpu_us=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.3f", t / hz * 1e6 / n }')
+    fi
+    echo "$parsed $cpu_us"
+}
+
+run_wrk_scenario() { # round server scenario duration [record]
+    local round=$1 server=$2 scenario=$3 duration=$4 record=${5:-1}
+    local base="http://127.0.0.1:${PORT[$server]}"
+    local args
+    case "$scenario" in
+        plaintext) args=(-c64 "$base/plaintext") ;;
+        pipelined) args=(-c64 -s "$HERE/load/pipeline.lua" "$base/plaintext" -- "$PIPELINE_DEPTH") ;;
+        json) args=(-c64 "$base/json") ;;
+        close) args=(-c16 -H "Connection: close" "$base/plaintext") ;;
+        file) args=(-c16 "$base/file") ;;
+        *) die "unknown wrk scenario $scenario" ;;
+    esac
+    local out="$WORK/logs/wrk-r$round-$server-$scenario$([[ $record == 1 ]] || echo -warmup).txt"
+    local result; result=$(measure_wrk "$out" "$duration" "${args[@]}")
+    [[ "$record" == 1 ]] || return 0
+    local requests seconds rps p99 errors cpu_us mib=nan
+    read -r requests seconds rps p99 errors cpu_us <<<"$result"
+    if [[ "$scenario" == file ]]; then
+        mib=$(awk -v n="$requests" -v s="$seconds" 'BEGIN { if (s > 0) printf "%.1f", n / s; else print "nan" }')
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\tnan\tnan\t%s\t%s\n' "$round" "$server" "$scenario" "$rps" "$p99" "$cpu_us" "$mib" "$requests" "$errors" >>"$RESULTS"
+    log "  $server $scenario: $rps req/s, p99 $p99 ms, $cpu_us µs CPU/req, errors $errors$([[ $scenario == file ]] && echo ", $mib MiB/s")"
+}
+
+warm_up() { # round server
+    (( WARMUP > 0 )) || return 0
+    local each=$(( WARMUP / 5 )) scenario
+    (( each >= 1 )) || each=1
+    log " warming $2 for ~$((each * 5)) s (plaintext, pipelined, json, close, file)"
+    for scenario in plaintext pipelined json close file; do
+        run_wrk_scenario "$1" "$2" "$scenario" "$each" 0
+    done
+}
+
+run_idle() { # round server
+    local round=$1 server=$2 port=${PORT[$2]}
+    local out="$WORK/logs/idle-r$round-$server.txt"
+    local before after open=0 tool i
+    before=$(rss_kib "$SERVER_PID")
+    taskset -c "$CLIENT_CPU" python3 "$HERE/load/idle_connections.py" --port "$port" --count "$IDLE_CONNECTIONS" --hold 120 >"$out" 2>&1 &
+    tool=$!
+    STARTED_PIDS+=("$tool")
+    for i in $(seq 600); do
+        if grep -q '^READY' "$out"; then break; fi
+        kill -0 "$tool" 2>/dev/null || break
+        sleep 0.1
+    done
+    if grep -q '^READY' "$out"; then
+        open=$(awk '/^READY/ { print $2 }' "$out")
+        sleep 1  # let the server settle after the last response
+        after=$(rss_kib "$SERVER_PID")
+    fi
+    kill -TERM "$tool" 2>/dev/null || true
+    wait "$tool" 2>/dev/null || true
+    forget_pid "$tool"
+    if (( open == 0 )); then
+        log "  $server idle: the tool did not get its connections open (see $out)"
+        printf '%s\t%s\tidle\tnan\tnan\tnan\tnan\tnan\tnan\t0\t%s\n' "$round" "$server" "$IDLE_CONNECTIONS" >>"$RESULTS"
+        return
+    fi
+    local per; per=$(awk -v a="$after" -v b="$before" -v n="$open" 'BEGIN { printf "%.3f", (a - b) / n }')
+    printf '%s\t%s\tidle\tnan\tnan\tnan\tnan\t%s\tnan\t%s\t%s\n' "$round" "$server" "$per" "$open" $((IDLE_CONNECTIONS - open)) >>"$RESULTS"
+    log "  $server idle: $open connections, RSS $before -> $after KiB, $per KiB each"
+    sleep 2  # the server closes the 10,000 sockets
+}
+
+# Bytes the server allocated per request over one wrk run of at least ALLOC_REQUESTS plaintext requests.
+run_alloc() { # round server
+    local round=$1 server=$2 port=${PORT[$2]}
+    [[ "$server" != nginx ]] || return 0
+    # Size one run from the plaintext rate measured this round (or a guess), bounded to 5..180 s.
+    local rate duration
+    rate=$(awk -F'\t' -v r="$round" -v s="$server" '$1 == r && $2 == s && $3 == "plaintext" { print int($4) }' "$RESULTS" | tail -n 1)
+    [[ -n "$rate" && "$rate" -gt 0 ]] || rate=50000
+    duration=$(( (ALLOC_REQUESTS * 13 / 10) / rate + 2 ))
+    (( duration < 5 )) && duration=5
+    (( duration > 180 )) && duration=180
+    local a0 a1 out="$WORK/logs/wrk-r$round-$server-alloc.txt"
+    a0=$(curl -s --max-time 5 "http://127.0.0.1:$port/alloc")
+    timeout $((duration + 60)) taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"${duration}s" "http://127.0.0.1:$port/plaintext" >"$out" 2>&1 || true
+    a1=$(curl -s --max-time 5 "http://127.0.0.1:$port/alloc")
+    local parsed requests errors
+    parsed=$(awk -f "$HERE/load/parse_wrk.awk" "$out")
+    read -r requests _ _ _ errors <<<"$parsed"
+    local per=nan
+    if [[ "$a0" =~ ^[0-9]+$ && "$a1" =~ ^[0-9]+$ ]] && (( requests > 0 )); then
+        per=$(awk -v a="$a1" -v b="$a0" -v n="$requests" 'BEGIN { printf "%.3f", (a - b) / n }')
+    fi
+    printf '%s\t%s\talloc\tnan\tnan\tnan\tnan\tnan\t%s\t%s\t%s\n' "$round" "$server" "$per" "$requests" "$errors" >>"$RESULTS"
+    log "  $server alloc: $requests requests, $per bytes allocated per request$( (( requests < ALLOC_REQUESTS )) && echo " (fewer than $ALLOC_REQUESTS)")"
+}
+
+# ---------------------------------------------------------------------------------------------- main
+
+main() {
+    check_tools
+    log "work folder: $WORK"
+    log "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), kernel $(uname -r), .NET $(dotnet --version), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    log "rounds $ROUNDS, warm-up $WARMUP s, $DURATION s per scenario, servers: $SERVERS, scenarios: $SCENARIOS, GC: $GC"
+    build_apps
+    prepare_content
+    printf 'round\tserver\tscenario\trps\tp99_ms\tcpu_us\tmib_s\tkib_conn\tbytes_req\trequests\terrors\n' >"$RESULTS"
+
+    local servers=($SERVERS) round i n=${#servers[@]}
+    for round in $(seq "$ROUNDS"); do
+        for i in $(seq 0 $((n - 1))); do
+            local server=${servers[$(( (i + round - 1) % n ))]}
+            log "round $round/$ROUNDS: $server"
+            start_server "$server"
+            warm_up "$round" "$server"
+            local scenario
+            for scenario in $SCENARIOS; do
+                case "$scenario" in
+                    plaintext|pipelined|json|close|file) run_wrk_scenario "$round" "$server" "$scenario" "$DURATION" ;;
+                    idle) run_idle "$round" "$server" ;;
+                    alloc) run_alloc "$round" "$server" ;;
+                    *) die "unknown scenario $scenario" ;;
+                esac
+            done
+            stop_server
+        done
+    done
+
+    echo
+    echo "Load benchmark, $(date -u +%Y-%m-%dT%H:%MZ): medians of $ROUNDS round(s); server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU;"
+    echo "warm-up $WARMUP s per start, $DURATION s per scenario, GC $GC; load average at end $(cut -d' ' -f1-3 /proc/loadavg). Raw data: $RESULTS"
+    echo
+    python3 "$HERE/load/report.py" table "$RESULTS"
+}
+
+main "$@"

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Opens N keep-alive connections to 127.0.0.1:PORT, sends one GET on each and reads its response, then
+keeps them all open (idle) and prints "READY <open>" so bench/load.sh can read the server's RSS. Exits
+after --hold seconds, or earlier when killed. Every wait is bounded."""
+import argparse
+import asyncio
+import resource
+import sys
+
+
+async def one(port, path, sem, timeout):
+    async with sem:  # bound the connects in flight so the listen backlog never overflows
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        await writer.drain()
+        data = b""
+        while b"Hello, World!" not in data:
+            chunk = await asyncio.wait_for(reader.read(4096), timeout)
+            if not chunk:
+                raise ConnectionError("closed before the response")
+            data += chunk
+        return writer
+
+
+async def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--count", type=int, default=10000)
+    ap.add_argument("--path", default="/plaintext")
+    ap.add_argument("--hold", type=float, default=60.0)
+    ap.add_argument("--timeout", type=float, default=20.0)
+    args = ap.parse_args()
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = args.count + 256
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard) if hard != resource.RLIM_INFINITY else want, hard))
+
+    sem = asyncio.Semaphore(256)
+    results = await asyncio.gather(*(one(args.port, args.path, sem, args.timeout) for _ in range(args.count)),
+                                   return_exceptions=True)
+    writers = [r for r in results if not isinstance(r, BaseException)]
+    failed = len(results) - len(writers)
+    if failed:
+        first = next(r for r in results if isinstance(r, BaseException))
+        print(f"failed {failed}: {type(first).__name__}: {first}", file=sys.stderr, flush=True)
+    print(f"READY {len(writers)}", flush=True)
+    await asyncio.sleep(args.hold)
+    for w in writers:
+        w.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
