@@ -11,7 +11,7 @@
 #
 # Environment (defaults in brackets; QUICK=1 changes the first three):
 #   ROUNDS [3]  WARMUP seconds [30]  DURATION seconds per scenario [15]
-#   SERVERS ["kestrel parley nginx"]
+#   SERVERS ["kestrel parley parley-epoll nginx"] (parley-epoll: the same app on TransportKind.Epoll)
 #   SCENARIOS ["plaintext pipelined json close file idle alloc"]
 #   IDLE_CONNECTIONS [10000]  ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
 #   GC [server] (server|workstation, for both .NET apps; pinned to one CPU the runtime falls back to
@@ -28,7 +28,7 @@ fi
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-30}
 DURATION=${DURATION:-15}
-SERVERS=${SERVERS:-"kestrel parley nginx"}
+SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx"}
 SCENARIOS=${SCENARIOS:-"plaintext pipelined json close file idle alloc"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 ALLOC_REQUESTS=${ALLOC_REQUESTS:-1000000}
@@ -42,7 +42,7 @@ RESULTS="$WORK/results.tsv"
 CLK_TCK=$(getconf CLK_TCK)
 NGINX=${NGINX:-/usr/sbin/nginx}
 
-declare -A PORT=([parley]=18081 [kestrel]=18082 [nginx]=18083)
+declare -A PORT=([parley]=18081 [kestrel]=18082 [nginx]=18083 [parley-epoll]=18084)
 
 STARTED_PIDS=()
 SERVER_PID=""   # the process whose CPU and memory are measured (nginx: the worker)
@@ -98,7 +98,7 @@ build_apps() {
     if [[ "$BUILD" != 1 ]]; then return; fi
     local app
     for app in parley kestrel; do
-        [[ " $SERVERS " == *" $app "* ]] || continue
+        [[ " $SERVERS " == *" $app "* || ( $app == parley && " $SERVERS " == *" parley-epoll "* ) ]] || continue
         local project; project="$ROOT/bench/apps/$([[ $app == parley ]] && echo ParleyBench || echo KestrelBench)"
         log "building $app (Release) from $project"
         dotnet publish -c Release "$project" -o "$WORK/bin/$app" --nologo -v quiet >"$WORK/build-$app.log" 2>&1 \
@@ -131,9 +131,10 @@ start_server() { # name
     local name=$1 port=${PORT[$1]} gc_flag=1
     [[ "$GC" == workstation ]] && gc_flag=0
     case "$name" in
-        parley|kestrel)
-            local exe="$WORK/bin/$name/$([[ $name == parley ]] && echo ParleyBench || echo KestrelBench)"
-            BENCH_DATA_DIR="$WORK/www" DOTNET_gcServer=$gc_flag \
+        parley|parley-epoll|kestrel)
+            local exe="$WORK/bin/$([[ $name == kestrel ]] && echo kestrel/KestrelBench || echo parley/ParleyBench)"
+            local transport=sockets; [[ $name == parley-epoll ]] && transport=epoll
+            PARLEY_TRANSPORT=$transport BENCH_DATA_DIR="$WORK/www" DOTNET_gcServer=$gc_flag \
                 taskset -c "$SERVER_CPU" "$exe" "$port" >"$WORK/logs/$name.log" 2>&1 &
             LAUNCH_PID=$!
             SERVER_PID=$LAUNCH_PID

@@ -80,7 +80,7 @@ def table(path):
     for r in rows:
         if r["server"] not in servers:
             servers.append(r["server"])
-    order = [s for s in ["kestrel", "parley", "nginx"] if s in servers] + [s for s in servers if s not in ("kestrel", "parley", "nginx")]
+    order = [s for s in ["kestrel", "parley", "parley-epoll", "nginx"] if s in servers] + [s for s in servers if s not in ("kestrel", "parley", "parley-epoll", "nginx")]
 
     def med(server, scenario, key):
         return median([num(r[key]) for r in rows if r["server"] == server and r["scenario"] == scenario])

@@ -5,15 +5,15 @@ using Parley.Server;
 // The Parley bench server: /plaintext, /json, /file (1 MiB) and /alloc, with one handler switching on
 // the raw path bytes (as the Kestrel app switches inside its single delegate).
 //
-// /file is a stand-in: there is no static file handler in src/ yet, so the file is read once at startup
-// and its bytes are sent from memory with a Content-Length, in 64 KiB writes. Replace it with the static
-// file handler when that lands.
+// /file is sent with HttpResponse.SendFileAsync (sendfile(2) on Linux).
 
 int port = BenchData.Port(args, 8081);
-byte[] file = File.ReadAllBytes(BenchData.EnsureFile());
+string filePath = BenchData.EnsureFile();
+// One handle for the whole run, opened for asynchronous I/O so that sends can use sendfile(2).
+Microsoft.Win32.SafeHandles.SafeFileHandle fileHandle = File.OpenHandle(filePath, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+long fileLength = RandomAccess.GetLength(fileHandle);
 byte[] plaintext = "Hello, World!"u8.ToArray();
 using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
-const int FileSlice = 64 * 1024;
 
 var options = new HttpServerOptions
 {
@@ -23,6 +23,8 @@ var options = new HttpServerOptions
     AccessLog = null,
     ErrorLog = null,
     KeepAliveTimeout = TimeSpan.FromSeconds(130), // Kestrel's default, so idle tests close nothing early
+    // PARLEY_TRANSPORT=epoll selects the epoll event loops; the default is the portable Socket transport.
+    Transport = Environment.GetEnvironmentVariable("PARLEY_TRANSPORT") == "epoll" ? TransportKind.Epoll : TransportKind.Sockets,
 };
 
 var server = new HttpServer(options, Handle);
@@ -67,12 +69,10 @@ ValueTask Handle(HttpRequest request, HttpResponse response)
     return ValueTask.CompletedTask;
 }
 
-async ValueTask SendFileAsync(HttpResponse response)
+ValueTask SendFileAsync(HttpResponse response)
 {
+    // As Kestrel's SendFileAsync and nginx's sendfile: the kernel copies the pages to the socket.
     response.Headers.Set("Content-Type", "application/octet-stream");
-    response.ContentLength = file.Length;
-    for (int offset = 0; offset < file.Length; offset += FileSlice)
-    {
-        await response.WriteAsync(file.AsMemory(offset, Math.Min(FileSlice, file.Length - offset)));
-    }
+    response.ContentLength = fileLength;
+    return response.SendFileAsync(fileHandle, 0, fileLength);
 }

@@ -78,7 +78,7 @@ public sealed class HttpResponse
     /// <see cref="FileOptions.Asynchronous"/> to allow the zero-copy path. A file shorter than the region
     /// ends the connection (the client cannot be told otherwise once the head is sent).
     /// </summary>
-    internal ValueTask SendFileAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default) =>
+    public ValueTask SendFileAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default) =>
         _connection.SendFileAsync(file, offset, length, cancellationToken);
 
     /// <summary>Sends <paramref name="text"/> as the whole body, UTF-8 encoded, with the given Content-Type.</summary>
