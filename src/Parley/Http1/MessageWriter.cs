@@ -88,16 +88,27 @@ public static class MessageWriter
     /// <summary>Throws <see cref="ArgumentException"/> unless the name is a token and the value is valid field content.</summary>
     public static void ValidateField(string name, string value)
     {
-        if (!HttpSyntax.IsToken(name)) throw new ArgumentException($"invalid field name '{name}'", nameof(name));
-        foreach (char c in value)
+        if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(TokenChars))
         {
-            // RFC 9110 §5.5: field-value = *( VCHAR / SP / HTAB / obs-text ); we send ASCII only (obs-text is opaque).
-            if (c == '\t') continue;
-            if (c < 0x20 || c >= 0x7F)
-            {
-                throw new ArgumentException($"invalid character U+{(int)c:X4} in the value of field '{name}'", nameof(value));
-            }
+            throw new ArgumentException($"invalid field name '{name}'", nameof(name));
         }
+        // RFC 9110 §5.5: field-value = *( VCHAR / SP / HTAB / obs-text ); we send ASCII only (obs-text is opaque).
+        int invalid = value.AsSpan().IndexOfAnyExcept(FieldValueChars);
+        if (invalid >= 0)
+        {
+            throw new ArgumentException($"invalid character U+{(int)value[invalid]:X4} in the value of field '{name}'", nameof(value));
+        }
+    }
+
+    private static readonly System.Buffers.SearchValues<char> TokenChars = System.Buffers.SearchValues.Create(HttpSyntax.TokenCharacters);
+
+    private static readonly System.Buffers.SearchValues<char> FieldValueChars = System.Buffers.SearchValues.Create(CreateFieldValueChars());
+
+    private static string CreateFieldValueChars()
+    {
+        var chars = new System.Text.StringBuilder("\t");
+        for (char c = ' '; c < (char)0x7F; c++) chars.Append(c);
+        return chars.ToString();
     }
 
     private static void WriteAscii(ByteBuffer output, string text)

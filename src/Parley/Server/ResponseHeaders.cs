@@ -58,7 +58,7 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
         bool removed = false;
         for (int i = Count - 1; i >= 0; i--)
         {
-            if (string.Equals(_items[i].Key, name, StringComparison.OrdinalIgnoreCase))
+            if (_items[i].Key.Length == name.Length && string.Equals(_items[i].Key, name, StringComparison.OrdinalIgnoreCase))
             {
                 Array.Copy(_items, i + 1, _items, i, Count - i - 1);
                 _items[--Count] = default;
@@ -104,10 +104,12 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
         if (_readOnly) throw new InvalidOperationException("the response head has already been written; headers can no longer change");
     }
 
-    private static bool IsEngineField(string name) =>
-        name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Connection", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)
-        || name.Equals("Date", StringComparison.OrdinalIgnoreCase);
+    private static bool IsEngineField(string name) => name.Length switch
+    {
+        4 => name.Equals("Date", StringComparison.OrdinalIgnoreCase),
+        10 => name.Equals("Connection", StringComparison.OrdinalIgnoreCase) || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase),
+        14 => name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase),
+        17 => name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
 }
