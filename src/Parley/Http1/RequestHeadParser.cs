@@ -47,7 +47,9 @@ public static class RequestHeadParser
         ref int offset, out HttpError error)
     {
         error = default;
-        int emptyLines = 0;
+        // Only empty lines (2 bytes each) precede a request line still being parsed, so the offset counts
+        // those already skipped by earlier calls; a count kept per call would restart on every resume.
+        int emptyLines = offset / 2;
         while (true)
         {
             ParseStatus status = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
