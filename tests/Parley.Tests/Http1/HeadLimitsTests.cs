@@ -45,6 +45,23 @@ public class HeadLimitsTests
         Assert.Equal(ParseStatus.NeedMoreData, outcome.Status);
     }
 
+    [Theory]
+    [InlineData("G@T /")]
+    [InlineData(" /")]
+    [InlineData("GET\t/")]
+    public void Reports_an_invalid_method_before_an_overlong_target_however_the_bytes_arrive(string start) // RFC 9110 §9.1, STYLE.md
+    {
+        Rejects($"{start}{new string('a', 40)} HTTP/1.1\r\nHost: x\r\n\r\n", 400, Small);
+    }
+
+    [Fact]
+    public void Rejects_bytes_that_cannot_begin_a_method_without_waiting_for_the_line_end() // RFC 9112 §3: method = token
+    {
+        // A TLS ClientHello sent to a plain-text port: nothing in it will ever end the line.
+        byte[] clientHello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+        Rejects(clientHello, 400);
+    }
+
     [Fact]
     public void Accepts_a_head_exactly_at_the_byte_limit() // RFC 6585 §5
     {

@@ -37,6 +37,9 @@ public class RequestSemanticsTests
     [InlineData("[::1]x")]
     [InlineData("a, b")]
     [InlineData("caf\u00e9")]
+    [InlineData("a%zz")]         // RFC 3986 §2.1: pct-encoded = "%" HEXDIG HEXDIG
+    [InlineData("a%2")]
+    [InlineData("%")]
     public void Rejects_an_invalid_Host_with_400(string host) => Rejects($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n", 400); // RFC 9112 §3.2
 
     [Theory]
@@ -47,6 +50,7 @@ public class RequestSemanticsTests
     [InlineData("[::1]")]
     [InlineData("x:")]                  // RFC 3986 §3.2.3: an empty port means the default
     [InlineData("xn--caf-dma.example")]
+    [InlineData("a%2Db.example")]       // RFC 3986 §3.2.2: reg-name may be percent-encoded
     public void Accepts_a_valid_Host(string host) // RFC 9110 §7.2
     {
         RequestHead head = Accepts($"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");

@@ -117,6 +117,9 @@ public class ResponseHeadParserTests
     [InlineData("Transfer-Encoding: gzip\r\nTransfer-Encoding: CHUNKED", BodyFraming.Chunked)]
     [InlineData("Transfer-Encoding: chunked, gzip", BodyFraming.UntilClose)]   // §6.3 (4): not chunked last: read until close
     [InlineData("Transfer-Encoding: gzip", BodyFraming.UntilClose)]
+    [InlineData("Transfer-Encoding: chunked,", BodyFraming.Chunked)]          // RFC 9110 §5.6.1: empty list elements are ignored
+    [InlineData("Transfer-Encoding: chunked , ", BodyFraming.Chunked)]
+    [InlineData("Transfer-Encoding: chunked\r\nTransfer-Encoding:", BodyFraming.Chunked)]
     public void Transfer_Encoding_decides_the_framing_of_a_response(string field, BodyFraming expected) => // RFC 9112 §6.3 (4)
         Assert.Equal(expected, Framing($"HTTP/1.1 200 OK\r\n{field}\r\n\r\n").Framing);
 
