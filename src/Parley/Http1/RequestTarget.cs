@@ -20,7 +20,9 @@ internal static class RequestTarget
             return false;
         }
 
-        bool isConnect = ReferenceEquals(head.Method, HttpMethods.Connect);
+        // Compare the method's bytes: asking head.Method would build a string for an extension method.
+        ReadOnlySpan<byte> method = buffer.Slice(head.MethodStart, head.MethodLength);
+        bool isConnect = method.SequenceEqual("CONNECT"u8);
         if (target[0] == (byte)'/')
         {
             if (isConnect)
@@ -35,7 +37,7 @@ internal static class RequestTarget
         if (target.Length == 1 && target[0] == (byte)'*')
         {
             // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS request.
-            if (!ReferenceEquals(head.Method, HttpMethods.Options))
+            if (!method.SequenceEqual("OPTIONS"u8))
             {
                 error = HttpError.BadRequest("asterisk-form target is only allowed with OPTIONS");
                 return false;
