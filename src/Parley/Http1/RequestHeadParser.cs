@@ -80,6 +80,14 @@ public static class RequestHeadParser
     {
         error = default;
         int firstSpace = partial.IndexOf((byte)' ');
+        // The method comes first and is checked first, as on a whole line, so the error does not depend
+        // on how the bytes arrived; bytes that cannot begin a method (say, a TLS handshake) fail at once.
+        ReadOnlySpan<byte> method = firstSpace >= 0 ? partial[..firstSpace] : partial;
+        if (firstSpace == 0 || method.ContainsAnyExcept(HttpSyntax.TokenBytes))
+        {
+            error = HttpError.BadRequest(firstSpace == 0 ? "request line starts with whitespace" : "invalid character in method");
+            return ParseStatus.Invalid;
+        }
         if (firstSpace >= 0)
         {
             ReadOnlySpan<byte> afterMethod = partial[(firstSpace + 1)..];
