@@ -14,7 +14,7 @@ internal static class RequestTarget
                 : "invalid character in request-target");
             return false;
         }
-        if (!HasValidPercentEncoding(target))
+        if (!HttpSyntax.HasValidPercentEncoding(target))
         {
             error = HttpError.BadRequest("malformed percent-encoding in request-target");
             return false;
@@ -101,18 +101,5 @@ internal static class RequestTarget
         int query = pathAndQuery.IndexOf((byte)'?');
         head.PathStart = pathStart;
         head.PathLength = query < 0 ? pathAndQuery.Length : query;
-    }
-
-    private static bool HasValidPercentEncoding(ReadOnlySpan<byte> target)
-    {
-        int index = target.IndexOf((byte)'%');
-        while (index >= 0)
-        {
-            if (index + 2 >= target.Length) return false;
-            if (HttpSyntax.HexValue(target[index + 1]) < 0 || HttpSyntax.HexValue(target[index + 2]) < 0) return false;
-            int next = target[(index + 3)..].IndexOf((byte)'%');
-            index = next < 0 ? -1 : index + 3 + next;
-        }
-        return true;
     }
 }
