@@ -55,10 +55,18 @@ public static class ResponseHeadParser
                 return false;
             }
             // §6.3 (4): chunked last means chunked; any other final coding reads until close.
-            ReadOnlySpan<byte> value = fields.ValueAt(LastIndexOf(fields, KnownField.TransferEncoding));
-            int comma = value.LastIndexOf((byte)',');
-            ReadOnlySpan<byte> last = HttpSyntax.TrimOws(comma < 0 ? value : value[(comma + 1)..]);
-            framing = System.Text.Ascii.EqualsIgnoreCase(last, "chunked"u8) ? BodyFraming.Chunked : BodyFraming.UntilClose;
+            bool lastIsChunked = false;
+            for (int i = te; i >= 0; i = fields.IndexOf(KnownField.TransferEncoding, i + 1))
+            {
+                ReadOnlySpan<byte> value = fields.ValueAt(i);
+                foreach (Range part in value.Split((byte)','))
+                {
+                    ReadOnlySpan<byte> element = HttpSyntax.TrimOws(value[part]);
+                    // RFC 9110 §5.6.1: empty list elements are ignored.
+                    if (!element.IsEmpty) lastIsChunked = System.Text.Ascii.EqualsIgnoreCase(element, "chunked"u8);
+                }
+            }
+            framing = lastIsChunked ? BodyFraming.Chunked : BodyFraming.UntilClose;
             return true;
         }
         if (cl >= 0)
@@ -85,13 +93,6 @@ public static class ResponseHeadParser
         // §6.3 (8): otherwise the body runs until the server closes the connection.
         framing = BodyFraming.UntilClose;
         return true;
-    }
-
-    private static int LastIndexOf(FieldTable fields, KnownField field)
-    {
-        int last = -1;
-        for (int i = fields.IndexOf(field); i >= 0; i = fields.IndexOf(field, i + 1)) last = i;
-        return last;
     }
 
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]
