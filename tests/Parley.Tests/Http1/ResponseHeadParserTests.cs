@@ -128,6 +128,12 @@ public class ResponseHeadParserTests
         FramingFails("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n");
 
     [Theory]
+    [InlineData("Transfer-Encoding: chunked")]
+    [InlineData("Transfer-Encoding: chunked\r\nContent-Length: 5")]
+    public void Rejects_Transfer_Encoding_in_an_HTTP10_response_as_faulty_framing(string field) => // RFC 9112 §6.1: MUST treat as faulty
+        FramingFails($"HTTP/1.0 200 OK\r\n{field}\r\n\r\n");
+
+    [Theory]
     [InlineData("Content-Length: 5", BodyFraming.ContentLength, 5)]
     [InlineData("Content-Length: 5, 5\r\nContent-Length: 5", BodyFraming.ContentLength, 5)] // RFC 9110 §8.6
     [InlineData("Content-Length: 0", BodyFraming.None, 0)]
