@@ -49,6 +49,12 @@ public static class ResponseHeadParser
         int cl = fields.IndexOf(KnownField.ContentLength);
         if (te >= 0)
         {
+            // RFC 9112 §6.1: a client receiving HTTP/1.0 with Transfer-Encoding MUST treat the framing as faulty.
+            if (head.Version == HttpVersion.Http10)
+            {
+                error = new HttpError(0, "Transfer-Encoding in an HTTP/1.0 response");
+                return false;
+            }
             if (cl >= 0)
             {
                 error = new HttpError(0, "response has both Transfer-Encoding and Content-Length");
