@@ -215,6 +215,7 @@ public class RequestSemanticsTests
     [InlineData("Expect: something")]
     [InlineData("Expect: 100-continue, foo")]
     [InlineData("Expect: 200-ok")]
+    [InlineData("Expect:")]                      // our choice: an empty expectation is not 100-continue either
     public void Answers_417_to_an_expectation_other_than_100_continue(string line) => // RFC 9110 §10.1.1: MAY answer 417
         Rejects($"POST / HTTP/1.1\r\nHost: x\r\n{line}\r\n\r\n", 417);
 }
