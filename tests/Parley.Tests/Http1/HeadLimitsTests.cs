@@ -97,14 +97,14 @@ public class HeadLimitsTests
     public void Reports_431_for_an_overlong_request_line_whatever_else_is_wrong_with_it() // RFC 6585 §5, STYLE.md
     {
         // A trickling sender is stopped by the size limit before the bad version arrives; so is everyone.
-        Rejects(new string('a', 100) + "GET / TTP/1.1\r\nHost: x\r\n\r\n", 431, Small);
-        Rejects(new string('a', 100) + "GET / HTTP/1.1\nHost: x\r\n\r\n", 431, Small);
+        Rejects(new string('a', 200) + "GET / TTP/1.1\r\nHost: x\r\n\r\n", 431, Small);
+        Rejects(new string('a', 200) + "GET / HTTP/1.1\nHost: x\r\n\r\n", 431, Small);
     }
 
     [Fact]
     public void Reports_431_for_an_overlong_field_line_even_when_a_bare_LF_follows() // RFC 6585 §5, STYLE.md
     {
-        Rejects("GET / HTTP/1.1\r\nHost: x\r\nX: " + new string('v', 100) + "\nY: z\r\n\r\n", 431, Small);
+        Rejects("GET / HTTP/1.1\r\nHost: x\r\nX: " + new string('v', 200) + "\nY: z\r\n\r\n", 431, Small);
     }
 
     [Fact]
