@@ -63,6 +63,14 @@ public class ArrivalIndependenceTests
     }
 
     [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX: y\r\n\r\n", 7)]
+    [InlineData("HTTP/1.0 404 Not Found\r\n\r\n", 8)]
+    public void Response_heads_parse_the_same_however_the_bytes_arrive(string response, int seed) // STYLE.md, RFC 9112 §4
+    {
+        foreach (byte[] mutant in Mutants(response, seed, 150)) Explained(mutant, () => Response(Latin1(mutant), Small));
+    }
+
+    [Theory]
     [InlineData("5;a=\"b\"\r\nhello\r\n0\r\nX: y\r\n\r\n", 5)]
     [InlineData("a\r\n0123456789\r\n3 ; q\r\nabc\r\n0\r\n\r\n", 6)]
     public void Chunked_bodies_decode_the_same_however_the_bytes_arrive(string body, int seed) // STYLE.md, RFC 9112 §7.1
