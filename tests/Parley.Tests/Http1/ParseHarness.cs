@@ -131,7 +131,12 @@ internal static class ParseHarness
             status = ResponseHeadParser.Parse(input[..end], head, limits, out error);
             if (status != ParseStatus.NeedMoreData) break;
         }
-        if (status != ParseStatus.Complete) return new Outcome(status, error.StatusCode, error.Reason.Length > 0 ? "error" : "");
+        if (status == ParseStatus.Invalid)
+        {
+            Assert.False(string.IsNullOrEmpty(error.Reason), "Invalid without a reason");
+            return new Outcome(status, error.StatusCode, "");
+        }
+        if (status == ParseStatus.NeedMoreData) return new Outcome(status, 0, "");
         var s = new StringBuilder($"version={head.Version} status={head.StatusCode} reason=<{Latin1(head.ReasonPhrase)}> head={head.HeadLength} fields=[");
         DescribeFields(s, head.Fields);
         return new Outcome(status, 0, s.Append(']').ToString());
