@@ -16,7 +16,8 @@ public static class ResponseHeadParser
         if (!head.StatusLineParsed)
         {
             ParseStatus line = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
-            if (line == ParseStatus.NeedMoreData && lineLength > limits.MaxHeadBytes)
+            // Checked whether or not the line is complete, so the error does not depend on how it arrived.
+            if (lineLength > limits.MaxHeadBytes)
             {
                 error = new HttpError(0, "status line too long");
                 return ParseStatus.Invalid;
