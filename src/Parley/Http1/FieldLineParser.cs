@@ -66,9 +66,10 @@ internal static class FieldLineParser
         while (true)
         {
             ParseStatus line = LineReader.TryReadLine(source, offset, out int lineLength, out error);
-            if (line == ParseStatus.Invalid) return line;
-            if (line == ParseStatus.NeedMoreData)
+            if (line != ParseStatus.Complete)
             {
+                // Past the limit, the size is the error even when a bare CR or LF follows: a sender trickling
+                // the same bytes would have been stopped there, and the outcome must not depend on arrival.
                 if (offset + lineLength > maxSectionEnd)
                 {
                     error = new HttpError(431, "header section too large");

@@ -37,7 +37,7 @@ internal static class HostSyntax
             hasPort = colon >= 0;
             host = hasPort ? value[..colon] : value;
             if (hasPort) port = value[(colon + 1)..];
-            if (host.IsEmpty || host.ContainsAnyExcept(RegNameBytes)) return false;
+            if (host.IsEmpty || host.ContainsAnyExcept(RegNameBytes) || !HttpSyntax.HasValidPercentEncoding(host)) return false;
         }
         if (requirePort && (!hasPort || port.IsEmpty)) return false;
         // RFC 3986 §3.2.3: port = *DIGIT (an empty port is allowed and means the default).

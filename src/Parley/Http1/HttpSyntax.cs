@@ -66,6 +66,20 @@ internal static class HttpSyntax
         return true;
     }
 
+    // RFC 3986 §2.1: pct-encoded = "%" HEXDIG HEXDIG
+    public static bool HasValidPercentEncoding(ReadOnlySpan<byte> value)
+    {
+        int index = value.IndexOf((byte)'%');
+        while (index >= 0)
+        {
+            if (index + 2 >= value.Length) return false;
+            if (HexValue(value[index + 1]) < 0 || HexValue(value[index + 2]) < 0) return false;
+            int next = value[(index + 3)..].IndexOf((byte)'%');
+            index = next < 0 ? -1 : index + 3 + next;
+        }
+        return true;
+    }
+
     private static byte[] CreateInvalidFieldValueBytes()
     {
         var bytes = new List<byte>();

@@ -47,15 +47,21 @@ public static class RequestHeadParser
         ref int offset, out HttpError error)
     {
         error = default;
-        int emptyLines = 0;
+        // Only empty lines (2 bytes each) precede a request line still being parsed, so the offset counts
+        // those already skipped by earlier calls; a count kept per call would restart on every resume.
+        int emptyLines = offset / 2;
         while (true)
         {
             ParseStatus status = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
-            if (status == ParseStatus.Invalid) return status;
-            if (status == ParseStatus.NeedMoreData)
+            // The bytes of the line seen so far (up to the CRLF, or up to a bare CR or LF) get the checks of a
+            // partial line first, whether or not the line is complete: a sender trickling the same bytes would
+            // have tripped those checks before the rest arrived, and the outcome must not depend on arrival.
+            if (CheckPartialRequestLine(buffer.Slice(offset, lineLength), limits, out HttpError early) == ParseStatus.Invalid)
             {
-                return CheckPartialRequestLine(buffer.Slice(offset, lineLength), limits, out error);
+                error = early;
+                return ParseStatus.Invalid;
             }
+            if (status != ParseStatus.Complete) return status;
             if (lineLength == 0)
             {
                 if (++emptyLines > MaxLeadingEmptyLines)
@@ -73,28 +79,39 @@ public static class RequestHeadParser
     }
 
     // Reject a request line that can no longer become valid before all of it has arrived, so a client
-    // cannot make us buffer an endless line.
+    // cannot make us buffer an endless line, and bytes that cannot begin a method (say, a TLS handshake)
+    // fail at once. When several rules are broken, the one broken earliest in the byte stream names the
+    // error, so the status is the same however the line was split.
     private static ParseStatus CheckPartialRequestLine(ReadOnlySpan<byte> partial, HeadLimits limits, out HttpError error)
     {
         error = default;
         int firstSpace = partial.IndexOf((byte)' ');
-        if (firstSpace >= 0)
+        ReadOnlySpan<byte> method = firstSpace >= 0 ? partial[..firstSpace] : partial;
+
+        // Index of the byte that breaks each rule, or int.MaxValue.
+        int badMethodByte = firstSpace == 0 ? 0 : method.IndexOfAnyExcept(HttpSyntax.TokenBytes);
+        int methodBreaks = badMethodByte >= 0 ? badMethodByte : int.MaxValue;
+        int targetBreaks = int.MaxValue;
+        if (firstSpace > 0)
         {
             ReadOnlySpan<byte> afterMethod = partial[(firstSpace + 1)..];
             int secondSpace = afterMethod.IndexOf((byte)' ');
             int targetSoFar = secondSpace >= 0 ? secondSpace : afterMethod.Length;
-            if (targetSoFar > limits.MaxTargetLength)
-            {
-                error = new HttpError(414, "request-target too long");
-                return ParseStatus.Invalid;
-            }
+            if (targetSoFar > limits.MaxTargetLength) targetBreaks = firstSpace + 1 + limits.MaxTargetLength;
         }
-        if (partial.Length > limits.MaxHeadBytes)
+        int sizeBreaks = partial.Length > limits.MaxHeadBytes ? limits.MaxHeadBytes : int.MaxValue;
+
+        int first = Math.Min(methodBreaks, Math.Min(targetBreaks, sizeBreaks));
+        if (first == int.MaxValue) return ParseStatus.NeedMoreData;
+        if (first == methodBreaks)
         {
-            error = new HttpError(431, "request line too large");
-            return ParseStatus.Invalid;
+            error = HttpError.BadRequest(firstSpace == 0 ? "request line starts with whitespace" : "invalid character in method");
         }
-        return ParseStatus.NeedMoreData;
+        else
+        {
+            error = first == targetBreaks ? new HttpError(414, "request-target too long") : new HttpError(431, "request line too large");
+        }
+        return ParseStatus.Invalid;
     }
 
     private static bool TryParseRequestLine(ReadOnlySpan<byte> buffer, int start, int length, RequestHead head,

@@ -14,13 +14,15 @@ internal static class RequestTarget
                 : "invalid character in request-target");
             return false;
         }
-        if (!HasValidPercentEncoding(target))
+        if (!HttpSyntax.HasValidPercentEncoding(target))
         {
             error = HttpError.BadRequest("malformed percent-encoding in request-target");
             return false;
         }
 
-        bool isConnect = ReferenceEquals(head.Method, HttpMethods.Connect);
+        // Compare the method's bytes: asking head.Method would build a string for an extension method.
+        ReadOnlySpan<byte> method = buffer.Slice(head.MethodStart, head.MethodLength);
+        bool isConnect = method.SequenceEqual("CONNECT"u8);
         if (target[0] == (byte)'/')
         {
             if (isConnect)
@@ -35,7 +37,7 @@ internal static class RequestTarget
         if (target.Length == 1 && target[0] == (byte)'*')
         {
             // RFC 9112 §3.2.4: asterisk-form is only used for a server-wide OPTIONS request.
-            if (!ReferenceEquals(head.Method, HttpMethods.Options))
+            if (!method.SequenceEqual("OPTIONS"u8))
             {
                 error = HttpError.BadRequest("asterisk-form target is only allowed with OPTIONS");
                 return false;
@@ -99,18 +101,5 @@ internal static class RequestTarget
         int query = pathAndQuery.IndexOf((byte)'?');
         head.PathStart = pathStart;
         head.PathLength = query < 0 ? pathAndQuery.Length : query;
-    }
-
-    private static bool HasValidPercentEncoding(ReadOnlySpan<byte> target)
-    {
-        int index = target.IndexOf((byte)'%');
-        while (index >= 0)
-        {
-            if (index + 2 >= target.Length) return false;
-            if (HttpSyntax.HexValue(target[index + 1]) < 0 || HttpSyntax.HexValue(target[index + 2]) < 0) return false;
-            int next = target[(index + 3)..].IndexOf((byte)'%');
-            index = next < 0 ? -1 : index + 3 + next;
-        }
-        return true;
     }
 }

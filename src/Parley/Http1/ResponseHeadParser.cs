@@ -16,7 +16,8 @@ public static class ResponseHeadParser
         if (!head.StatusLineParsed)
         {
             ParseStatus line = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
-            if (line == ParseStatus.NeedMoreData && lineLength > limits.MaxHeadBytes)
+            // Checked whether or not the line is complete, so the error does not depend on how it arrived.
+            if (lineLength > limits.MaxHeadBytes)
             {
                 error = new HttpError(0, "status line too long");
                 return ParseStatus.Invalid;
@@ -49,16 +50,30 @@ public static class ResponseHeadParser
         int cl = fields.IndexOf(KnownField.ContentLength);
         if (te >= 0)
         {
+            // RFC 9112 §6.1: a client receiving HTTP/1.0 with Transfer-Encoding MUST treat the framing as faulty.
+            if (head.Version == HttpVersion.Http10)
+            {
+                error = new HttpError(0, "Transfer-Encoding in an HTTP/1.0 response");
+                return false;
+            }
             if (cl >= 0)
             {
                 error = new HttpError(0, "response has both Transfer-Encoding and Content-Length");
                 return false;
             }
             // §6.3 (4): chunked last means chunked; any other final coding reads until close.
-            ReadOnlySpan<byte> value = fields.ValueAt(LastIndexOf(fields, KnownField.TransferEncoding));
-            int comma = value.LastIndexOf((byte)',');
-            ReadOnlySpan<byte> last = HttpSyntax.TrimOws(comma < 0 ? value : value[(comma + 1)..]);
-            framing = System.Text.Ascii.EqualsIgnoreCase(last, "chunked"u8) ? BodyFraming.Chunked : BodyFraming.UntilClose;
+            bool lastIsChunked = false;
+            for (int i = te; i >= 0; i = fields.IndexOf(KnownField.TransferEncoding, i + 1))
+            {
+                ReadOnlySpan<byte> value = fields.ValueAt(i);
+                foreach (Range part in value.Split((byte)','))
+                {
+                    ReadOnlySpan<byte> element = HttpSyntax.TrimOws(value[part]);
+                    // RFC 9110 §5.6.1: empty list elements are ignored.
+                    if (!element.IsEmpty) lastIsChunked = System.Text.Ascii.EqualsIgnoreCase(element, "chunked"u8);
+                }
+            }
+            framing = lastIsChunked ? BodyFraming.Chunked : BodyFraming.UntilClose;
             return true;
         }
         if (cl >= 0)
@@ -85,13 +100,6 @@ public static class ResponseHeadParser
         // §6.3 (8): otherwise the body runs until the server closes the connection.
         framing = BodyFraming.UntilClose;
         return true;
-    }
-
-    private static int LastIndexOf(FieldTable fields, KnownField field)
-    {
-        int last = -1;
-        for (int i = fields.IndexOf(field); i >= 0; i = fields.IndexOf(field, i + 1)) last = i;
-        return last;
     }
 
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]
