@@ -15,7 +15,6 @@ internal sealed partial class HttpConnection
     private bool _bodyComplete;
     private bool _continueSent;
     private bool _framingBroken;
-    private ChunkedDecoder? _chunked;
     private int _chunkDataPos, _chunkDataLength;
     private bool _keepAlive;
 
@@ -46,11 +45,11 @@ internal sealed partial class HttpConnection
                 }
                 break;
             case BodyFraming.Chunked:
-                _chunked ??= new ChunkedDecoder();
-                _chunked.Reset();
-                _chunked.MaxBodySize = _options.MaxRequestBodySize;
-                _chunked.MaxTrailerBytes = _options.HeadLimits.MaxHeadBytes;
-                _chunked.MaxTrailerFields = _options.HeadLimits.MaxFieldCount;
+                ChunkedDecoder chunked = _exchange!.Chunked ??= new ChunkedDecoder();
+                chunked.Reset();
+                chunked.MaxBodySize = _options.MaxRequestBodySize;
+                chunked.MaxTrailerBytes = _options.HeadLimits.MaxHeadBytes;
+                chunked.MaxTrailerFields = _options.HeadLimits.MaxFieldCount;
                 _bodyComplete = false;
                 break;
             default:
@@ -164,7 +163,8 @@ internal sealed partial class HttpConnection
     // Advances the chunked decoder over buffered bytes. True at the end of the body.
     private bool DecodeChunked()
     {
-        ParseStatus status = _chunked!.Decode(_buffer.AsSpan(_bodyPos, _end - _bodyPos), out int consumed, out int dataStart, out int dataLength, out HttpError error);
+        ChunkedDecoder chunked = _exchange!.Chunked!;
+        ParseStatus status = chunked.Decode(_buffer.AsSpan(_bodyPos, _end - _bodyPos), out int consumed, out int dataStart, out int dataLength, out HttpError error);
         if (status == ParseStatus.Invalid)
         {
             _framingBroken = true;
@@ -173,7 +173,7 @@ internal sealed partial class HttpConnection
         int position = _bodyPos;
         _bodyPos += consumed;
         if (status == ParseStatus.NeedMoreData) return false;
-        if (_chunked.IsComplete)
+        if (chunked.IsComplete)
         {
             _bodyComplete = true;
             return true;

@@ -7,7 +7,6 @@ internal sealed partial class HttpConnection
 {
     private enum BodyMode { Buffered, FixedLength, Chunked, CloseDelimited }
 
-    private ByteBuffer? _bodyBuffer;
     private BodyMode _mode;
     private long _bodyWritten;
     private long _declaredLength;
@@ -27,7 +26,7 @@ internal sealed partial class HttpConnection
         _declaredLength = -1;
         _responseStart = _output.Length;
         _responseFlushed = false;
-        _bodyBuffer?.Clear();
+        _exchange!.BodyBuffer?.Clear();
     }
 
     // Forgets everything the current response wrote, as long as none of it has been sent.
@@ -82,7 +81,7 @@ internal sealed partial class HttpConnection
             }
             else
             {
-                ByteBuffer pending = _bodyBuffer ??= new ByteBuffer(1024);
+                ByteBuffer pending = _exchange!.BodyBuffer ??= new ByteBuffer(0);
                 if (pending.Length + bytes.Length <= _options.ResponseBufferSize)
                 {
                     pending.Write(bytes);
@@ -113,7 +112,7 @@ internal sealed partial class HttpConnection
             _keepAlive = false;
             WriteHead(BodyMode.CloseDelimited, -1);
         }
-        if (_bodyBuffer is { Length: > 0 } buffered)
+        if (_exchange!.BodyBuffer is { Length: > 0 } buffered)
         {
             _bodyWritten -= buffered.Length;
             WriteBodyBytes(buffered.WrittenSpan);
@@ -159,7 +158,7 @@ internal sealed partial class HttpConnection
             }
             if (_response.ContentLength is long declared && declared != _bodyWritten) return false;
             WriteHead(BodyMode.FixedLength, length);
-            if (_bodyBuffer is { Length: > 0 } buffered)
+            if (_exchange!.BodyBuffer is { Length: > 0 } buffered)
             {
                 _output.Write(buffered.WrittenSpan);
                 buffered.Clear();

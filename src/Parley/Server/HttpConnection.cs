@@ -30,10 +30,12 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     private readonly HttpServer _server;
     private readonly HttpServerOptions _options;
     private readonly ConnectionTransport _transport;
-    private readonly RequestHead _head = new();
-    private readonly HttpRequest _request;
-    private readonly HttpResponse _response;
-    private readonly ByteBuffer _output = new(InitialBufferSize);
+    // The exchange's objects, set while the connection holds an exchange (see AttachExchange).
+    private Exchange? _exchange;
+    private RequestHead _head = null!;
+    private HttpRequest _request = null!;
+    private HttpResponse _response = null!;
+    private ByteBuffer _output = null!;
 
     private byte[] _buffer = [];
     private int _start;   // first byte of the current request
@@ -49,8 +51,6 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         _server = server;
         _options = server.Options;
         _transport = transport;
-        _request = new HttpRequest(this, _head);
-        _response = new HttpResponse(this);
         RemoteEndPoint = transport.RemoteEndPoint;
         LocalEndPoint = transport.LocalEndPoint;
     }
@@ -94,6 +94,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReadRequestHeadAsync()
     {
+        if (_exchange is null) AttachExchange();
         _head.Reset();
         // A pipelined request already in the buffer started arriving no later than now.
         if (_end > _start) _headStartTicks = Environment.TickCount64;
@@ -144,13 +145,13 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
-        _output.ReleaseIfEmpty();
-        _bodyBuffer?.ReleaseIfEmpty();
+        DetachExchange();
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
         if (_server.IsStopping) return false;
         await _transport.WaitForDataAsync().ConfigureAwait(false);
         if (!EnterBusy(Phase.Idle)) return false;
+        AttachExchange();
         _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
         return true;
     }
@@ -179,6 +180,30 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;
         _head.Rebind(_buffer.AsMemory(0, _end));
+    }
+
+    private void AttachExchange()
+    {
+        Exchange exchange = _server.Exchanges.Rent();
+        exchange.Bind(this);
+        _exchange = exchange;
+        _head = exchange.Head;
+        _request = exchange.Request;
+        _response = exchange.Response;
+        _output = exchange.Output;
+        _head.Reset();
+    }
+
+    // Called only with the output sent: what the exchange holds is garbage from here on.
+    private void DetachExchange()
+    {
+        if (_exchange is not { } exchange) return;
+        _exchange = null;
+        _head = null!;
+        _request = null!;
+        _response = null!;
+        _output = null!;
+        _server.Exchanges.Return(exchange);
     }
 
     private void SetPhase(Phase phase, long deadline)
@@ -229,8 +254,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = [];
         }
-        _output.Dispose();
-        _bodyBuffer?.Dispose();
+        DetachExchange();
     }
 
     // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.

@@ -11,17 +11,20 @@ namespace Parley.Server;
 /// </summary>
 public sealed class HttpRequest
 {
-    private readonly HttpConnection _connection;
     private readonly RequestHead _head;
     private string? _target, _path, _query;
 
-    internal HttpRequest(HttpConnection connection, RequestHead head)
+    internal HttpRequest(RequestHead head)
     {
-        _connection = connection;
         _head = head;
         Headers = new RequestHeaders(head.Fields);
-        Body = new RequestBodyStream(connection);
+        Body = new RequestBodyStream(this);
     }
+
+    /// <summary>The connection this request arrived on; set while the request is being answered.</summary>
+    internal HttpConnection? Connection { get; set; }
+
+    private HttpConnection Owner => Connection ?? throw new InvalidOperationException("this request has been answered; it cannot be used after its handler completed");
 
     /// <summary>The request method, e.g. <c>GET</c> (case-sensitive, RFC 9110 §9.1).</summary>
     public string Method => _head.Method;
@@ -72,13 +75,13 @@ public sealed class HttpRequest
     public ReadOnlySpan<byte> RawHead => _head.Fields.Source[.._head.HeadLength];
 
     /// <summary>The peer's address.</summary>
-    public IPEndPoint? RemoteEndPoint => _connection.RemoteEndPoint;
+    public IPEndPoint? RemoteEndPoint => Owner.RemoteEndPoint;
 
     /// <summary>The local address the request arrived on.</summary>
-    public IPEndPoint? LocalEndPoint => _connection.LocalEndPoint;
+    public IPEndPoint? LocalEndPoint => Owner.LocalEndPoint;
 
     /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
-    public int RequestNumberOnConnection => _connection.RequestCount;
+    public int RequestNumberOnConnection => Owner.RequestCount;
 
     /// <summary>Reads the whole body into memory, refusing (413) more than <paramref name="maxBytes"/>.</summary>
     public async ValueTask<byte[]> ReadBodyAsync(long maxBytes, CancellationToken cancellationToken = default)

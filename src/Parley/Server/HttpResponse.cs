@@ -10,15 +10,15 @@ namespace Parley.Server;
 /// </summary>
 public sealed class HttpResponse
 {
-    private readonly HttpConnection _connection;
     private int _statusCode = 200;
     private long? _contentLength;
 
-    internal HttpResponse(HttpConnection connection)
-    {
-        _connection = connection;
-        Body = new ResponseBodyStream(connection);
-    }
+    internal HttpResponse() => Body = new ResponseBodyStream(this);
+
+    /// <summary>The connection this response goes to; set while the request is being answered.</summary>
+    internal HttpConnection? Connection { get; set; }
+
+    private HttpConnection Owner => Connection ?? throw new InvalidOperationException("this response has been sent; it cannot be used after its handler completed");
 
     /// <summary>The status code, 200 unless set. Fixed once the head has been written.</summary>
     public int StatusCode
@@ -55,20 +55,20 @@ public sealed class HttpResponse
     public bool CloseConnection { get; set; }
 
     /// <summary>True once the head has been written to the connection's output; status and headers are then fixed.</summary>
-    public bool HasStarted => _connection.ResponseHeadWritten;
+    public bool HasStarted => Owner.ResponseHeadWritten;
 
     /// <summary>The body as a stream.</summary>
     public Stream Body { get; }
 
     /// <summary>Appends body bytes.</summary>
-    public void Write(ReadOnlySpan<byte> bytes) => _connection.WriteResponseBody(bytes);
+    public void Write(ReadOnlySpan<byte> bytes) => Owner.WriteResponseBody(bytes);
 
     /// <summary>Appends body bytes, sending when the buffer is full.</summary>
     public ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
-        _connection.WriteResponseBodyAsync(bytes, cancellationToken);
+        Owner.WriteResponseBodyAsync(bytes, cancellationToken);
 
     /// <summary>Sends what has been written so far (starting the response if needed).</summary>
-    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => _connection.FlushResponseAsync(cancellationToken);
+    public ValueTask FlushAsync(CancellationToken cancellationToken = default) => Owner.FlushResponseAsync(cancellationToken);
 
     /// <summary>
     /// Sends <paramref name="length"/> bytes of <paramref name="file"/> from <paramref name="offset"/> as
@@ -79,7 +79,7 @@ public sealed class HttpResponse
     /// ends the connection (the client cannot be told otherwise once the head is sent).
     /// </summary>
     public ValueTask SendFileAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default) =>
-        _connection.SendFileAsync(file, offset, length, cancellationToken);
+        Owner.SendFileAsync(file, offset, length, cancellationToken);
 
     /// <summary>Sends <paramref name="text"/> as the whole body, UTF-8 encoded, with the given Content-Type.</summary>
     public void WriteText(string text, string contentType = "text/plain; charset=utf-8")
@@ -133,6 +133,6 @@ public sealed class HttpResponse
 
     private void CheckHeadNotWritten()
     {
-        if (_connection.ResponseHeadWritten) throw new InvalidOperationException("the response head has already been written");
+        if (Owner.ResponseHeadWritten) throw new InvalidOperationException("the response head has already been written");
     }
 }

@@ -52,6 +52,9 @@ public sealed class HttpServer : IAsyncDisposable
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     internal byte[]? ServerFieldLine { get; }
+
+    /// <summary>Exchange objects lent to connections while they answer a request.</summary>
+    internal ExchangePool Exchanges { get; } = new(maxRetained: 1024);
     internal byte[] KeepAliveFieldPrefix { get; }
 
     /// <summary>Binds and starts accepting connections.</summary>

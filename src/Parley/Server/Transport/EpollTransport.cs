@@ -73,7 +73,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     public override ValueTask WaitForDataAsync()
     {
         long seen = Volatile.Read(ref _readEvents);
-        if (seen != Volatile.Read(ref _readDrainedAt)) return default; // data may be there: let the receive find out
+        if (seen != Volatile.Read(ref _readDrainedAt) && !IsDrained(seen)) return default;
         ValueTask<int> wait = _receive.Start(Memory<byte>.Empty, default, seen, default, waitOnly: true);
         return wait.IsCompletedSuccessfully ? default : new ValueTask(_receive, _receive.Version);
     }
@@ -136,6 +136,18 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     {
         _loop.Unregister(this);
         _socket.Dispose();
+    }
+
+    // Readiness arrived since the socket was last found empty, but that may have been the data already
+    // read (the event can trail the read). A one-byte peek tells, so that an idle connection does not
+    // start a receive, with its buffer, that would only wait.
+    private bool IsDrained(long seenEvents)
+    {
+        byte probe;
+        nint n = recv(Fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n >= 0 || Marshal.GetLastPInvokeError() != EAGAIN) return false;
+        Volatile.Write(ref _readDrainedAt, seenEvents);
+        return true;
     }
 
     // >= 0: bytes received (0 = end of stream). -1: errno says why.
