@@ -71,7 +71,7 @@ public sealed class ScriptedServer : IAsyncDisposable
                 lock (_connections) _connections.Add(ServeAsync(client, number));
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
         {
         }
     }
