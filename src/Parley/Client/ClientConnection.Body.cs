@@ -32,7 +32,6 @@ internal sealed partial class ClientConnection
             // The whole message is here: one copy for head and body, and the connection is free at once.
             int bodyLength = framing == BodyFraming.None ? 0 : (int)contentLength;
             byte[] copy = _buffer.AsSpan(_start, headLength + bodyLength).ToArray();
-            head.Fields.Rebind(copy);
             _start += headLength + bodyLength;
             response = new ParleyResponse(head, copy, request.Uri, bodyLength, contentLength < 0 ? 0 : contentLength);
             _framing = BodyFraming.None;
@@ -42,7 +41,6 @@ internal sealed partial class ClientConnection
         }
 
         byte[] headCopy = _buffer.AsSpan(_start, headLength).ToArray();
-        head.Fields.Rebind(headCopy);
         _start += headLength;
         _framing = framing;
         _remaining = contentLength;

@@ -34,6 +34,7 @@ internal sealed partial class ClientConnection
     private readonly ParleyClientOptions _options;
     private readonly Socket _socket;
     private readonly ByteBuffer _output = new(4096);
+    private readonly ResponseHead _head = new();
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
@@ -266,11 +267,12 @@ internal sealed partial class ClientConnection
     /// Reads response heads until a final (non-1xx) one. With <paramref name="heldBody"/>, the body waits
     /// for 100 Continue, or for <see cref="ParleyClientOptions.ExpectContinueTimeout"/> (RFC 9110 §10.1.1).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ResponseHead> ReadFinalHeadAsync(ParleyContent? heldBody, bool requestWasHead)
     {
         Arm(_options.ResponseHeadersTimeout, "waiting for the response head from");
         Task? continueTimer = heldBody is null ? null : Task.Delay(_options.ExpectContinueTimeout);
-        var head = new ResponseHead();
+        ResponseHead head = _head;
         while (true)
         {
             head.Reset();
@@ -367,6 +369,7 @@ internal sealed partial class ClientConnection
         }
         return Await(this, receive);
 
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
         static async ValueTask<int> Await(ClientConnection self, ValueTask<int> pending)
         {
             int count = await pending.ConfigureAwait(false);

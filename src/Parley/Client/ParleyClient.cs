@@ -103,6 +103,7 @@ public sealed class ParleyClient : IDisposable
     /// One exchange. RFC 9110 §9.2.2 and RFC 9112 §9.3.1: an idempotent request that fails on a reused
     /// connection before any response byte (the server closed it while idle) is retried once on a new one.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ParleyResponse> SendWithRetryAsync(ParleyRequest request, ParleyHeaders headers, ISessionObserver? observer,
         long deadline, CancellationToken cancellationToken)
     {

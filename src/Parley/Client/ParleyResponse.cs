@@ -11,8 +11,13 @@ namespace Parley.Client;
 /// </summary>
 public sealed class ParleyResponse : IDisposable, IAsyncDisposable
 {
-    private readonly ResponseHead _head;
+    private static readonly HeadLimits Unlimited = new() { MaxHeadBytes = int.MaxValue, MaxFieldCount = int.MaxValue };
+
     private readonly byte[] _bytes;
+    private readonly int _headLength;
+    private readonly int _reasonStart;
+    private readonly int _reasonLength;
+    private ResponseHead? _parsedHead;
     private readonly int _inlineLength;
     private ClientConnection? _connection;
     private ParleyResponseHeaders? _headers;
@@ -23,42 +28,52 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
 
     /// <summary>A response whose body (possibly empty) is entirely in <paramref name="bytes"/> after the head.</summary>
     internal ParleyResponse(ResponseHead head, byte[] bytes, Uri requestUri, int inlineLength, long contentLength)
+        : this(head, bytes, requestUri, contentLength)
     {
-        _head = head;
-        _bytes = bytes;
         _inlineLength = inlineLength;
-        RequestUri = requestUri;
-        ContentLength = contentLength;
         IsBodyComplete = true;
     }
 
     /// <summary>A response whose body streams from <paramref name="connection"/>.</summary>
     internal ParleyResponse(ResponseHead head, byte[] headBytes, Uri requestUri, ClientConnection connection, long? contentLength)
+        : this(head, headBytes, requestUri, contentLength)
     {
-        _head = head;
-        _bytes = headBytes;
         _connection = connection;
+    }
+
+    /// <summary>
+    /// Keeps only the scalars of <paramref name="head"/> (the connection reuses it): the fields are parsed
+    /// again from <paramref name="bytes"/> if and when somebody asks for them.
+    /// </summary>
+    private ParleyResponse(ResponseHead head, byte[] bytes, Uri requestUri, long? contentLength)
+    {
+        _bytes = bytes;
+        _headLength = head.HeadLength;
+        _reasonStart = head.ReasonStart;
+        _reasonLength = head.ReasonLength;
+        StatusCode = head.StatusCode;
+        Version = head.Version;
         RequestUri = requestUri;
         ContentLength = contentLength;
     }
 
     /// <summary>The three-digit status code.</summary>
-    public int StatusCode => _head.StatusCode;
+    public int StatusCode { get; }
 
     /// <summary>The reason phrase as received (RFC 9112 §4: informational only).</summary>
-    public string ReasonPhrase => _reason ??= Encoding.Latin1.GetString(_head.ReasonPhrase);
+    public string ReasonPhrase => _reason ??= Encoding.Latin1.GetString(_bytes, _reasonStart, _reasonLength);
 
     /// <summary>The version of the status line.</summary>
-    public Http1.HttpVersion Version => _head.Version;
+    public Http1.HttpVersion Version { get; }
 
     /// <summary>The header fields as received.</summary>
-    public ParleyResponseHeaders Headers => _headers ??= new ParleyResponseHeaders(_head.Fields);
+    public ParleyResponseHeaders Headers => _headers ??= new ParleyResponseHeaders(ParseHead().Fields);
 
     /// <summary>Trailer fields of a chunked body, once the body has been read to its end (null otherwise).</summary>
     public ParleyResponseHeaders? Trailers { get; private set; }
 
     /// <summary>The status line and fields exactly as received, through the blank line.</summary>
-    public ReadOnlyMemory<byte> RawHead => _bytes.AsMemory(0, _head.HeadLength);
+    public ReadOnlyMemory<byte> RawHead => _bytes.AsMemory(0, _headLength);
 
     /// <summary>The URI this response answers (after redirects, the last one).</summary>
     public Uri RequestUri { get; internal set; }
@@ -83,7 +98,7 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
     {
         if (_connection is null && _body is null && DecodedContentEncoding is null)
         {
-            return _bytes.AsSpan(_head.HeadLength, _inlineLength).ToArray();
+            return _bytes.AsSpan(_headLength, _inlineLength).ToArray();
         }
         using var collected = new MemoryStream();
         await Body.CopyToAsync(collected, cancellationToken).ConfigureAwait(false);
@@ -96,7 +111,7 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         Encoding encoding = CharsetOf(Headers["Content-Type"]);
         if (_connection is null && _body is null && DecodedContentEncoding is null)
         {
-            return encoding.GetString(_bytes, _head.HeadLength, _inlineLength);
+            return encoding.GetString(_bytes, _headLength, _inlineLength);
         }
         return encoding.GetString(await ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
     }
@@ -130,6 +145,18 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         else if (coding.Equals("br", StringComparison.OrdinalIgnoreCase)) DecodedContentEncoding = "br";
     }
 
+    private ResponseHead ParseHead()
+    {
+        if (_parsedHead is null)
+        {
+            var head = new ResponseHead();
+            // Validated once already, as it arrived: this cannot fail.
+            ResponseHeadParser.Parse(_bytes.AsMemory(0, _headLength), head, Unlimited, out _);
+            _parsedHead = head;
+        }
+        return _parsedHead;
+    }
+
     internal void OnBodyComplete(FieldTable? trailers)
     {
         IsBodyComplete = true;
@@ -144,7 +171,7 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         if (_connection is { } connection) return connection.ReadBodyAsync(destination, cancellationToken);
         if (!IsBodyComplete) throw new ObjectDisposedException(nameof(ParleyResponse), "the response was disposed before its body was read");
         int count = Math.Min(destination.Length, _inlineLength - inlinePosition);
-        _bytes.AsSpan(_head.HeadLength + inlinePosition, count).CopyTo(destination.Span);
+        _bytes.AsSpan(_headLength + inlinePosition, count).CopyTo(destination.Span);
         inlinePosition += count;
         return new ValueTask<int>(count);
     }

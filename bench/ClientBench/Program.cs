@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using Parley.Client;
+using Parley.Server;
+
+// Client benchmark: many small GETs over keep-alive against one local Parley server running in a child
+// process (so the allocation counters measure the client alone), sequential and 16 concurrent, for
+// ParleyClient, HttpClient (SocketsHttpHandler) and curl (one process, N URLs, keep-alive).
+//
+//   dotnet run -c Release --project bench/ClientBench [-- requests]
+
+if (args is ["serve", ..])
+{
+    var options = new HttpServerOptions { Host = "127.0.0.1", Port = 0, ErrorLog = null, MaxRequestsPerConnection = int.MaxValue };
+    await using var server = new HttpServer(options, static (request, response) =>
+    {
+        response.WriteText("Hello, World!");
+        return ValueTask.CompletedTask;
+    });
+    await server.StartAsync();
+    Console.WriteLine(server.LocalEndPoint.Port);
+    Console.ReadLine();
+    return 0;
+}
+
+int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+const int Concurrency = 16;
+
+using Process serverProcess = StartServer(out int port);
+try
+{
+    var uri = new Uri($"http://127.0.0.1:{port}/plaintext");
+    Console.WriteLine($"Client benchmark: {requests} GETs of a 13-byte body per run, server in process {serverProcess.Id} on port {port}, {Environment.ProcessorCount} cores");
+    Console.WriteLine($"{"client",-12} {"mode",-14} {"req/s",10} {"B/req",8}");
+
+    using var parley = new ParleyClient(new ParleyClientOptions { UserAgent = null });
+    using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
+
+    async Task ParleyGet()
+    {
+        using ParleyResponse response = await parley.SendAsync(new ParleyRequest("GET", uri));
+        _ = await response.ReadAsByteArrayAsync();
+    }
+
+    async Task HttpClientGet()
+    {
+        using HttpResponseMessage response = await http.GetAsync(uri);
+        _ = await response.Content.ReadAsByteArrayAsync();
+    }
+
+    foreach ((string name, Func<Task> get) in new[] { ("ParleyClient", (Func<Task>)ParleyGet), ("HttpClient", HttpClientGet) })
+    {
+        await RunAsync(name, get, Math.Min(requests, 5000), 1, print: false); // warm-up: tiering and pools
+        await RunAsync(name, get, requests, 1, print: true);
+        await RunAsync(name, get, Math.Min(requests, 5000), Concurrency, print: false);
+        await RunAsync(name, get, requests, Concurrency, print: true);
+    }
+    await RunCurlAsync(uri, Math.Min(requests, 10_000));
+}
+finally
+{
+    serverProcess.StandardInput.WriteLine();
+    if (!serverProcess.WaitForExit(3000)) serverProcess.Kill();
+}
+return 0;
+
+static async Task RunAsync(string name, Func<Task> get, int count, int concurrency, bool print)
+{
+    GC.Collect();
+    long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    var clock = Stopwatch.StartNew();
+    var workers = new Task[concurrency];
+    for (int w = 0; w < concurrency; w++)
+    {
+        int share = count / concurrency;
+        workers[w] = Task.Run(async () =>
+        {
+            for (int i = 0; i < share; i++) await get();
+        });
+    }
+    await Task.WhenAll(workers);
+    clock.Stop();
+    long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+    int done = count / concurrency * concurrency;
+    if (print)
+    {
+        string mode = concurrency == 1 ? "sequential" : $"{concurrency} concurrent";
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name,-12} {mode,-14} {done / clock.Elapsed.TotalSeconds,10:0} {allocated / (double)done,8:0}"));
+    }
+}
+
+static async Task RunCurlAsync(Uri uri, int count)
+{
+    string? curl = new[] { "/usr/bin/curl", "/usr/local/bin/curl" }.FirstOrDefault(File.Exists);
+    if (curl is null)
+    {
+        Console.WriteLine("curl         (not installed)");
+        return;
+    }
+    string config = Path.GetTempFileName();
+    try
+    {
+        // One curl process, N URLs: curl keeps the connection alive between them.
+        await File.WriteAllLinesAsync(config, Enumerable.Repeat($"url = \"{uri}\"\noutput = \"/dev/null\"", count).Prepend("silent"));
+        var clock = Stopwatch.StartNew();
+        using Process process = Process.Start(new ProcessStartInfo(curl, ["--config", config]) { RedirectStandardError = true })!;
+        await process.WaitForExitAsync();
+        clock.Stop();
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"curl",-12} {"sequential",-14} {count / clock.Elapsed.TotalSeconds,10:0} {"n/a",8}  (exit {process.ExitCode}, includes process start)"));
+    }
+    finally
+    {
+        File.Delete(config);
+    }
+}
+
+static Process StartServer(out int port)
+{
+    string self = typeof(HttpServer).Assembly.Location; // resolve next to us
+    string entry = Path.Combine(AppContext.BaseDirectory, "ClientBench.dll");
+    _ = self;
+    var psi = new ProcessStartInfo("dotnet", [entry, "serve"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
+    Process process = Process.Start(psi)!;
+    string? line = process.StandardOutput.ReadLine();
+    port = int.Parse(line ?? throw new InvalidOperationException("the server did not start"), CultureInfo.InvariantCulture);
+    return process;
+}
