@@ -364,8 +364,10 @@ internal sealed partial class ClientConnection
         ValueTask<int> receive = _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None);
         if (receive.IsCompletedSuccessfully)
         {
-            _end += receive.Result;
-            return new ValueTask<int>(receive.Result);
+            // Result exactly once: the socket may back the ValueTask with a reusable source.
+            int count = receive.Result;
+            _end += count;
+            return new ValueTask<int>(count);
         }
         return Await(this, receive);
 

@@ -14,11 +14,15 @@ internal sealed class OriginPool
     public OriginPool(Origin origin, int limit)
     {
         Origin = origin;
+        Limit = limit;
         Slots = new SemaphoreSlim(limit, limit);
         HostFieldLine = Encoding.ASCII.GetBytes($"Host: {origin.HostField()}\r\n");
     }
 
     public Origin Origin { get; }
+
+    /// <summary>Most busy connections at once.</summary>
+    public int Limit { get; }
 
     /// <summary>One slot per busy connection (<see cref="ParleyClientOptions.MaxConnectionsPerOrigin"/>).</summary>
     public SemaphoreSlim Slots { get; }
