@@ -32,7 +32,7 @@ try
 {
     var uri = new Uri($"http://127.0.0.1:{port}/plaintext");
     Console.WriteLine($"Client benchmark: {requests} GETs of a 13-byte body per run, server in process {serverProcess.Id} on port {port}, {Environment.ProcessorCount} cores");
-    Console.WriteLine($"{"client",-12} {"mode",-14} {"req/s",10} {"B/req",8}");
+    Console.WriteLine($"{"client",-12} {"mode",-14} {"req/s",10} {"B/req",8} {"CPU µs/req",10}");
 
     using var parley = new ParleyClient(new ParleyClientOptions { UserAgent = null });
     using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
@@ -49,12 +49,29 @@ try
         _ = await response.Content.ReadAsByteArrayAsync();
     }
 
-    foreach ((string name, Func<Task> get) in new[] { ("ParleyClient", (Func<Task>)ParleyGet), ("HttpClient", HttpClientGet) })
+    // The machine is shared and noisy: clients take turns over several rounds, and the best round counts.
+    var clients = new[] { ("ParleyClient", (Func<Task>)ParleyGet), ("HttpClient", HttpClientGet) };
+    var best = new Dictionary<string, (double Rate, double Bytes, double Cpu)>();
+    foreach ((string name, Func<Task> get) in clients)
     {
-        await RunAsync(name, get, Math.Min(requests, 5000), 1, print: false); // warm-up: tiering and pools
-        await RunAsync(name, get, requests, 1, print: true);
-        await RunAsync(name, get, Math.Min(requests, 5000), Concurrency, print: false);
-        await RunAsync(name, get, requests, Concurrency, print: true);
+        await RunAsync(name, get, Math.Min(requests, 5000), 1); // warm-up: tiering and pools
+        await RunAsync(name, get, Math.Min(requests, 5000), Concurrency);
+    }
+    for (int round = 0; round < 3; round++)
+    {
+        foreach ((string name, Func<Task> get) in clients)
+        {
+            foreach (int concurrency in new[] { 1, Concurrency })
+            {
+                (double rate, double bytes, double cpu) = await RunAsync(name, get, requests, concurrency);
+                string key = $"{name,-12} {(concurrency == 1 ? "sequential" : $"{concurrency} concurrent"),-14}";
+                best[key] = best.TryGetValue(key, out var old) ? (Math.Max(old.Rate, rate), Math.Min(old.Bytes, bytes), Math.Min(old.Cpu, cpu)) : (rate, bytes, cpu);
+            }
+        }
+    }
+    foreach ((string key, (double rate, double bytes, double cpu)) in best)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key} {rate,10:0} {bytes,8:0} {cpu,10:0.0}"));
     }
     await RunCurlAsync(uri, Math.Min(requests, 10_000));
 }
@@ -65,15 +82,16 @@ finally
 }
 return 0;
 
-static async Task RunAsync(string name, Func<Task> get, int count, int concurrency, bool print)
+static async Task<(double Rate, double Bytes, double Cpu)> RunAsync(string name, Func<Task> get, int count, int concurrency)
 {
     GC.Collect();
     long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     var workers = new Task[concurrency];
+    int share = count / concurrency;
     for (int w = 0; w < concurrency; w++)
     {
-        int share = count / concurrency;
         workers[w] = Task.Run(async () =>
         {
             for (int i = 0; i < share; i++) await get();
@@ -82,13 +100,9 @@ static async Task RunAsync(string name, Func<Task> get, int count, int concurren
     await Task.WhenAll(workers);
     clock.Stop();
     long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-    int done = count / concurrency * concurrency;
-    if (print)
-    {
-        string mode = concurrency == 1 ? "sequential" : $"{concurrency} concurrent";
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-12} {mode,-14} {done / clock.Elapsed.TotalSeconds,10:0} {allocated / (double)done,8:0}"));
-    }
+    TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    int done = share * concurrency;
+    return (done / clock.Elapsed.TotalSeconds, allocated / (double)done, cpu.TotalMicroseconds / done);
 }
 
 static async Task RunCurlAsync(Uri uri, int count)
@@ -119,9 +133,7 @@ static async Task RunCurlAsync(Uri uri, int count)
 
 static Process StartServer(out int port)
 {
-    string self = typeof(HttpServer).Assembly.Location; // resolve next to us
     string entry = Path.Combine(AppContext.BaseDirectory, "ClientBench.dll");
-    _ = self;
     var psi = new ProcessStartInfo("dotnet", [entry, "serve"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
     Process process = Process.Start(psi)!;
     string? line = process.StandardOutput.ReadLine();

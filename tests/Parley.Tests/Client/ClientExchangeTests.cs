@@ -201,4 +201,26 @@ public class ClientExchangeTests
             observer.Kinds());
         Assert.StartsWith("HTTP/1.1 200 OK\r\n", observer.Single(SessionEventKind.ResponseHeadReceived));
     }
+
+    [Fact]
+    public async Task Many_concurrent_keep_alive_exchanges_all_succeed()
+    {
+        // Sockets complete both synchronously and asynchronously here: every path of a receive gets used.
+        await using var server = await TestServer.StartAsync((request, response) =>
+        {
+            response.WriteText(request.Path);
+            return ValueTask.CompletedTask;
+        });
+        using var client = new ParleyClient();
+        var workers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            for (int i = 0; i < 150; i++)
+            {
+                using ParleyResponse response = await client.SendAsync(new ParleyRequest("GET", $"{server.BaseUri}{w}/{i}"), Test);
+                Assert.Equal($"/{w}/{i}", await response.ReadAsStringAsync(Test));
+            }
+        }));
+        await Task.WhenAll(workers);
+        Assert.True(client.ConnectionCount <= 16);
+    }
 }
