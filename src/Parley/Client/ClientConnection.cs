@@ -457,8 +457,10 @@ internal sealed partial class ClientConnection
         if (ex is ParleyHttpException) return ex;
         if (ex is SocketException or IOException or ObjectDisposedException)
         {
+            // "waiting for the response head from" -> "while waiting for the response head".
+            string phase = _waitingFor[.._waitingFor.LastIndexOf(' ')];
             return new ParleyHttpException(ParleyErrorKind.ConnectionClosed,
-                $"connection to {RemoteText} failed {_waitingFor.Replace(" to", "", StringComparison.Ordinal)}: {ex.Message}", ex)
+                $"connection to {RemoteText} failed while {phase}: {ex.Message}", ex)
             { BeforeResponse = !_responseBytesSeen };
         }
         return ex;

@@ -68,11 +68,10 @@ public sealed class ParleyClient : IDisposable
         int hops = 0;
         while (Redirects.IsRedirect(response.StatusCode))
         {
-            ParleyRequest? next = Redirects.Next(current, response, out string? stopReason);
+            ParleyRequest? next = Redirects.Next(current, response);
             if (next is null)
             {
-                // Not followable (no Location, or a body that cannot be sent again): the 3xx is the answer.
-                _ = stopReason;
+                // Not followable (no usable Location, or a body that cannot be sent again): the 3xx is the answer.
                 return response;
             }
             if (++hops > Options.MaxRedirects)

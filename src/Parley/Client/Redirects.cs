@@ -10,20 +10,17 @@ internal static class Redirects
     public static string Key(string method, Uri uri) => $"{method} {uri.AbsoluteUri}";
 
     /// <summary>The request to send for a redirect response, or null when it is not to be followed.</summary>
-    public static ParleyRequest? Next(ParleyRequest current, ParleyResponse response, out string? stopReason)
+    public static ParleyRequest? Next(ParleyRequest current, ParleyResponse response)
     {
-        stopReason = null;
         string? location = response.Headers["Location"];
         if (string.IsNullOrWhiteSpace(location))
         {
-            stopReason = "no Location field";
-            return null;
+            return null; // nothing to follow
         }
         // RFC 9110 §10.2.2: Location may be relative, resolved against the request URI (§15.4: keep its fragment if none).
         if (!Uri.TryCreate(current.Uri, location.Trim(), out Uri? target) || target.Scheme != Uri.UriSchemeHttp)
         {
-            stopReason = $"unusable Location '{location}'";
-            return null;
+            return null; // not an http URI we can request
         }
         if (string.IsNullOrEmpty(target.Fragment) && !string.IsNullOrEmpty(current.Uri.Fragment))
         {
@@ -43,8 +40,7 @@ internal static class Redirects
         // §15.4.8, §15.4.9: 307 and 308 keep method and body, which must then be sendable again.
         if (content is not null && !content.IsReplayable)
         {
-            stopReason = "the request body is a stream and cannot be sent again";
-            return null;
+            return null; // the body was a stream, already consumed
         }
 
         ParleyHeaders headers = current.Headers.Clone();
