@@ -79,7 +79,7 @@ public sealed class ParleyHandler : HttpMessageHandler
             RequestMessage = request,
         };
         request.RequestUri = response.RequestUri;
-        var body = new StreamContent(new HandlerBodyStream(response));
+        var body = new StreamContent(new HandlerBodyStream(response, message));
         foreach (KeyValuePair<string, string> field in response.Headers)
         {
             if (response.DecodedContentEncoding is not null
@@ -114,7 +114,7 @@ public sealed class ParleyHandler : HttpMessageHandler
     };
 
     /// <summary>The response body for HttpClient: Parley's failures become <see cref="HttpIOException"/>s.</summary>
-    private sealed class HandlerBodyStream(ParleyResponse response) : Stream
+    private sealed class HandlerBodyStream(ParleyResponse response, HttpResponseMessage message) : Stream
     {
         private readonly Stream _inner = response.Body;
 
@@ -128,7 +128,12 @@ public sealed class ParleyHandler : HttpMessageHandler
         {
             try
             {
-                return await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                int read = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                if (read == 0 && !buffer.IsEmpty && response.Trailers is { } trailers && message.TrailingHeaders.NonValidated.Count == 0)
+                {
+                    foreach (KeyValuePair<string, string> field in trailers) message.TrailingHeaders.TryAddWithoutValidation(field.Key, field.Value);
+                }
+                return read;
             }
             catch (ParleyHttpException ex)
             {

@@ -124,4 +124,15 @@ public class HandlerTests
         Assert.Equal(HttpRequestError.InvalidResponse, error.HttpRequestError);
         Assert.IsType<ParleyHttpException>(error.InnerException);
     }
+
+    [Fact]
+    public async Task Trailers_of_a_chunked_body_reach_TrailingHeaders()
+    {
+        await using var server = new ScriptedServer(exchange => exchange.SendAsync(
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\nX-Digest: sha-256=x\r\n\r\n"));
+        using var http = new HttpClient(new ParleyHandler());
+        using HttpResponseMessage response = await http.GetAsync(server.Url, Test);
+        Assert.Equal("abc", await response.Content.ReadAsStringAsync(Test));
+        Assert.Equal("sha-256=x", response.TrailingHeaders.GetValues("X-Digest").Single());
+    }
 }
