@@ -111,7 +111,7 @@ internal static class ClientCommands
         if (settings.Repeat < 1) return Report(stderr, UsageError, "--repeat must be at least 1");
         if (settings.Timeout is <= 0) return Report(stderr, UsageError, "--timeout must be a positive number of seconds");
 
-        var printer = new SessionPrinter(stderr, settings.Verbose);
+        var printer = new SessionPrinter(stderr, settings.Verbose, settings.Include ? stdout : null);
         var options = new ParleyClientOptions
         {
             FollowRedirects = settings.Follow,

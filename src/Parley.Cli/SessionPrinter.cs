@@ -10,8 +10,9 @@ namespace Parley.Cli;
 /// walkthrough: (1) the connection, (2) the request as sent, (3) the response head as received; the
 /// body goes to stdout; then a timing line per exchange (every hop with -L).
 /// </summary>
-internal sealed class SessionPrinter(TextWriter error, bool verbose) : ISessionObserver
+internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter? includeHeads = null) : ISessionObserver
 {
+    private string _lastHead = "";
     private readonly object _lock = new();
     private long _hopStart = Stopwatch.GetTimestamp();
     private long _resolving, _resolved, _connecting, _connected, _sent, _firstByte;
@@ -73,6 +74,7 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose) : ISessionO
                     Lines("< ", e.Bytes.Span);
                     break;
                 case SessionEventKind.ResponseHeadReceived:
+                    if (includeHeads is not null) _lastHead = Encoding.Latin1.GetString(e.Bytes.Span);
                     Lines("< ", e.Bytes.Span);
                     break;
                 case SessionEventKind.ResponseBodyDone:
@@ -82,6 +84,9 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose) : ISessionO
                     _pending.Add(LastTiming);
                     break;
                 case SessionEventKind.Redirecting:
+                    // -i -L: every hop's head goes to stdout, as curl does; the final one is printed by the command.
+                    includeHeads?.Write(_lastHead);
+                    includeHeads?.Flush();
                     FlushPending();
                     Info($"Following redirect ({e.StatusCode}) to {e.Uri}");
                     Reset(e.Timestamp);

@@ -90,6 +90,11 @@ public class CliTests
         Assert.Contains("> GET /hello HTTP/1.1", result.StdErr);
         Assert.Contains("* Re-using connection", result.StdErr);
         Assert.Equal(2, result.StdErr.Split('\n').Count(l => l.StartsWith("* Timing:", StringComparison.Ordinal)));
+
+        ToolResult heads = await RunAsync("get", "-L", "-i", $"{server.BaseUri}moved");
+        Assert.StartsWith("HTTP/1.1 301 Moved Permanently\r\n", heads.StdOut);
+        Assert.Contains("\r\n\r\nHTTP/1.1 200 OK\r\n", heads.StdOut);
+        Assert.EndsWith("\r\n\r\nHello from request #2", heads.StdOut);
     }
 
     [Fact]
