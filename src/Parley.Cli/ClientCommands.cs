@@ -13,6 +13,8 @@ internal static class ClientCommands
     public const int Success = 0, OtherFailure = 1, UsageError = 2, ConnectionFailure = 3, TimedOut = 4,
         MalformedResponse = 5, HttpError = 6, RedirectFailure = 7;
 
+    private const int LargeBody = 1 << 20;
+
     private const string ExitCodes =
         "Exit status: 0 success; 1 other failure (e.g. writing the output file); 2 usage error; " +
         "3 connection failure (resolve, connect, closed before any response); 4 timeout; " +
@@ -202,6 +204,8 @@ internal static class ClientCommands
                 body.AddRange(item.StartsWith('@') ? File.ReadAllBytes(item[1..]) : Encoding.UTF8.GetBytes(item));
             }
             request.Content = ParleyContent.FromBytes(body.ToArray(), "application/x-www-form-urlencoded");
+            // As curl does: a large body waits for the server's 100 Continue (RFC 9110 §10.1.1).
+            request.ExpectContinue = body.Count > LargeBody;
         }
         else if (settings.Form.Length > 0)
         {

@@ -34,7 +34,7 @@ public class CliTests
                 response.WriteText("no such page");
                 return;
             case "/form":
-                byte[] body = await request.ReadBodyAsync(1 << 20);
+                byte[] body = await request.ReadBodyAsync(4 << 20);
                 response.WriteText($"{request.Method} {request.Headers["Content-Type"]} {Encoding.ASCII.GetString(body)} X-Test={request.Headers["X-Test"]}");
                 return;
             default:
@@ -128,6 +128,15 @@ public class CliTests
         {
             ToolResult fromFile = await RunAsync("request", "-X", "PUT", $"{server.BaseUri}form", "-d", $"@{file}");
             Assert.Equal("PUT application/x-www-form-urlencoded from=file X-Test=", fromFile.StdOut);
+
+            // A body over 1 MiB waits for 100 Continue, as with curl.
+            await File.WriteAllTextAsync(file, "big=" + new string('x', 1 << 20));
+            ToolResult large = await RunAsync("post", "-v", $"{server.BaseUri}form", "-d", $"@{file}");
+            Assert.Equal(0, large.ExitCode);
+            Assert.Contains("> Expect: 100-continue", large.StdErr);
+            Assert.True(large.StdErr.IndexOf("< HTTP/1.1 100 Continue", StringComparison.Ordinal)
+                < large.StdErr.IndexOf("* Request body sent: 1048580 bytes", StringComparison.Ordinal), large.StdErr);
+            Assert.StartsWith("POST application/x-www-form-urlencoded big=xxx", large.StdOut);
         }
         finally
         {
