@@ -29,6 +29,7 @@ internal sealed partial class ClientConnection
     private const int InlineBodyLimit = 16 * 1024;
     private const int CoalesceBodyLimit = 16 * 1024;
     private const int AbortTimeout = 1, AbortCanceled = 2;
+    private static readonly List<KeyValuePair<string, string>> NoFields = [];
 
     private readonly ConnectionPool _pool;
     private readonly ParleyClientOptions _options;
@@ -103,7 +104,7 @@ internal sealed partial class ClientConnection
 
     /// <summary>Sends the request and reads the final response head.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ParleyResponse> SendAsync(ParleyRequest request, ParleyHeaders headers, bool acceptEncoding,
+    public async ValueTask<ParleyResponse> SendAsync(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding,
         ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
     {
         _requestCount++;
@@ -154,14 +155,14 @@ internal sealed partial class ClientConnection
         }
     }
 
-    private void WriteHead(ParleyRequest request, ParleyHeaders headers, bool acceptEncoding, ParleyContent? content, bool expect)
+    private void WriteHead(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding, ParleyContent? content, bool expect)
     {
         ByteBuffer output = _output;
         output.Clear();
         string target = request.Uri.PathAndQuery;
         MessageWriter.WriteRequestLine(output, request.Method, target.Length == 0 ? "/" : target);
         bool hasHost = false, hasUserAgent = false, hasType = false, hasAcceptEncoding = false;
-        foreach (KeyValuePair<string, string> field in headers.Lines)
+        foreach (KeyValuePair<string, string> field in headers?.Lines ?? NoFields)
         {
             string name = field.Key;
             // The client owns the framing fields (RFC 9112 §6): a caller's value could contradict the body.
@@ -499,8 +500,9 @@ internal sealed partial class ClientConnection
 
     private static bool Is(string name, string known) => string.Equals(name, known, StringComparison.OrdinalIgnoreCase);
 
-    private static bool HasConnectionClose(ParleyHeaders headers)
+    private static bool HasConnectionClose(ParleyHeaders? headers)
     {
+        if (headers is null) return false;
         foreach (KeyValuePair<string, string> field in headers.Lines)
         {
             if (Is(field.Key, "Connection") && field.Value.Contains("close", StringComparison.OrdinalIgnoreCase)) return true;

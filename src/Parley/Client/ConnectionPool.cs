@@ -251,5 +251,7 @@ internal sealed class ConnectionPool : IDisposable
         _disposed = true;
         _timer.Dispose();
         foreach (KeyValuePair<Origin, OriginPool> entry in _origins) entry.Value.Sweep(0, all: true);
+        // Exchanges still in flight end now (their reads fail), as with HttpClient.Dispose.
+        foreach (KeyValuePair<ClientConnection, byte> entry in _live) entry.Key.Close();
     }
 }

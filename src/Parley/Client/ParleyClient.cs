@@ -60,7 +60,7 @@ public sealed class ParleyClient : IDisposable
         ISessionObserver? observer = request.Observer ?? Options.Observer;
         bool followRedirects = request.FollowRedirects ?? Options.FollowRedirects;
 
-        ParleyResponse response = await SendWithRetryAsync(request, request.Headers, observer, deadline, cancellationToken).ConfigureAwait(false);
+        ParleyResponse response = await SendWithRetryAsync(request, observer, deadline, cancellationToken).ConfigureAwait(false);
         if (!followRedirects || !Redirects.IsRedirect(response.StatusCode)) return response;
 
         var visited = new HashSet<string>(StringComparer.Ordinal) { Redirects.Key(request.Method, request.Uri) };
@@ -92,7 +92,7 @@ public sealed class ParleyClient : IDisposable
                 Kind = SessionEventKind.Redirecting, Timestamp = Stopwatch.GetTimestamp(), Uri = next.Uri, StatusCode = response.StatusCode,
             });
             current = next;
-            response = await SendWithRetryAsync(current, current.Headers, observer, deadline, cancellationToken).ConfigureAwait(false);
+            response = await SendWithRetryAsync(current, observer, deadline, cancellationToken).ConfigureAwait(false);
             response.RedirectCount = hops;
         }
         return response;
@@ -103,11 +103,12 @@ public sealed class ParleyClient : IDisposable
     /// connection before any response byte (the server closed it while idle) is retried once on a new one.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ParleyResponse> SendWithRetryAsync(ParleyRequest request, ParleyHeaders headers, ISessionObserver? observer,
+    private async ValueTask<ParleyResponse> SendWithRetryAsync(ParleyRequest request, ISessionObserver? observer,
         long deadline, CancellationToken cancellationToken)
     {
         Origin origin = Origin.Of(request.Uri);
-        bool acceptEncoding = Options.AutomaticDecompression && !headers.Contains("Accept-Encoding");
+        ParleyHeaders? headers = request.HeadersIfAny;
+        bool acceptEncoding = Options.AutomaticDecompression && headers?.Contains("Accept-Encoding") != true;
         ClientConnection connection = await _pool.RentAsync(origin, false, request.Uri, observer, deadline, cancellationToken).ConfigureAwait(false);
         bool reused = connection.RequestCount > 0;
         ParleyResponse response;

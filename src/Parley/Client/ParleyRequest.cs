@@ -24,7 +24,12 @@ public sealed class ParleyRequest
     public Uri Uri { get; }
 
     /// <summary>Header fields to send. Host, Content-Length and Transfer-Encoding are set by the client.</summary>
-    public ParleyHeaders Headers { get; } = new();
+    public ParleyHeaders Headers => _headers ??= new();
+
+    /// <summary>The header fields, or null when none were ever added (saves an allocation per request).</summary>
+    internal ParleyHeaders? HeadersIfAny => _headers;
+
+    private ParleyHeaders? _headers;
 
     /// <summary>The body, if any.</summary>
     public ParleyContent? Content { get; set; }

@@ -245,10 +245,18 @@ internal sealed class ResponseBodyStream(ParleyResponse response) : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        byte[] scratch = new byte[buffer.Length];
-        int count = ReadAsync(scratch).AsTask().GetAwaiter().GetResult();
-        scratch.AsSpan(0, count).CopyTo(buffer);
-        return count;
+        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
+        {
+            ValueTask<int> read = ReadAsync(scratch.AsMemory(0, buffer.Length));
+            int count = read.IsCompletedSuccessfully ? read.Result : read.AsTask().GetAwaiter().GetResult();
+            scratch.AsSpan(0, count).CopyTo(buffer);
+            return count;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     protected override void Dispose(bool disposing)

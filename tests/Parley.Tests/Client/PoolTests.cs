@@ -190,4 +190,19 @@ public class PoolTests
         using ParleyResponse response = await client.GetAsync($"http://[::1]:{server.Port}/", Test);
         Assert.Equal($"[::1]:{server.Port}", await response.ReadAsStringAsync(Test));
     }
+
+    [Fact]
+    public async Task Disposing_the_client_ends_exchanges_in_flight()
+    {
+        await using var server = new ScriptedServer(exchange => exchange.HangAsync());
+        var client = new ParleyClient();
+        ValueTask<ParleyResponse> pending = client.GetAsync(server.Url, Test);
+        while (server.Requests.Count == 0) await Task.Delay(10, Test);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        client.Dispose();
+        var error = await Assert.ThrowsAsync<ParleyHttpException>(async () => await pending);
+        Assert.Equal(ParleyErrorKind.ConnectionClosed, error.Kind);
+        Assert.True(clock.ElapsedMilliseconds < 2000);
+        Assert.Equal(0, client.ConnectionCount);
+    }
 }
