@@ -260,4 +260,39 @@ public class HostileResponseTests
         Assert.Equal("until the end", await response.ReadAsStringAsync());
         Assert.Equal(0, client.ConnectionCount);
     }
+
+    [Fact]
+    public async Task Bytes_beyond_Content_Length_keep_the_connection_out_of_the_pool()
+    {
+        await using var server = new ScriptedServer(exchange => exchange.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\n"));
+        using var client = new ParleyClient(Fast());
+        using ParleyResponse response = await client.GetAsync(server.Url);
+        Assert.Equal("ok", await response.ReadAsStringAsync());
+        Assert.Equal(0, client.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task A_head_dripped_one_byte_at_a_time_still_times_out()
+    {
+        await using var server = new ScriptedServer(async exchange =>
+        {
+            try
+            {
+                foreach (char c in "HTTP/1.1 200 OK\r\nX-Slow: " + new string('a', 1000))
+                {
+                    await exchange.SendAsync(c.ToString());
+                    await Task.Delay(50, exchange.Stopping);
+                }
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+            }
+            exchange.CloseAfter = true;
+        });
+        using var client = new ParleyClient(Fast());
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<ParleyHttpException>(async () => await client.GetAsync(server.Url));
+        Assert.Equal(ParleyErrorKind.Timeout, error.Kind);
+        Assert.InRange(clock.ElapsedMilliseconds, 500, 2500);
+    }
 }
