@@ -162,7 +162,7 @@ internal static class ClientCommands
         {
             return Report(stderr, ex.Kind switch
             {
-                ParleyErrorKind.NameResolutionFailed or ParleyErrorKind.ConnectFailed or ParleyErrorKind.ConnectionClosed or ParleyErrorKind.SendFailed => ConnectionFailure,
+                ParleyErrorKind.NameResolutionFailed or ParleyErrorKind.ConnectFailed or ParleyErrorKind.ConnectionClosed => ConnectionFailure,
                 ParleyErrorKind.Timeout => TimedOut,
                 ParleyErrorKind.MalformedResponse => MalformedResponse,
                 _ => RedirectFailure,

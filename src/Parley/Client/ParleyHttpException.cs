@@ -11,10 +11,8 @@ public enum ParleyErrorKind
     Timeout,
     /// <summary>The response broke HTTP/1.1 syntax or framing (status line, fields, chunks, truncated body).</summary>
     MalformedResponse,
-    /// <summary>The server closed the connection (or it failed) before any byte of the response.</summary>
+    /// <summary>The connection failed or was closed by the server while sending the request or waiting for the response head.</summary>
     ConnectionClosed,
-    /// <summary>Sending the request failed.</summary>
-    SendFailed,
     /// <summary>More redirects than <see cref="ParleyClientOptions.MaxRedirects"/>.</summary>
     TooManyRedirects,
     /// <summary>A redirect led back to a request already made in this chain.</summary>
