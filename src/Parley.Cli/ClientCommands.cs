@@ -1,0 +1,259 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Parley.Client;
+using Parley.Content;
+
+namespace Parley.Cli;
+
+/// <summary><c>parley get</c>, <c>parley post</c> and <c>parley request</c>: a curl-like client with a live session trace.</summary>
+internal static class ClientCommands
+{
+    public const int Success = 0, OtherFailure = 1, UsageError = 2, ConnectionFailure = 3, TimedOut = 4,
+        MalformedResponse = 5, HttpError = 6, RedirectFailure = 7;
+
+    private const int LargeBody = 1 << 20;
+
+    private const string ExitCodes =
+        "Exit status: 0 success; 1 other failure (e.g. writing the output file); 2 usage error; " +
+        "3 connection failure (resolve, connect, closed before any response); 4 timeout; " +
+        "5 malformed response (bad status line, field, chunk, truncated body); 6 HTTP status >= 400 with --fail; " +
+        "7 redirect loop or too many redirects.";
+
+    /// <summary><c>parley get URL</c>.</summary>
+    public static Command Get() => Create("get", "Send a GET request and print the response body", fixedMethod: "GET", allowBody: false);
+
+    /// <summary><c>parley post URL -d DATA | -F name=value</c>.</summary>
+    public static Command Post() => Create("post", "Send a POST with form data (-d raw or @file, -F name=value form-encoded)", fixedMethod: "POST", allowBody: true);
+
+    /// <summary><c>parley request -X METHOD URL</c>.</summary>
+    public static Command Request() => Create("request", "Send a request with any method (-X)", fixedMethod: null, allowBody: true);
+
+    private static Command Create(string name, string description, string? fixedMethod, bool allowBody)
+    {
+        var url = new Argument<string>("url") { Description = "The http:// URL (http:// is assumed when no scheme is given)" };
+        var headers = new Option<string[]>("--header", "-H") { Description = "Add a field 'Name: value' (repeatable)", AllowMultipleArgumentsPerToken = false };
+        var include = new Option<bool>("--include", "-i") { Description = "Print the status line and fields before the body" };
+        var follow = new Option<bool>("--location", "-L") { Description = "Follow redirects (301, 302, 303, 307, 308)" };
+        var maxRedirects = new Option<int>("--max-redirs") { Description = "Most redirects followed with -L", DefaultValueFactory = _ => 10 };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the body to FILE (with a progress bar when stderr is a terminal)" };
+        var timeout = new Option<double?>("--timeout") { Description = "Limit for the whole exchange, in seconds" };
+        var fail = new Option<bool>("--fail") { Description = "Exit with status 6, printing no body, when the HTTP status is 400 or more" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the session on stderr: connection, request as sent, response head, timing" };
+        var repeat = new Option<int>("--repeat") { Description = "Send the same request N times over one keep-alive connection", DefaultValueFactory = _ => 1 };
+        var compressed = new Option<bool>("--compressed") { Description = "Ask for gzip, deflate or br and decode the response" };
+        var data = new Option<string[]>("--data", "-d") { Description = "Body data as sent (application/x-www-form-urlencoded); @FILE reads a file (repeatable, joined with &)" };
+        var form = new Option<string[]>("--form", "-F") { Description = "A form field name=value, form-encoded for you (repeatable)" };
+        var method = new Option<string>("--request", "-X") { Description = "The method", DefaultValueFactory = _ => "GET" };
+
+        var command = new Command(name, $"{description}.\n{ExitCodes}");
+        command.Arguments.Add(url);
+        foreach (Option option in new Option[] { headers, include, follow, maxRedirects, output, timeout, fail, verbose, repeat, compressed })
+        {
+            command.Options.Add(option);
+        }
+        if (allowBody)
+        {
+            command.Options.Add(data);
+            command.Options.Add(form);
+        }
+        if (fixedMethod is null) command.Options.Add(method);
+
+        command.SetAction((parse, cancellationToken) => RunAsync(new Settings
+        {
+            Url = parse.GetValue(url)!,
+            Method = fixedMethod ?? parse.GetValue(method)!,
+            Headers = parse.GetValue(headers) ?? [],
+            Include = parse.GetValue(include),
+            Follow = parse.GetValue(follow),
+            MaxRedirects = parse.GetValue(maxRedirects),
+            Output = parse.GetValue(output),
+            Timeout = parse.GetValue(timeout),
+            Fail = parse.GetValue(fail),
+            Verbose = parse.GetValue(verbose),
+            Repeat = parse.GetValue(repeat),
+            Compressed = parse.GetValue(compressed),
+            Data = allowBody ? parse.GetValue(data) ?? [] : [],
+            Form = allowBody ? parse.GetValue(form) ?? [] : [],
+        }, Console.Out, Console.Error, cancellationToken));
+        return command;
+    }
+
+    /// <summary>What the command line asked for.</summary>
+    internal sealed record Settings
+    {
+        public required string Url { get; init; }
+        public required string Method { get; init; }
+        public string[] Headers { get; init; } = [];
+        public bool Include { get; init; }
+        public bool Follow { get; init; }
+        public int MaxRedirects { get; init; } = 10;
+        public string? Output { get; init; }
+        public double? Timeout { get; init; }
+        public bool Fail { get; init; }
+        public bool Verbose { get; init; }
+        public int Repeat { get; init; } = 1;
+        public bool Compressed { get; init; }
+        public string[] Data { get; init; } = [];
+        public string[] Form { get; init; } = [];
+    }
+
+    internal static async Task<int> RunAsync(Settings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        ParleyRequest request;
+        try
+        {
+            request = BuildRequest(settings);
+        }
+        catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException or NotSupportedException or IOException)
+        {
+            return Report(stderr, UsageError, ex.Message);
+        }
+        if (settings.Repeat < 1) return Report(stderr, UsageError, "--repeat must be at least 1");
+        if (settings.Timeout is <= 0) return Report(stderr, UsageError, "--timeout must be a positive number of seconds");
+
+        var printer = new SessionPrinter(stderr, settings.Verbose, settings.Include ? stdout : null);
+        var options = new ParleyClientOptions
+        {
+            FollowRedirects = settings.Follow,
+            MaxRedirects = settings.MaxRedirects,
+            AutomaticDecompression = settings.Compressed,
+            Observer = printer,
+        };
+        if (settings.Timeout is { } seconds)
+        {
+            TimeSpan limit = TimeSpan.FromSeconds(seconds);
+            options.RequestTimeout = limit;
+            if (limit < options.ConnectTimeout) options.ConnectTimeout = limit;
+        }
+
+        using var client = new ParleyClient(options);
+        Stream stdoutStream = Console.OpenStandardOutput();
+        try
+        {
+            for (int i = 1; i <= settings.Repeat; i++)
+            {
+                printer.BeginRequest();
+                var clock = Stopwatch.StartNew();
+                // A request is sent again as it is: rebuild it so a stream body would start over.
+                ParleyRequest current = i == 1 ? request : BuildRequest(settings);
+                using ParleyResponse response = await client.SendAsync(current, cancellationToken).ConfigureAwait(false);
+                if (settings.Fail && response.StatusCode >= 400)
+                {
+                    return Report(stderr, HttpError, $"{response.RequestUri} answered {response.StatusCode} {response.ReasonPhrase}");
+                }
+                if (settings.Include)
+                {
+                    await stdout.WriteAsync(Encoding.Latin1.GetString(response.RawHead.Span)).ConfigureAwait(false);
+                    await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+                }
+                long bytes = await WriteBodyAsync(response, settings, stdout, stdoutStream, stderr, cancellationToken).ConfigureAwait(false);
+                printer.Flush();
+                if (settings.Repeat > 1)
+                {
+                    stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"* Request {i}/{settings.Repeat}: {response.StatusCode} {response.ReasonPhrase}, {bytes} bytes, {clock.Elapsed.TotalMilliseconds:0.###} ms, {printer.LastConnection}"));
+                }
+            }
+            return Success;
+        }
+        catch (ParleyHttpException ex)
+        {
+            return Report(stderr, ex.Kind switch
+            {
+                ParleyErrorKind.NameResolutionFailed or ParleyErrorKind.ConnectFailed or ParleyErrorKind.ConnectionClosed => ConnectionFailure,
+                ParleyErrorKind.Timeout => TimedOut,
+                ParleyErrorKind.MalformedResponse => MalformedResponse,
+                _ => RedirectFailure,
+            }, ex.Message);
+        }
+        catch (IOException ex)
+        {
+            return Report(stderr, OtherFailure, ex.Message);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            return Report(stderr, OtherFailure, ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return Report(stderr, OtherFailure, "canceled");
+        }
+    }
+
+    private static ParleyRequest BuildRequest(Settings settings)
+    {
+        string url = settings.Url.Contains("://", StringComparison.Ordinal) ? settings.Url : "http://" + settings.Url;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri)) throw new UriFormatException($"invalid URL '{settings.Url}'");
+        if (uri.Scheme != Uri.UriSchemeHttp) throw new NotSupportedException($"unsupported scheme '{uri.Scheme}': parley speaks http:// only");
+        var request = new ParleyRequest(settings.Method, uri);
+        foreach (string header in settings.Headers)
+        {
+            int colon = header.IndexOf(':');
+            if (colon <= 0) throw new FormatException($"-H wants 'Name: value', not '{header}'");
+            request.Headers.Add(header[..colon].Trim(), header[(colon + 1)..].Trim());
+        }
+        if (settings.Data.Length > 0 && settings.Form.Length > 0) throw new ArgumentException("use either -d or -F, not both");
+        if (settings.Data.Length > 0)
+        {
+            var body = new List<byte>();
+            foreach (string item in settings.Data)
+            {
+                if (body.Count > 0) body.Add((byte)'&');
+                body.AddRange(item.StartsWith('@') ? File.ReadAllBytes(item[1..]) : Encoding.UTF8.GetBytes(item));
+            }
+            request.Content = ParleyContent.FromBytes(body.ToArray(), "application/x-www-form-urlencoded");
+            // As curl does: a large body waits for the server's 100 Continue (RFC 9110 §10.1.1).
+            request.ExpectContinue = body.Count > LargeBody;
+        }
+        else if (settings.Form.Length > 0)
+        {
+            var fields = new List<KeyValuePair<string, string>>();
+            foreach (string item in settings.Form)
+            {
+                int equals = item.IndexOf('=');
+                if (equals <= 0) throw new FormatException($"-F wants name=value, not '{item}'");
+                fields.Add(new(item[..equals], item[(equals + 1)..]));
+            }
+            request.Content = ParleyContent.FromBytes(Encoding.ASCII.GetBytes(FormUrlEncoded.Encode(fields)), "application/x-www-form-urlencoded");
+        }
+        return request;
+    }
+
+    private static async Task<long> WriteBodyAsync(ParleyResponse response, Settings settings, TextWriter stdout, Stream stdoutStream,
+        TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (settings.Output is null)
+        {
+            await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+            return await CopyAsync(response.Body, stdoutStream, null, cancellationToken).ConfigureAwait(false);
+        }
+        await using var file = new FileStream(settings.Output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        ProgressBar? progress = Console.IsErrorRedirected ? null : new ProgressBar(stderr, response.DecodedContentEncoding is null ? response.ContentLength : null);
+        long total = await CopyAsync(response.Body, file, progress, cancellationToken).ConfigureAwait(false);
+        progress?.Finish(total);
+        return total;
+    }
+
+    private static async Task<long> CopyAsync(Stream source, Stream destination, ProgressBar? progress, CancellationToken cancellationToken)
+    {
+        byte[] buffer = new byte[64 * 1024];
+        long total = 0;
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+            total += read;
+            progress?.Update(total);
+        }
+        await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
+        return total;
+    }
+
+    private static int Report(TextWriter stderr, int code, string message)
+    {
+        stderr.WriteLine($"parley: {message}");
+        return code;
+    }
+}

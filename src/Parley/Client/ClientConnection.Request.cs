@@ -1,0 +1,118 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Parley.Http1;
+
+namespace Parley.Client;
+
+/// <summary>The request side: the head (origin-form, Host, framing fields) and the body (bytes, stream, chunked).</summary>
+internal sealed partial class ClientConnection
+{
+    private void WriteHead(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding, ParleyContent? content, bool expect)
+    {
+        ByteBuffer output = _output;
+        output.Clear();
+        string target = request.Uri.PathAndQuery;
+        MessageWriter.WriteRequestLine(output, request.Method, target.Length == 0 ? "/" : target);
+        bool hasHost = false, hasUserAgent = false, hasType = false, hasAcceptEncoding = false;
+        foreach (KeyValuePair<string, string> field in headers?.Lines ?? NoFields)
+        {
+            string name = field.Key;
+            // The client owns the framing fields (RFC 9112 §6): a caller's value could contradict the body.
+            if (Is(name, "Content-Length") || Is(name, "Transfer-Encoding") || (expect && Is(name, "Expect"))) continue;
+            hasHost |= Is(name, "Host");
+            hasUserAgent |= Is(name, "User-Agent");
+            hasType |= Is(name, "Content-Type");
+            hasAcceptEncoding |= Is(name, "Accept-Encoding");
+            MessageWriter.WriteField(output, name, field.Value);
+        }
+        if (!hasHost) output.Write(Owner.HostFieldLine);
+        if (!hasUserAgent && _pool.UserAgentLine is { } userAgent) output.Write(userAgent);
+        if (acceptEncoding && !hasAcceptEncoding) output.Write("Accept-Encoding: gzip, deflate, br\r\n"u8);
+        if (content is not null)
+        {
+            if (!hasType && content.ContentType is { } type) MessageWriter.WriteField(output, "Content-Type", type);
+            if (content.Length is { } length) MessageWriter.WriteContentLength(output, length);
+            else output.Write("Transfer-Encoding: chunked\r\n"u8);
+        }
+        else if (request.Method is HttpMethods.Post or HttpMethods.Put or HttpMethods.Patch)
+        {
+            // RFC 9110 §8.6: a user agent SHOULD send Content-Length when the method defines enclosed content.
+            output.Write("Content-Length: 0\r\n"u8);
+        }
+        if (expect) output.Write("Expect: 100-continue\r\n"u8);
+        output.Write("\r\n"u8);
+    }
+
+    private async ValueTask SendOutputAsync()
+    {
+        ReadOnlyMemory<byte> pending = _output.WrittenMemory;
+        while (!pending.IsEmpty)
+        {
+            int sent = await _socket.SendAsync(pending, SocketFlags.None).ConfigureAwait(false);
+            pending = pending[sent..];
+        }
+    }
+
+    private async ValueTask SendBodyAsync(ParleyContent content)
+    {
+        Arm(_options.BodyIdleTimeout, "sending the request body to");
+        long total;
+        if (content.Stream is null)
+        {
+            ReadOnlyMemory<byte> pending = content.Bytes;
+            total = pending.Length;
+            while (!pending.IsEmpty)
+            {
+                int sent = await _socket.SendAsync(pending, SocketFlags.None).ConfigureAwait(false);
+                pending = pending[sent..];
+            }
+        }
+        else
+        {
+            total = await SendStreamBodyAsync(content.Stream, content.Length).ConfigureAwait(false);
+        }
+        Raise(new SessionEvent { Kind = SessionEventKind.RequestBodySent, Size = total }, _observer);
+        Arm(_options.ResponseHeadersTimeout, "waiting for the response head from");
+    }
+
+    private async ValueTask<long> SendStreamBodyAsync(Stream stream, long? length)
+    {
+        byte[] chunk = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            long total = 0;
+            while (true)
+            {
+                int read = await stream.ReadAsync(chunk.AsMemory(0, 16 * 1024 - 16)).ConfigureAwait(false);
+                if (read == 0) break;
+                total += read;
+                if (length is { } declared && total > declared)
+                {
+                    throw new InvalidOperationException($"the request body stream produced more than its declared length of {declared} bytes");
+                }
+                _output.Clear();
+                if (length is null) MessageWriter.WriteChunkHeader(_output, read);
+                _output.Write(chunk.AsSpan(0, read));
+                if (length is null) MessageWriter.WriteChunkTrailer(_output);
+                await SendOutputAsync().ConfigureAwait(false);
+                _waitStarted = Environment.TickCount64;
+                Arm(_options.BodyIdleTimeout, "sending the request body to");
+            }
+            if (length is { } expected && total != expected)
+            {
+                throw new InvalidOperationException($"the request body stream ended after {total} of its declared {expected} bytes");
+            }
+            if (length is null)
+            {
+                _output.Clear();
+                MessageWriter.WriteLastChunk(_output);
+                await SendOutputAsync().ConfigureAwait(false);
+            }
+            return total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+}

@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Parley.Client;
+
+/// <summary>The connections of one origin: idle ones ready for reuse, and a limit on how many are busy.</summary>
+internal sealed class OriginPool
+{
+    private readonly Stack<ClientConnection> _idle = new();
+
+    public OriginPool(Origin origin, int limit)
+    {
+        Origin = origin;
+        Limit = limit;
+        Slots = new SemaphoreSlim(limit, limit);
+        HostFieldLine = Encoding.ASCII.GetBytes($"Host: {origin.HostField()}\r\n");
+    }
+
+    public Origin Origin { get; }
+
+    /// <summary>Most busy connections at once.</summary>
+    public int Limit { get; }
+
+    /// <summary>One slot per busy connection (<see cref="ParleyClientOptions.MaxConnectionsPerOrigin"/>).</summary>
+    public SemaphoreSlim Slots { get; }
+
+    /// <summary>The pre-encoded <c>Host</c> field line.</summary>
+    public byte[] HostFieldLine { get; }
+
+    public int IdleCount
+    {
+        get
+        {
+            lock (_idle) return _idle.Count;
+        }
+    }
+
+    public void Return(ClientConnection connection)
+    {
+        lock (_idle) _idle.Push(connection);
+    }
+
+    /// <summary>Pops the most recently used idle connection that is still good; stale ones are closed.</summary>
+    public ClientConnection? TakeIdle()
+    {
+        long now = Environment.TickCount64;
+        while (true)
+        {
+            ClientConnection? connection;
+            lock (_idle)
+            {
+                if (!_idle.TryPop(out connection)) return null;
+            }
+            if (connection.IsReusable(now))
+            {
+                connection.TakeSlot();
+                return connection;
+            }
+            connection.Close();
+        }
+    }
+
+    /// <summary>Closes idle connections past their idle deadline (or all of them).</summary>
+    public void Sweep(long now, bool all)
+    {
+        List<ClientConnection>? expired = null;
+        lock (_idle)
+        {
+            if (_idle.Count == 0) return;
+            foreach (ClientConnection connection in _idle)
+            {
+                if (all || now >= connection.IdleExpires) (expired ??= []).Add(connection);
+            }
+            if (expired is null) return;
+            var keep = new List<ClientConnection>(_idle);
+            keep.RemoveAll(expired.Contains);
+            _idle.Clear();
+            for (int i = keep.Count - 1; i >= 0; i--) _idle.Push(keep[i]);
+        }
+        foreach (ClientConnection connection in expired) connection.Close();
+    }
+}
+
+/// <summary>
+/// Connections per origin (scheme, host, port), reused while idle, created (resolve, connect) when none
+/// is idle, limited per origin. Owns the timer that enforces every connection's current deadline.
+/// </summary>
+internal sealed class ConnectionPool : IDisposable
+{
+    private readonly ConcurrentDictionary<Origin, OriginPool> _origins = new();
+    private readonly ConcurrentDictionary<ClientConnection, byte> _live = new();
+    private readonly Timer _timer;
+    private int _ticks;
+    private bool _disposed;
+
+    public ConnectionPool(ParleyClientOptions options)
+    {
+        Options = options;
+        if (options.UserAgent is { } userAgent)
+        {
+            Http1.MessageWriter.ValidateField("User-Agent", userAgent);
+            UserAgentLine = Encoding.ASCII.GetBytes($"User-Agent: {userAgent}\r\n");
+        }
+        _timer = new Timer(static state => ((ConnectionPool)state!).OnTick(), this, 50, 50);
+    }
+
+    public ParleyClientOptions Options { get; }
+
+    public byte[]? UserAgentLine { get; }
+
+    /// <summary>Open connections, busy or idle.</summary>
+    public int ConnectionCount => _live.Count;
+
+    /// <summary>Idle connections to <paramref name="uri"/>'s origin.</summary>
+    public int IdleCount(Uri uri) => _origins.TryGetValue(Origin.Of(uri), out OriginPool? pool) ? pool.IdleCount : 0;
+
+    /// <summary>A connection to <paramref name="origin"/>: an idle one unless <paramref name="forceNew"/>, else a new one.</summary>
+    public async ValueTask<ClientConnection> RentAsync(Origin origin, bool forceNew, Uri uri, ISessionObserver? observer,
+        long requestDeadline, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        OriginPool pool = _origins.GetOrAdd(origin, static (o, self) => new OriginPool(o, self.Options.MaxConnectionsPerOrigin), this);
+        if (!pool.Slots.Wait(0))
+        {
+            long wait = requestDeadline == long.MaxValue ? -1 : Math.Max(0, requestDeadline - Environment.TickCount64);
+            if (!await pool.Slots.WaitAsync(TimeSpan.FromMilliseconds(wait), cancellationToken).ConfigureAwait(false))
+            {
+                throw new ParleyHttpException(ParleyErrorKind.Timeout,
+                    $"timed out waiting for a free connection to {origin} ({Options.MaxConnectionsPerOrigin} busy)");
+            }
+        }
+        if (!forceNew)
+        {
+            // The slot just taken passes to the idle connection (TakeSlot).
+            ClientConnection? idle = pool.TakeIdle();
+            if (idle is not null)
+            {
+                Raise(observer, new SessionEvent
+                {
+                    Kind = SessionEventKind.Connected, Uri = uri, Reused = true, LocalEndPoint = idle.LocalEndPoint,
+                    RemoteEndPoint = idle.RemoteEndPoint, RequestNumberOnConnection = idle.RequestCount + 1,
+                });
+                return idle;
+            }
+        }
+        try
+        {
+            Socket socket = await ConnectAsync(origin, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
+            var connection = new ClientConnection(this, pool, socket);
+            _live.TryAdd(connection, 0);
+            Raise(observer, new SessionEvent
+            {
+                Kind = SessionEventKind.Connected, Uri = uri, Reused = false, LocalEndPoint = connection.LocalEndPoint,
+                RemoteEndPoint = connection.RemoteEndPoint, RequestNumberOnConnection = 1,
+            });
+            return connection;
+        }
+        catch
+        {
+            pool.Slots.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Resolves the host (unless it is an address literal) and tries its addresses in order.</summary>
+    private async ValueTask<Socket> ConnectAsync(Origin origin, Uri uri, ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        long limit = Options.ConnectTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)Options.ConnectTimeout.TotalMilliseconds;
+        if (requestDeadline != long.MaxValue) limit = Math.Min(limit, Math.Max(1, requestDeadline - Environment.TickCount64));
+        if (limit != long.MaxValue) timeout.CancelAfter(TimeSpan.FromMilliseconds(limit));
+
+        Raise(observer, new SessionEvent { Kind = SessionEventKind.Resolving, Uri = uri, Host = origin.Host });
+        IPAddress[] addresses;
+        if (IPAddress.TryParse(origin.Host, out IPAddress? literal))
+        {
+            addresses = [literal];
+        }
+        else
+        {
+            try
+            {
+                addresses = await Dns.GetHostAddressesAsync(origin.Host, timeout.Token).ConfigureAwait(false);
+            }
+            catch (SocketException ex)
+            {
+                throw new ParleyHttpException(ParleyErrorKind.NameResolutionFailed, $"cannot resolve host '{origin.Host}': {ex.Message}", ex);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ParleyHttpException(ParleyErrorKind.Timeout, $"timed out after {limit} ms resolving host '{origin.Host}'", ex);
+            }
+            if (addresses.Length == 0)
+            {
+                throw new ParleyHttpException(ParleyErrorKind.NameResolutionFailed, $"host '{origin.Host}' has no addresses");
+            }
+        }
+        Raise(observer, new SessionEvent { Kind = SessionEventKind.Resolved, Uri = uri, Host = origin.Host, Addresses = addresses });
+
+        var failures = new StringBuilder();
+        foreach (IPAddress address in addresses)
+        {
+            var endPoint = new IPEndPoint(address, origin.Port);
+            Raise(observer, new SessionEvent { Kind = SessionEventKind.Connecting, Uri = uri, RemoteEndPoint = endPoint });
+            var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
+                return socket;
+            }
+            catch (SocketException ex)
+            {
+                socket.Dispose();
+                if (failures.Length > 0) failures.Append("; ");
+                failures.Append(endPoint).Append(": ").Append(ex.Message);
+            }
+            catch (OperationCanceledException ex)
+            {
+                socket.Dispose();
+                if (cancellationToken.IsCancellationRequested) throw;
+                throw new ParleyHttpException(ParleyErrorKind.Timeout, $"timed out after {limit} ms connecting to {endPoint} ({origin.Host})", ex);
+            }
+        }
+        throw new ParleyHttpException(ParleyErrorKind.ConnectFailed, $"cannot connect to {origin.Host} port {origin.Port}: {failures}");
+    }
+
+    /// <summary>Called when a connection closes.</summary>
+    public void Forget(ClientConnection connection) => _live.TryRemove(connection, out _);
+
+    private void OnTick()
+    {
+        long now = Environment.TickCount64;
+        foreach (KeyValuePair<ClientConnection, byte> entry in _live) entry.Key.CheckDeadline(now);
+        if (++_ticks % 20 == 0)
+        {
+            foreach (KeyValuePair<Origin, OriginPool> entry in _origins) entry.Value.Sweep(now, all: false);
+        }
+    }
+
+    private static void Raise(ISessionObserver? observer, SessionEvent e)
+    {
+        observer?.OnEvent(e with { Timestamp = Stopwatch.GetTimestamp() });
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _timer.Dispose();
+        foreach (KeyValuePair<Origin, OriginPool> entry in _origins) entry.Value.Sweep(0, all: true);
+        // Exchanges still in flight end now (their reads fail), as with HttpClient.Dispose.
+        foreach (KeyValuePair<ClientConnection, byte> entry in _live) entry.Key.Close();
+    }
+}

@@ -1,0 +1,55 @@
+using Parley.Http1;
+
+namespace Parley.Client;
+
+/// <summary>Settings of a <see cref="ParleyClient"/>: plain properties with documented defaults.</summary>
+public sealed class ParleyClientOptions
+{
+    /// <summary>Time to resolve the host and establish a TCP connection. Default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time from the end of sending the request head until the whole response head arrived. Default 30 s.</summary>
+    public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest silence allowed between two reads of the response body. Default 30 s.</summary>
+    public TimeSpan BodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Limit for the whole exchange, redirects included, up to the end of the response head; body reads
+    /// are also cut off when it expires. Default <see cref="Timeout.InfiniteTimeSpan"/>.
+    /// </summary>
+    public TimeSpan RequestTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>How long to wait for <c>100 Continue</c> before sending the body anyway (RFC 9110 §10.1.1). Default 1 s.</summary>
+    public TimeSpan ExpectContinueTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long an idle pooled connection is kept (a server's <c>Keep-Alive: timeout</c> may shorten it). Default 60 s.</summary>
+    public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Most connections open at once to one origin (scheme, host, port); further requests wait. Default 100.</summary>
+    public int MaxConnectionsPerOrigin { get; set; } = 100;
+
+    /// <summary>Follow 301, 302, 303, 307 and 308 redirects. Default false (opt-in).</summary>
+    public bool FollowRedirects { get; set; }
+
+    /// <summary>Most redirects followed for one request. Default 10.</summary>
+    public int MaxRedirects { get; set; } = 10;
+
+    /// <summary>
+    /// Send <c>Accept-Encoding: gzip, deflate, br</c> (unless the request sets its own) and decode such
+    /// responses transparently. Only responses to our own Accept-Encoding are decoded. Default false.
+    /// </summary>
+    public bool AutomaticDecompression { get; set; }
+
+    /// <summary>Limits on the response head (<see cref="HeadLimits.MaxHeadBytes"/> and <see cref="HeadLimits.MaxFieldCount"/>).</summary>
+    public HeadLimits HeadLimits { get; set; } = HeadLimits.Default;
+
+    /// <summary>Longest status line accepted, in bytes. Default 8 KiB.</summary>
+    public int MaxStatusLineLength { get; set; } = 8 * 1024;
+
+    /// <summary>Sent as <c>User-Agent</c> unless the request sets one; null sends none. Default "parley".</summary>
+    public string? UserAgent { get; set; } = "parley";
+
+    /// <summary>Receives the phases of every exchange (a request's own observer takes precedence).</summary>
+    public ISessionObserver? Observer { get; set; }
+}
