@@ -36,7 +36,7 @@ echo "building Parley and the Kestrel peer (Release)..." >&2
 dotnet build -c Release "$REPO/src/Parley.Cli" -v q -nologo >/dev/null
 dotnet build -c Release "$HERE/KestrelStatic" -o "$WORK/kestrel" -v q -nologo >/dev/null
 
-PARLEY_PORT=18081 NGINX_PORT=18082 KESTREL_PORT=18083
+PARLEY_PORT=18081 NGINX_PORT=18082 KESTREL_PORT=18083 EPOLL_PORT=18084
 
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
@@ -65,12 +65,14 @@ wait_port() {
 
 taskset -c "$SERVER_CPU" dotnet "$REPO/src/Parley.Cli/bin/Release/net10.0/Parley.Cli.dll" serve "$WORK/www" \
   --port $PARLEY_PORT --quiet --no-security-headers > "$WORK/parley.log" 2>&1 & PIDS+=($!)
+taskset -c "$SERVER_CPU" dotnet "$REPO/src/Parley.Cli/bin/Release/net10.0/Parley.Cli.dll" serve "$WORK/www" \
+  --port $EPOLL_PORT --quiet --no-security-headers --transport Epoll > "$WORK/parley-epoll.log" 2>&1 & PIDS+=($!)
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" > "$WORK/nginx.log" 2>&1 & PIDS+=($!)
 DOTNET_gcServer=0 taskset -c "$SERVER_CPU" dotnet "$WORK/kestrel/KestrelStatic.dll" "$WORK/www" $KESTREL_PORT > "$WORK/kestrel.log" 2>&1 & PIDS+=($!)
-wait_port $PARLEY_PORT; wait_port $NGINX_PORT; wait_port $KESTREL_PORT
+wait_port $PARLEY_PORT; wait_port $EPOLL_PORT; wait_port $NGINX_PORT; wait_port $KESTREL_PORT
 
 # Every server must send the same bytes before it is timed.
-for port in $PARLEY_PORT $NGINX_PORT $KESTREL_PORT; do
+for port in $PARLEY_PORT $EPOLL_PORT $NGINX_PORT $KESTREL_PORT; do
   for f in 1m.bin 4k.bin; do
     curl -s "http://127.0.0.1:$port/$f" | cmp -s - "$WORK/www/$f" || { echo "run.sh: port $port sent a different $f" >&2; exit 1; }
   done
@@ -93,15 +95,15 @@ run_case() { # name port file
 
 echo "keep-alive, $CONNECTIONS connections, ${DURATION}s per case (after ${WARMUP}s warm-up); servers on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
 for file in 1m.bin 4k.bin; do
-  for server in parley:$PARLEY_PORT nginx:$NGINX_PORT kestrel:$KESTREL_PORT; do
+  for server in parley:$PARLEY_PORT parley-epoll:$EPOLL_PORT nginx:$NGINX_PORT kestrel:$KESTREL_PORT; do
     run_case "${server%%:*}" "${server##*:}" "$file"
   done
 done
 
-printf "\n%-8s %-8s %12s %10s\n" file server "req/s" "MiB/s"
+printf "\n%-8s %-12s %12s %10s\n" file server "req/s" "MiB/s"
 for file in 1m.bin 4k.bin; do
-  for server in parley nginx kestrel; do
-    printf "%-8s %-8s %12s %10s\n" "$file" "$server" "${RPS[$server,$file]}" "${MIBS[$server,$file]}"
+  for server in parley parley-epoll nginx kestrel; do
+    printf "%-8s %-12s %12s %10s\n" "$file" "$server" "${RPS[$server,$file]}" "${MIBS[$server,$file]}"
   done
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -110,3 +112,5 @@ echo "1m.bin  parley/nginx   $(ratio "${MIBS[parley,1m.bin]}" "${MIBS[nginx,1m.b
 echo "1m.bin  parley/kestrel $(ratio "${MIBS[parley,1m.bin]}" "${MIBS[kestrel,1m.bin]}")"
 echo "4k.bin  parley/nginx   $(ratio "${RPS[parley,4k.bin]}" "${RPS[nginx,4k.bin]}")"
 echo "4k.bin  parley/kestrel $(ratio "${RPS[parley,4k.bin]}" "${RPS[kestrel,4k.bin]}")  (target >= 1.20, req/s)"
+echo "1m.bin  parley-epoll/nginx   $(ratio "${MIBS[parley-epoll,1m.bin]}" "${MIBS[nginx,1m.bin]}")  (target >= 1.00, MiB/s)"
+echo "4k.bin  parley-epoll/kestrel $(ratio "${RPS[parley-epoll,4k.bin]}" "${RPS[kestrel,4k.bin]}")  (target >= 1.20, req/s)"
