@@ -1,0 +1,18 @@
+using Parley.Fuzz;
+using SharpFuzz;
+
+// Usage (under afl-fuzz, see scripts/fuzz.sh): Parley.Fuzz TARGET
+// Reads one input per run from AFL++ and hands it to the target; any exception is a finding.
+if (args.Length != 1 || Array.IndexOf(FuzzTargets.Names, args[0]) < 0)
+{
+    Console.Error.WriteLine($"usage: Parley.Fuzz {string.Join('|', FuzzTargets.Names)}");
+    return 2;
+}
+string target = args[0];
+Fuzzer.OutOfProcess.Run(stream =>
+{
+    using var memory = new MemoryStream();
+    stream.CopyTo(memory);
+    FuzzTargets.Run(target, memory.ToArray());
+});
+return 0;
