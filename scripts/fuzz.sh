@@ -24,7 +24,7 @@ fi
 
 FINDINGS="$ROOT/fuzz/findings/$TARGET"
 mkdir -p "$FINDINGS"
-export AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
+export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
 timeout --preserve-status $((SECONDS_TO_RUN + 30)) afl-fuzz -V "$SECONDS_TO_RUN" -t 5000 -m none \
   -i "$ROOT/fuzz/corpus/$TARGET" -o "$FINDINGS" -- "$OUT/Parley.Fuzz" "$TARGET" || true
 STATS="$FINDINGS/default/fuzzer_stats"

@@ -66,7 +66,10 @@ public class SlowClientTests
 
             Assert.All(results, r => Assert.NotNull(r.Text));
             string[] other = results.Select(r => r.Text!).Where(t => !t.StartsWith("HTTP/1.1 408 ", StringComparison.Ordinal)).ToArray();
-            Assert.True(other.Length == 0, $"{other.Length} of {Count} slow connections did not get 408; e.g. '{other.FirstOrDefault()}'");
+            // All are closed (above). A close can race the dribbler's next byte: the server then answers that
+            // byte with a reset, and Linux drops the unread 408 from the client's queue. Allow 1% of those.
+            Assert.True(other.Length <= Count / 100, $"{other.Length} of {Count} slow connections did not get 408; e.g. '{other.FirstOrDefault()}'");
+            Assert.All(other, text => Assert.Equal("", text));
             TimeSpan first = results.Min(r => r.At), last = results.Max(r => r.At);
             Assert.True(first >= TimeSpan.FromSeconds(1.5), $"a slow connection was closed after {first.TotalSeconds:F1} s, before the 2 s header timeout");
             Assert.True(last <= allStarted + TimeSpan.FromSeconds(5), $"the last slow connection was closed after {last.TotalSeconds:F1} s");
