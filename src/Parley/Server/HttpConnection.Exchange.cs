@@ -82,10 +82,16 @@ internal sealed partial class HttpConnection
 
         if (!FinishResponse())
         {
-            // The handler promised a Content-Length it did not deliver: the client cannot tell where the
-            // response ends, so the only honest signal left is closing the connection.
+            // The handler promised a Content-Length it did not deliver. If none of the response is on the
+            // wire yet, answer 500 instead (keeping the responses batched before it); otherwise the client
+            // cannot tell where the response ends, and the only honest signal left is closing the connection.
             _options.ErrorLog?.Invoke($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
-            return false;
+            if (_responseFlushed) return false;
+            DiscardResponse();
+            _keepAlive = false;
+            _response.StatusCode = 500;
+            _response.WriteText("500 Internal Server Error\n");
+            FinishResponse();
         }
         LogAccess(_response.StatusCode, _bodyWritten, started, rawTarget: false);
 

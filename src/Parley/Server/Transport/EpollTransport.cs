@@ -24,6 +24,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     private long _readDrainedAt = -1;
     private long _writeEvents;
     private int _aborted;
+    private int _peerHungUp;
 
     public EpollTransport(Socket socket, EpollLoop loop)
     {
@@ -51,6 +52,8 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     {
         if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
         {
+            // Edge-triggered: a hang-up reported with the last data is reported once; remember it.
+            if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) Volatile.Write(ref _peerHungUp, 1);
             Interlocked.Increment(ref _readEvents);
             _receive.TryComplete();
         }
@@ -74,6 +77,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     {
         long seen = Volatile.Read(ref _readEvents);
         if (seen != Volatile.Read(ref _readDrainedAt) && !IsDrained(seen)) return default;
+        if (Volatile.Read(ref _peerHungUp) != 0) return default; // the end of stream is there: let the receive find it
         ValueTask<int> wait = _receive.Start(Memory<byte>.Empty, default, seen, default, waitOnly: true);
         return wait.IsCompletedSuccessfully ? default : new ValueTask(_receive, _receive.Version);
     }
