@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Parley.Http1;
 
 /// <summary>
@@ -56,6 +58,43 @@ internal static class FieldLineParser
     }
 
     /// <summary>
+    /// The common case in one pass: a complete, well-formed field line within the limits. The name is
+    /// checked byte by byte while looking for the colon, and one vectorized search over the value finds
+    /// its first control byte, which must be the CR of the CRLF. Returns the bytes consumed (line and CRLF)
+    /// after adding the field, 0 for the empty line that ends the section, or -1 when anything is unusual
+    /// (incomplete, malformed, over a limit): then the careful path below decides, line end first, so
+    /// errors and their precedence are those of the careful path alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TryParseWellFormedLine(ReadOnlySpan<byte> source, int offset, FieldTable fields,
+        int maxSectionEnd, int maxFieldCount)
+    {
+        ReadOnlySpan<byte> rest = source.Slice(offset);
+        if (rest.Length < 2) return -1;
+        if (rest[0] == (byte)'\r')
+        {
+            return rest[1] == (byte)'\n' && offset + 2 <= maxSectionEnd ? 0 : -1;
+        }
+        // A leading SP or HTAB (obs-fold) is not a token byte, so it leaves the name empty here.
+        int colon = ByteClasses.Run(rest, ByteClasses.Token);
+        if (colon == 0 || (uint)colon >= (uint)rest.Length || rest[colon] != (byte)':') return -1;
+        int valueStart = colon + 1;
+        int control = rest.Slice(valueStart).IndexOfAny(HttpSyntax.InvalidFieldValueBytes);
+        if (control < 0) return -1;
+        int lineLength = valueStart + control;
+        if ((uint)(lineLength + 1) >= (uint)rest.Length || rest[lineLength] != (byte)'\r' || rest[lineLength + 1] != (byte)'\n'
+            || lineLength + 2 > maxSectionEnd - offset || fields.Count >= maxFieldCount)
+        {
+            return -1;
+        }
+        int valueEnd = lineLength;
+        while (valueStart < valueEnd && HttpSyntax.IsOws(rest[valueStart])) valueStart++;
+        while (valueEnd > valueStart && HttpSyntax.IsOws(rest[valueEnd - 1])) valueEnd--;
+        fields.Add(offset, colon, offset + valueStart, valueEnd - valueStart, KnownFields.Identify(rest.Slice(0, colon)));
+        return lineLength + 2;
+    }
+
+    /// <summary>
     /// Parses field lines from <paramref name="offset"/> until the empty line that ends the section.
     /// Resumable: on NeedMoreData, <paramref name="offset"/> points at the first unparsed line.
     /// Complete leaves <paramref name="offset"/> just past the empty line.
@@ -65,6 +104,19 @@ internal static class FieldLineParser
     {
         while (true)
         {
+            int parsed = TryParseWellFormedLine(source, offset, fields, maxSectionEnd, maxFieldCount);
+            if (parsed > 0)
+            {
+                offset += parsed;
+                continue;
+            }
+            if (parsed == 0)
+            {
+                offset += 2;
+                error = default;
+                return ParseStatus.Complete;
+            }
+
             ParseStatus line = LineReader.TryReadLine(source, offset, out int lineLength, out error);
             if (line != ParseStatus.Complete)
             {

@@ -4,7 +4,7 @@ namespace Parley.Http1;
 internal static class HostSyntax
 {
     // reg-name = *( unreserved / pct-encoded / sub-delims )
-    private static readonly System.Buffers.SearchValues<byte> RegNameBytes =
+    internal static readonly System.Buffers.SearchValues<byte> RegNameBytes =
         System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%"u8);
 
     private static readonly System.Buffers.SearchValues<byte> IpLiteralBytes =
