@@ -7,10 +7,51 @@ namespace Parley.Http1;
 /// </summary>
 internal static class RequestSemantics
 {
+    private const uint BodyOrExpectFields =
+        1u << (int)KnownField.ContentLength | 1u << (int)KnownField.TransferEncoding | 1u << (int)KnownField.Expect;
+
     public static bool Apply(RequestHead head, out HttpError error)
     {
-        error = default;
         FieldTable fields = head.Fields;
+        return (fields.KnownFieldsSeen & BodyOrExpectFields) == 0
+            ? ApplyWithoutBody(head, fields, out error)
+            : ApplyAll(head, fields, out error);
+    }
+
+    // The common request (no Content-Length, Transfer-Encoding or Expect): Host and Connection found by
+    // the indexes the field table recorded while parsing, no scan. The rules are those of ApplyAll.
+    private static bool ApplyWithoutBody(RequestHead head, FieldTable fields, out HttpError error)
+    {
+        error = default;
+        int hostIndex = fields.IndexOf(KnownField.Host);
+        if (hostIndex >= 0 && fields.IsRepeated(KnownField.Host))
+        {
+            error = HttpError.BadRequest("more than one Host field");
+            return false;
+        }
+        if (hostIndex < 0 && head.Version == HttpVersion.Http11)
+        {
+            error = HttpError.BadRequest("missing Host field");
+            return false;
+        }
+        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(hostIndex), requirePort: false, allowEmpty: true))
+        {
+            error = HttpError.BadRequest("invalid Host field");
+            return false;
+        }
+        bool connectionClose = false, connectionKeepAlive = false;
+        for (int i = fields.IndexOf(KnownField.Connection); i >= 0; i = fields.IndexOf(KnownField.Connection, i + 1))
+        {
+            ScanConnectionOptions(fields.ValueAt(i), ref connectionClose, ref connectionKeepAlive);
+        }
+        head.Framing = BodyFraming.None;
+        head.KeepAlive = head.Version == HttpVersion.Http11 ? !connectionClose : connectionKeepAlive && !connectionClose;
+        return true;
+    }
+
+    private static bool ApplyAll(RequestHead head, FieldTable fields, out HttpError error)
+    {
+        error = default;
         int hostCount = 0, hostIndex = -1;
         bool hasContentLength = false, hasTransferEncoding = false;
         long contentLength = -1;
@@ -125,6 +166,17 @@ internal static class RequestSemantics
 
     private static void ScanConnectionOptions(ReadOnlySpan<byte> value, ref bool close, ref bool keepAlive)
     {
+        // A single option, the usual case, needs no split.
+        if (value.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8))
+        {
+            keepAlive = true;
+            return;
+        }
+        if (value.Length == 5 && System.Text.Ascii.EqualsIgnoreCase(value, "close"u8))
+        {
+            close = true;
+            return;
+        }
         foreach (Range part in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpSyntax.TrimOws(value[part]);
