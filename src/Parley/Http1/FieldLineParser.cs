@@ -1,4 +1,7 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Parley.Http1;
 
@@ -75,13 +78,45 @@ internal static class FieldLineParser
         {
             return rest[1] == (byte)'\n' && offset + 2 <= maxSectionEnd ? 0 : -1;
         }
-        // A leading SP or HTAB (obs-fold) is not a token byte, so it leaves the name empty here.
-        int colon = ByteClasses.Run(rest, ByteClasses.Token);
-        if (colon == 0 || (uint)colon >= (uint)rest.Length || rest[colon] != (byte)':') return -1;
+        int colon, lineLength;
+        if (Vector256.IsHardwareAccelerated && rest.Length >= Vector256<byte>.Count)
+        {
+            // The first 32 bytes hold the colon, and often the line end, of most field lines: one load
+            // answers where the name ends, whether it is made of common token bytes, and where the first
+            // control byte after the colon is.
+            Vector256<byte> v = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(rest));
+            uint colons = Vector256.Equals(v, Vector256.Create((byte)':')).ExtractMostSignificantBits();
+            if (colons == 0) return -1;
+            colon = BitOperations.TrailingZeroCount(colons);
+            // Letters, digits and '-': the tchar of nearly every name; names with other tchar take the careful path.
+            Vector256<byte> common = Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26))
+                | Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10))
+                | Vector256.Equals(v, Vector256.Create((byte)'-'));
+            uint nameMask = (1u << colon) - 1;
+            if (colon == 0 || (common.ExtractMostSignificantBits() & nameMask) != nameMask) return -1;
+            Vector256<byte> control = (Vector256.LessThan(v, Vector256.Create((byte)0x20)) & ~Vector256.Equals(v, Vector256.Create((byte)'\t')))
+                | Vector256.Equals(v, Vector256.Create((byte)0x7F));
+            uint controls = control.ExtractMostSignificantBits() & ~(nameMask | (1u << colon));
+            if (controls != 0)
+            {
+                lineLength = BitOperations.TrailingZeroCount(controls);
+            }
+            else
+            {
+                lineLength = IndexOfControlAfterFirstVector(rest);
+                if (lineLength < 0) return -1;
+            }
+        }
+        else
+        {
+            // A leading SP or HTAB (obs-fold) is not a token byte, so it leaves the name empty here.
+            colon = ByteClasses.Run(rest, ByteClasses.Token);
+            if (colon == 0 || (uint)colon >= (uint)rest.Length || rest[colon] != (byte)':') return -1;
+            int control = rest.Slice(colon + 1).IndexOfAny(HttpSyntax.InvalidFieldValueBytes);
+            if (control < 0) return -1;
+            lineLength = colon + 1 + control;
+        }
         int valueStart = colon + 1;
-        int control = rest.Slice(valueStart).IndexOfAny(HttpSyntax.InvalidFieldValueBytes);
-        if (control < 0) return -1;
-        int lineLength = valueStart + control;
         if ((uint)(lineLength + 1) >= (uint)rest.Length || rest[lineLength] != (byte)'\r' || rest[lineLength + 1] != (byte)'\n'
             || lineLength + 2 > maxSectionEnd - offset || fields.Count >= maxFieldCount)
         {
@@ -92,6 +127,27 @@ internal static class FieldLineParser
         while (valueEnd > valueStart && HttpSyntax.IsOws(rest[valueEnd - 1])) valueEnd--;
         fields.Add(offset, colon, offset + valueStart, valueEnd - valueStart, KnownFields.Identify(rest.Slice(0, colon)));
         return lineLength + 2;
+    }
+
+    // The index of the first byte of HttpSyntax.InvalidFieldValueBytes (a CTL but HTAB, or DEL) in
+    // span[32..], or -1; the first 32 bytes are known to hold none after the colon.
+    private static int IndexOfControlAfterFirstVector(ReadOnlySpan<byte> span)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(span);
+        int length = span.Length;
+        int i = Vector256<byte>.Count;
+        while (i < length)
+        {
+            // Every load stays inside the span; the last may overlap bytes already found clean.
+            int at = Math.Min(i, length - Vector256<byte>.Count);
+            Vector256<byte> v = Vector256.LoadUnsafe(ref start, (nuint)at);
+            Vector256<byte> control = (Vector256.LessThan(v, Vector256.Create((byte)0x20)) & ~Vector256.Equals(v, Vector256.Create((byte)'\t')))
+                | Vector256.Equals(v, Vector256.Create((byte)0x7F));
+            uint controls = control.ExtractMostSignificantBits();
+            if (controls != 0) return at + BitOperations.TrailingZeroCount(controls);
+            i = at + Vector256<byte>.Count;
+        }
+        return -1;
     }
 
     /// <summary>
