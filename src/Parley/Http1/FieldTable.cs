@@ -77,6 +77,16 @@ public sealed class FieldTable
         return _source.Span.Slice(e.ValueStart, e.ValueLength);
     }
 
+    /// <summary>
+    /// <see cref="ValueAt(int)"/> over <paramref name="source"/>, the span of the bytes the table is bound
+    /// to, for callers that hold it already (deriving it from the bound memory is not free).
+    /// </summary>
+    internal ReadOnlySpan<byte> ValueAt(ReadOnlySpan<byte> source, int index)
+    {
+        ref readonly Entry e = ref _entries[CheckIndex(index)];
+        return source.Slice(e.ValueStart, e.ValueLength);
+    }
+
     /// <summary>Which engine-interpreted field line <paramref name="index"/> is, if any.</summary>
     public KnownField KnownAt(int index) => _entries[CheckIndex(index)].Known;
 

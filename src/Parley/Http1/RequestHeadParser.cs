@@ -49,7 +49,7 @@ public static class RequestHeadParser
         if (fieldsStatus != ParseStatus.Complete) return fieldsStatus;
 
         head.HeadLength = offset;
-        return RequestSemantics.Apply(head, out error) ? ParseStatus.Complete : ParseStatus.Invalid;
+        return RequestSemantics.Apply(head, buffer, out error) ? ParseStatus.Complete : ParseStatus.Invalid;
     }
 
     /// <summary>
@@ -68,7 +68,7 @@ public static class RequestHeadParser
         int methodLength = ByteClasses.Run(buffer, ByteClasses.Token);
         if (methodLength == 0 || (uint)methodLength >= (uint)buffer.Length || buffer[methodLength] != (byte)' ') return false;
         int targetStart = methodLength + 1;
-        int targetLength = ByteClasses.Run(buffer.Slice(targetStart), ByteClasses.Target);
+        int targetLength = ByteClasses.TargetRun(buffer.Slice(targetStart), out bool percent, out int query);
         int versionStart = targetStart + targetLength + 1;
         // "HTTP/1.x" and CRLF after the SP that ends the target.
         if (targetLength == 0 || targetLength > limits.MaxTargetLength || versionStart + 10 > buffer.Length
@@ -92,9 +92,20 @@ public static class RequestHeadParser
         head.TargetLength = targetLength;
         head.Version = parsedVersion;
         lineEnd = versionStart + 10;
+        if (buffer[targetStart] == (byte)'/' && !percent && !IsConnect(buffer, methodLength))
+        {
+            // origin-form without pct-encoding: RequestTarget would only split path and query.
+            head.TargetForm = RequestTargetForm.Origin;
+            head.PathStart = targetStart;
+            head.PathLength = query < 0 ? targetLength : query;
+            return true;
+        }
         if (!RequestTarget.TryParse(buffer, head, out error, charactersChecked: true)) status = ParseStatus.Invalid;
         return true;
     }
+
+    private static bool IsConnect(ReadOnlySpan<byte> buffer, int methodLength) =>
+        methodLength == 7 && buffer.StartsWith("CONNECT"u8);
 
     private const ulong Http11Bytes = 0x312E312F50545448; // "HTTP/1.1" read little-endian
     private const ulong Http10Bytes = 0x302E312F50545448; // "HTTP/1.0"

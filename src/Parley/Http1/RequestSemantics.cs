@@ -10,17 +10,20 @@ internal static class RequestSemantics
     private const uint BodyOrExpectFields =
         1u << (int)KnownField.ContentLength | 1u << (int)KnownField.TransferEncoding | 1u << (int)KnownField.Expect;
 
-    public static bool Apply(RequestHead head, out HttpError error)
+    public static bool Apply(RequestHead head, out HttpError error) => Apply(head, head.Fields.Source, out error);
+
+    /// <summary>Applies the rules to a head parsed from <paramref name="source"/> (the bytes its fields are bound to).</summary>
+    public static bool Apply(RequestHead head, ReadOnlySpan<byte> source, out HttpError error)
     {
         FieldTable fields = head.Fields;
         return (fields.KnownFieldsSeen & BodyOrExpectFields) == 0
-            ? ApplyWithoutBody(head, fields, out error)
+            ? ApplyWithoutBody(head, fields, source, out error)
             : ApplyAll(head, fields, out error);
     }
 
     // The common request (no Content-Length, Transfer-Encoding or Expect): Host and Connection found by
     // the indexes the field table recorded while parsing, no scan. The rules are those of ApplyAll.
-    private static bool ApplyWithoutBody(RequestHead head, FieldTable fields, out HttpError error)
+    private static bool ApplyWithoutBody(RequestHead head, FieldTable fields, ReadOnlySpan<byte> source, out HttpError error)
     {
         error = default;
         int hostIndex = fields.IndexOf(KnownField.Host);
@@ -34,7 +37,7 @@ internal static class RequestSemantics
             error = HttpError.BadRequest("missing Host field");
             return false;
         }
-        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(hostIndex), requirePort: false, allowEmpty: true))
+        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(source, hostIndex), requirePort: false, allowEmpty: true))
         {
             error = HttpError.BadRequest("invalid Host field");
             return false;
@@ -42,7 +45,7 @@ internal static class RequestSemantics
         bool connectionClose = false, connectionKeepAlive = false;
         for (int i = fields.IndexOf(KnownField.Connection); i >= 0; i = fields.IndexOf(KnownField.Connection, i + 1))
         {
-            ScanConnectionOptions(fields.ValueAt(i), ref connectionClose, ref connectionKeepAlive);
+            ScanConnectionOptions(fields.ValueAt(source, i), ref connectionClose, ref connectionKeepAlive);
         }
         head.Framing = BodyFraming.None;
         head.KeepAlive = head.Version == HttpVersion.Http11 ? !connectionClose : connectionKeepAlive && !connectionClose;

@@ -14,6 +14,7 @@ public class ByteClassesTests
             Assert.True(HttpSyntax.TokenBytes.Contains(octet) == ByteClasses.Is(octet, ByteClasses.Token), $"token 0x{b:X2}");
             Assert.True(!HttpSyntax.InvalidTargetBytes.Contains(octet) == ByteClasses.Is(octet, ByteClasses.Target), $"target 0x{b:X2}");
             Assert.True(HostSyntax.RegNameBytes.Contains(octet) == ByteClasses.Is(octet, ByteClasses.RegName), $"reg-name 0x{b:X2}");
+            Assert.True((b == '%' || b == '?') == ByteClasses.Is(octet, ByteClasses.TargetMark), $"target mark 0x{b:X2}");
         }
     }
 }
