@@ -112,9 +112,15 @@ internal static class FieldLineParser
             // A leading SP or HTAB (obs-fold) is not a token byte, so it leaves the name empty here.
             colon = ByteClasses.Run(rest, ByteClasses.Token);
             if (colon == 0 || (uint)colon >= (uint)rest.Length || rest[colon] != (byte)':') return -1;
-            int control = rest.Slice(colon + 1).IndexOfAny(HttpSyntax.InvalidFieldValueBytes);
-            if (control < 0) return -1;
-            lineLength = colon + 1 + control;
+            // Fewer than 32 bytes are left (or no vectors): a plain loop beats a search's setup.
+            lineLength = colon + 1;
+            while (true)
+            {
+                if ((uint)lineLength >= (uint)rest.Length) return -1;
+                byte b = rest[lineLength];
+                if ((b < 0x20 && b != (byte)'\t') || b == 0x7F) break;
+                lineLength++;
+            }
         }
         int valueStart = colon + 1;
         if ((uint)(lineLength + 1) >= (uint)rest.Length || rest[lineLength] != (byte)'\r' || rest[lineLength + 1] != (byte)'\n'

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Parley.Http1;
 
 /// <summary>
@@ -167,15 +169,22 @@ internal static class RequestSemantics
         return true;
     }
 
+    // Connection options are case-insensitive (RFC 9110 §7.6.1). The option keep-alive is spelled as the
+    // Keep-Alive field's name, which KnownFields compares without Ascii.EqualsIgnoreCase's setup.
+    private static bool IsKeepAlive(ReadOnlySpan<byte> option) => option.Length == 10 && KnownFields.Identify(option) == KnownField.KeepAlive;
+
+    private static bool IsClose(ReadOnlySpan<byte> option) =>
+        option.Length == 5 && (BinaryPrimitives.ReadUInt32LittleEndian(option) | 0x20202020) == 0x736f6c63 && (option[4] | 0x20) == 'e'; // "clos", "e"
+
     private static void ScanConnectionOptions(ReadOnlySpan<byte> value, ref bool close, ref bool keepAlive)
     {
         // A single option, the usual case, needs no split.
-        if (value.Length == 10 && System.Text.Ascii.EqualsIgnoreCase(value, "keep-alive"u8))
+        if (IsKeepAlive(value))
         {
             keepAlive = true;
             return;
         }
-        if (value.Length == 5 && System.Text.Ascii.EqualsIgnoreCase(value, "close"u8))
+        if (IsClose(value))
         {
             close = true;
             return;
@@ -183,8 +192,8 @@ internal static class RequestSemantics
         foreach (Range part in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpSyntax.TrimOws(value[part]);
-            if (System.Text.Ascii.EqualsIgnoreCase(option, "close"u8)) close = true;
-            else if (System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8)) keepAlive = true;
+            if (IsClose(option)) close = true;
+            else if (IsKeepAlive(option)) keepAlive = true;
         }
     }
 }
