@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Parley.Http1;
@@ -40,9 +41,10 @@ public sealed class FieldTable
 
     internal void Rebind(ReadOnlyMemory<byte> source) => _source = source;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Add(int nameStart, int nameLength, int valueStart, int valueLength, KnownField known)
     {
-        if (Count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
+        if (Count == _entries.Length) Grow();
         if (known != KnownField.Other)
         {
             uint bit = 1u << (int)known;
@@ -62,6 +64,9 @@ public sealed class FieldTable
             ValueStart = valueStart, ValueLength = valueLength, Known = known,
         };
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow() => Array.Resize(ref _entries, _entries.Length * 2);
 
     /// <summary>The name bytes of field line <paramref name="index"/>, as received.</summary>
     public ReadOnlySpan<byte> NameAt(int index)
