@@ -1,3 +1,8 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Parley.Http1;
 
 /// <summary>
@@ -56,6 +61,103 @@ internal static class FieldLineParser
     }
 
     /// <summary>
+    /// The common case in one pass: a complete, well-formed field line within the limits. Each byte is
+    /// looked at once: the name is checked while looking for the colon, and the value while looking for
+    /// its first control byte, which must be the CR of the CRLF (32 bytes at a time where there are 32
+    /// left, else by a loop with the tchar table). Returns the bytes consumed (line and CRLF)
+    /// after adding the field, 0 for the empty line that ends the section, or -1 when anything is unusual
+    /// (incomplete, malformed, over a limit): then the careful path below decides, line end first, so
+    /// errors and their precedence are those of the careful path alone.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int TryParseWellFormedLine(ReadOnlySpan<byte> source, int offset, FieldTable fields,
+        int maxSectionEnd, int maxFieldCount)
+    {
+        ReadOnlySpan<byte> rest = source.Slice(offset);
+        if (rest.Length < 2) return -1;
+        if (rest[0] == (byte)'\r')
+        {
+            return rest[1] == (byte)'\n' && offset + 2 <= maxSectionEnd ? 0 : -1;
+        }
+        int colon, lineLength;
+        if (Vector256.IsHardwareAccelerated && rest.Length >= Vector256<byte>.Count)
+        {
+            // The first 32 bytes hold the colon, and often the line end, of most field lines: one load
+            // answers where the name ends, whether it is made of common token bytes, and where the first
+            // control byte after the colon is.
+            Vector256<byte> v = Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(rest));
+            uint colons = Vector256.Equals(v, Vector256.Create((byte)':')).ExtractMostSignificantBits();
+            if (colons == 0) return -1;
+            colon = BitOperations.TrailingZeroCount(colons);
+            // Letters, digits and '-': the tchar of nearly every name; names with other tchar take the careful path.
+            Vector256<byte> common = Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26))
+                | Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10))
+                | Vector256.Equals(v, Vector256.Create((byte)'-'));
+            uint nameMask = (1u << colon) - 1;
+            if (colon == 0 || (common.ExtractMostSignificantBits() & nameMask) != nameMask) return -1;
+            Vector256<byte> control = (Vector256.LessThan(v, Vector256.Create((byte)0x20)) & ~Vector256.Equals(v, Vector256.Create((byte)'\t')))
+                | Vector256.Equals(v, Vector256.Create((byte)0x7F));
+            uint controls = control.ExtractMostSignificantBits() & ~(nameMask | (1u << colon));
+            if (controls != 0)
+            {
+                lineLength = BitOperations.TrailingZeroCount(controls);
+            }
+            else
+            {
+                lineLength = IndexOfControlAfterFirstVector(rest);
+                if (lineLength < 0) return -1;
+            }
+        }
+        else
+        {
+            // A leading SP or HTAB (obs-fold) is not a token byte, so it leaves the name empty here.
+            colon = ByteClasses.Run(rest, ByteClasses.Token);
+            if (colon == 0 || (uint)colon >= (uint)rest.Length || rest[colon] != (byte)':') return -1;
+            // Fewer than 32 bytes are left (or no vectors): a plain loop beats a search's setup.
+            lineLength = colon + 1;
+            while (true)
+            {
+                if ((uint)lineLength >= (uint)rest.Length) return -1;
+                byte b = rest[lineLength];
+                if ((b < 0x20 && b != (byte)'\t') || b == 0x7F) break;
+                lineLength++;
+            }
+        }
+        int valueStart = colon + 1;
+        if ((uint)(lineLength + 1) >= (uint)rest.Length || rest[lineLength] != (byte)'\r' || rest[lineLength + 1] != (byte)'\n'
+            || lineLength + 2 > maxSectionEnd - offset || fields.Count >= maxFieldCount)
+        {
+            return -1;
+        }
+        int valueEnd = lineLength;
+        while (valueStart < valueEnd && HttpSyntax.IsOws(rest[valueStart])) valueStart++;
+        while (valueEnd > valueStart && HttpSyntax.IsOws(rest[valueEnd - 1])) valueEnd--;
+        fields.Add(offset, colon, offset + valueStart, valueEnd - valueStart, KnownFields.Identify(rest.Slice(0, colon)));
+        return lineLength + 2;
+    }
+
+    // The index of the first byte of HttpSyntax.InvalidFieldValueBytes (a CTL but HTAB, or DEL) in
+    // span[32..], or -1; the first 32 bytes are known to hold none after the colon.
+    private static int IndexOfControlAfterFirstVector(ReadOnlySpan<byte> span)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(span);
+        int length = span.Length;
+        int i = Vector256<byte>.Count;
+        while (i < length)
+        {
+            // Every load stays inside the span; the last may overlap bytes already found clean.
+            int at = Math.Min(i, length - Vector256<byte>.Count);
+            Vector256<byte> v = Vector256.LoadUnsafe(ref start, (nuint)at);
+            Vector256<byte> control = (Vector256.LessThan(v, Vector256.Create((byte)0x20)) & ~Vector256.Equals(v, Vector256.Create((byte)'\t')))
+                | Vector256.Equals(v, Vector256.Create((byte)0x7F));
+            uint controls = control.ExtractMostSignificantBits();
+            if (controls != 0) return at + BitOperations.TrailingZeroCount(controls);
+            i = at + Vector256<byte>.Count;
+        }
+        return -1;
+    }
+
+    /// <summary>
     /// Parses field lines from <paramref name="offset"/> until the empty line that ends the section.
     /// Resumable: on NeedMoreData, <paramref name="offset"/> points at the first unparsed line.
     /// Complete leaves <paramref name="offset"/> just past the empty line.
@@ -65,6 +167,19 @@ internal static class FieldLineParser
     {
         while (true)
         {
+            int parsed = TryParseWellFormedLine(source, offset, fields, maxSectionEnd, maxFieldCount);
+            if (parsed > 0)
+            {
+                offset += parsed;
+                continue;
+            }
+            if (parsed == 0)
+            {
+                offset += 2;
+                error = default;
+                return ParseStatus.Complete;
+            }
+
             ParseStatus line = LineReader.TryReadLine(source, offset, out int lineLength, out error);
             if (line != ParseStatus.Complete)
             {

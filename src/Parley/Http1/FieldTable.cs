@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Parley.Http1;
@@ -20,6 +21,10 @@ public sealed class FieldTable
 
     private Entry[] _entries = new Entry[16];
     private ReadOnlyMemory<byte> _source;
+    // Which known fields were seen (bit per KnownField value), which more than once, and the index of
+    // each one's first line: framing decisions then need no scan of the table.
+    private uint _knownSeen, _knownRepeated;
+    private readonly int[] _firstKnownIndex = new int[32];
 
     /// <summary>How many field lines the message carried (a repeated name counts each time).</summary>
     public int Count { get; private set; }
@@ -31,19 +36,37 @@ public sealed class FieldTable
     {
         _source = source;
         Count = 0;
+        _knownSeen = _knownRepeated = 0;
     }
 
     internal void Rebind(ReadOnlyMemory<byte> source) => _source = source;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Add(int nameStart, int nameLength, int valueStart, int valueLength, KnownField known)
     {
-        if (Count == _entries.Length) Array.Resize(ref _entries, _entries.Length * 2);
+        if (Count == _entries.Length) Grow();
+        if (known != KnownField.Other)
+        {
+            uint bit = 1u << (int)known;
+            if ((_knownSeen & bit) == 0)
+            {
+                _knownSeen |= bit;
+                _firstKnownIndex[(int)known] = Count;
+            }
+            else
+            {
+                _knownRepeated |= bit;
+            }
+        }
         _entries[Count++] = new Entry
         {
             NameStart = nameStart, NameLength = nameLength,
             ValueStart = valueStart, ValueLength = valueLength, Known = known,
         };
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Grow() => Array.Resize(ref _entries, _entries.Length * 2);
 
     /// <summary>The name bytes of field line <paramref name="index"/>, as received.</summary>
     public ReadOnlySpan<byte> NameAt(int index)
@@ -57,6 +80,16 @@ public sealed class FieldTable
     {
         ref readonly Entry e = ref _entries[CheckIndex(index)];
         return _source.Span.Slice(e.ValueStart, e.ValueLength);
+    }
+
+    /// <summary>
+    /// <see cref="ValueAt(int)"/> over <paramref name="source"/>, the span of the bytes the table is bound
+    /// to, for callers that hold it already (deriving it from the bound memory is not free).
+    /// </summary>
+    internal ReadOnlySpan<byte> ValueAt(ReadOnlySpan<byte> source, int index)
+    {
+        ref readonly Entry e = ref _entries[CheckIndex(index)];
+        return source.Slice(e.ValueStart, e.ValueLength);
     }
 
     /// <summary>Which engine-interpreted field line <paramref name="index"/> is, if any.</summary>
@@ -77,9 +110,23 @@ public sealed class FieldTable
     /// <summary>The value of field line <paramref name="index"/> decoded as Latin-1 (RFC 9110 §5.5: obs-text is opaque).</summary>
     public string ValueStringAt(int index) => Encoding.Latin1.GetString(ValueAt(index));
 
+    /// <summary>Bit <c>1 &lt;&lt; (int)field</c> set for every known field present.</summary>
+    internal uint KnownFieldsSeen => _knownSeen;
+
+    /// <summary>True when the known field has more than one line.</summary>
+    internal bool IsRepeated(KnownField field) => (_knownRepeated & (1u << (int)field)) != 0;
+
     /// <summary>Index of the first line of a known field, or -1.</summary>
     public int IndexOf(KnownField field, int startIndex = 0)
     {
+        if (field != KnownField.Other)
+        {
+            uint bit = 1u << (int)field;
+            if ((_knownSeen & bit) == 0) return -1;
+            int first = _firstKnownIndex[(int)field];
+            if ((uint)startIndex <= (uint)first) return first;
+            if ((_knownRepeated & bit) == 0) return -1;
+        }
         for (int i = startIndex; i < Count; i++)
         {
             if (_entries[i].Known == field) return i;

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Buffers.Binary;
 
 namespace Parley.Http1;
 
@@ -39,22 +39,62 @@ public enum KnownField : byte
 
 internal static class KnownFields
 {
-    public static KnownField Identify(ReadOnlySpan<byte> name) => name.Length switch
+    // Names are compared a word at a time against their lowercase bytes: OR-ing 0x20 into the letter
+    // positions (the masks below; '-' positions are compared exactly) folds ASCII case, RFC 9110 §5.1,
+    // and only 'X' and 'x' become 'x'. Words may overlap; the constants are the names' bytes little-endian.
+    private const uint Letters4 = 0x20202020;
+    private const ulong Letters8 = 0x2020202020202020;
+
+    public static KnownField Identify(ReadOnlySpan<byte> name)
     {
-        2 when Ascii.EqualsIgnoreCase(name, "TE"u8) => KnownField.TE,
-        4 when Ascii.EqualsIgnoreCase(name, "Host"u8) => KnownField.Host,
-        6 when Ascii.EqualsIgnoreCase(name, "Expect"u8) => KnownField.Expect,
-        7 when Ascii.EqualsIgnoreCase(name, "Upgrade"u8) => KnownField.Upgrade,
-        7 when Ascii.EqualsIgnoreCase(name, "Trailer"u8) => KnownField.Trailer,
-        8 when Ascii.EqualsIgnoreCase(name, "Location"u8) => KnownField.Location,
-        10 when Ascii.EqualsIgnoreCase(name, "Connection"u8) => KnownField.Connection,
-        10 when Ascii.EqualsIgnoreCase(name, "Keep-Alive"u8) => KnownField.KeepAlive,
-        12 when Ascii.EqualsIgnoreCase(name, "Content-Type"u8) => KnownField.ContentType,
-        14 when Ascii.EqualsIgnoreCase(name, "Content-Length"u8) => KnownField.ContentLength,
-        16 when Ascii.EqualsIgnoreCase(name, "Content-Encoding"u8) => KnownField.ContentEncoding,
-        17 when Ascii.EqualsIgnoreCase(name, "Transfer-Encoding"u8) => KnownField.TransferEncoding,
-        _ => KnownField.Other,
-    };
+        switch (name.Length)
+        {
+            case 2:
+                return (BinaryPrimitives.ReadUInt16LittleEndian(name) | 0x2020) == 0x6574 ? KnownField.TE : KnownField.Other; // "te"
+            case 4:
+                return (U32(name, 0) | Letters4) == 0x74736f68 ? KnownField.Host : KnownField.Other; // "host"
+            case 6:
+                return (U32(name, 0) | Letters4) == 0x65707865 && (U32(name, 2) | Letters4) == 0x74636570 // "expe", "pect"
+                    ? KnownField.Expect : KnownField.Other;
+            case 7:
+            {
+                uint head = U32(name, 0) | Letters4, tail = U32(name, 3) | Letters4;
+                if (head == 0x72677075 && tail == 0x65646172) return KnownField.Upgrade; // "upgr", "rade"
+                if (head == 0x69617274 && tail == 0x72656c69) return KnownField.Trailer; // "trai", "iler"
+                return KnownField.Other;
+            }
+            case 8:
+                return (U64(name, 0) | Letters8) == 0x6e6f697461636f6c ? KnownField.Location : KnownField.Other; // "location"
+            case 10:
+            {
+                ulong head = U64(name, 0), tail = U64(name, 2);
+                if ((head | Letters8) == 0x697463656e6e6f63 && (tail | Letters8) == 0x6e6f697463656e6e) return KnownField.Connection; // "connecti", "nnection"
+                if ((head | 0x2020200020202020) == 0x696c612d7065656b && (tail | 0x2020202020002020) == 0x6576696c612d7065) return KnownField.KeepAlive; // "keep-ali", "ep-alive"
+                return KnownField.Other;
+            }
+            case 12:
+                return IsContentDash(name) && (U64(name, 4) | 0x2020202000202020) == 0x657079742d746e65 // "ent-type"
+                    ? KnownField.ContentType : KnownField.Other;
+            case 14:
+                return IsContentDash(name) && (U64(name, 6) | 0x2020202020200020) == 0x6874676e656c2d74 // "t-length"
+                    ? KnownField.ContentLength : KnownField.Other;
+            case 16:
+                return IsContentDash(name) && (U64(name, 8) | Letters8) == 0x676e69646f636e65 // "encoding"
+                    ? KnownField.ContentEncoding : KnownField.Other;
+            case 17:
+                return (U64(name, 0) | Letters8) == 0x726566736e617274 && name[8] == (byte)'-' // "transfer"
+                    && (U64(name, 9) | Letters8) == 0x676e69646f636e65 // "encoding"
+                    ? KnownField.TransferEncoding : KnownField.Other;
+            default:
+                return KnownField.Other;
+        }
+    }
+
+    private static bool IsContentDash(ReadOnlySpan<byte> name) => (U64(name, 0) | 0x0020202020202020) == 0x2d746e65746e6f63; // "content-"
+
+    private static uint U32(ReadOnlySpan<byte> name, int at) => BinaryPrimitives.ReadUInt32LittleEndian(name.Slice(at));
+
+    private static ulong U64(ReadOnlySpan<byte> name, int at) => BinaryPrimitives.ReadUInt64LittleEndian(name.Slice(at));
 
     public static string? CanonicalName(KnownField field) => field switch
     {

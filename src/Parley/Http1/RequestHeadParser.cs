@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 
 namespace Parley.Http1;
@@ -25,11 +26,19 @@ public static class RequestHeadParser
 
         if (!head.RequestLineParsed)
         {
-            ParseStatus lineStatus = ParseRequestLine(buffer, head, limits, ref offset, out error);
-            if (lineStatus != ParseStatus.Complete)
+            if (offset == 0 && TryParseWellFormedRequestLine(buffer, head, limits, out int lineEnd, out ParseStatus fastStatus, out error))
             {
-                head.ParseOffset = offset;
-                return lineStatus;
+                if (fastStatus == ParseStatus.Invalid) return fastStatus;
+                offset = lineEnd;
+            }
+            else
+            {
+                ParseStatus lineStatus = ParseRequestLine(buffer, head, limits, ref offset, out error);
+                if (lineStatus != ParseStatus.Complete)
+                {
+                    head.ParseOffset = offset;
+                    return lineStatus;
+                }
             }
             head.RequestLineParsed = true;
         }
@@ -40,8 +49,67 @@ public static class RequestHeadParser
         if (fieldsStatus != ParseStatus.Complete) return fieldsStatus;
 
         head.HeadLength = offset;
-        return RequestSemantics.Apply(head, out error) ? ParseStatus.Complete : ParseStatus.Invalid;
+        return RequestSemantics.Apply(head, buffer, out error) ? ParseStatus.Complete : ParseStatus.Invalid;
     }
+
+    /// <summary>
+    /// The common case in one pass: a complete request line with a token method, a target of valid bytes,
+    /// one SP between the parts, and <c>HTTP/1.1</c> or <c>HTTP/1.0</c>, within the limits. Returns false,
+    /// having changed nothing, when anything is unusual; the careful path then decides, so errors and their
+    /// precedence are those of the careful path alone. True with Invalid when the line is well formed but
+    /// its target is not (the careful path would reach the same check with the same state).
+    /// </summary>
+    private static bool TryParseWellFormedRequestLine(ReadOnlySpan<byte> buffer, RequestHead head, HeadLimits limits,
+        out int lineEnd, out ParseStatus status, out HttpError error)
+    {
+        lineEnd = 0;
+        status = ParseStatus.Complete;
+        error = default;
+        int methodLength = ByteClasses.Run(buffer, ByteClasses.Token);
+        if (methodLength == 0 || (uint)methodLength >= (uint)buffer.Length || buffer[methodLength] != (byte)' ') return false;
+        int targetStart = methodLength + 1;
+        int targetLength = ByteClasses.TargetRun(buffer.Slice(targetStart), out bool percent, out int query);
+        int versionStart = targetStart + targetLength + 1;
+        // "HTTP/1.x" and CRLF after the SP that ends the target.
+        if (targetLength == 0 || targetLength > limits.MaxTargetLength || versionStart + 10 > buffer.Length
+            || buffer[versionStart - 1] != (byte)' ' || versionStart + 8 > limits.MaxHeadBytes)
+        {
+            return false;
+        }
+        ulong version = BinaryPrimitives.ReadUInt64LittleEndian(buffer.Slice(versionStart));
+        HttpVersion parsedVersion;
+        if (version == Http11Bytes) parsedVersion = HttpVersion.Http11;
+        else if (version == Http10Bytes) parsedVersion = HttpVersion.Http10;
+        else return false;
+        if (buffer[versionStart + 8] != (byte)'\r' || buffer[versionStart + 9] != (byte)'\n') return false;
+
+        head.MethodStart = 0;
+        head.MethodLength = methodLength;
+        head.SetMethod(methodLength == 3 && BinaryPrimitives.ReadUInt32LittleEndian(buffer) == GetSpaceBytes
+            ? HttpMethods.Get
+            : HttpMethods.Intern(buffer.Slice(0, methodLength)));
+        head.TargetStart = targetStart;
+        head.TargetLength = targetLength;
+        head.Version = parsedVersion;
+        lineEnd = versionStart + 10;
+        if (buffer[targetStart] == (byte)'/' && !percent && !IsConnect(buffer, methodLength))
+        {
+            // origin-form without pct-encoding: RequestTarget would only split path and query.
+            head.TargetForm = RequestTargetForm.Origin;
+            head.PathStart = targetStart;
+            head.PathLength = query < 0 ? targetLength : query;
+            return true;
+        }
+        if (!RequestTarget.TryParse(buffer, head, out error, charactersChecked: true)) status = ParseStatus.Invalid;
+        return true;
+    }
+
+    private static bool IsConnect(ReadOnlySpan<byte> buffer, int methodLength) =>
+        methodLength == 7 && buffer.StartsWith("CONNECT"u8);
+
+    private const ulong Http11Bytes = 0x312E312F50545448; // "HTTP/1.1" read little-endian
+    private const ulong Http10Bytes = 0x302E312F50545448; // "HTTP/1.0"
+    private const uint GetSpaceBytes = 0x20544547;        // "GET "
 
     private static ParseStatus ParseRequestLine(ReadOnlySpan<byte> buffer, RequestHead head, HeadLimits limits,
         ref int offset, out HttpError error)

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Parley.Http1;
 
 /// <summary>
@@ -7,10 +9,54 @@ namespace Parley.Http1;
 /// </summary>
 internal static class RequestSemantics
 {
-    public static bool Apply(RequestHead head, out HttpError error)
+    private const uint BodyOrExpectFields =
+        1u << (int)KnownField.ContentLength | 1u << (int)KnownField.TransferEncoding | 1u << (int)KnownField.Expect;
+
+    public static bool Apply(RequestHead head, out HttpError error) => Apply(head, head.Fields.Source, out error);
+
+    /// <summary>Applies the rules to a head parsed from <paramref name="source"/> (the bytes its fields are bound to).</summary>
+    public static bool Apply(RequestHead head, ReadOnlySpan<byte> source, out HttpError error)
+    {
+        FieldTable fields = head.Fields;
+        return (fields.KnownFieldsSeen & BodyOrExpectFields) == 0
+            ? ApplyWithoutBody(head, fields, source, out error)
+            : ApplyAll(head, fields, out error);
+    }
+
+    // The common request (no Content-Length, Transfer-Encoding or Expect): Host and Connection found by
+    // the indexes the field table recorded while parsing, no scan. The rules are those of ApplyAll.
+    private static bool ApplyWithoutBody(RequestHead head, FieldTable fields, ReadOnlySpan<byte> source, out HttpError error)
     {
         error = default;
-        FieldTable fields = head.Fields;
+        int hostIndex = fields.IndexOf(KnownField.Host);
+        if (hostIndex >= 0 && fields.IsRepeated(KnownField.Host))
+        {
+            error = HttpError.BadRequest("more than one Host field");
+            return false;
+        }
+        if (hostIndex < 0 && head.Version == HttpVersion.Http11)
+        {
+            error = HttpError.BadRequest("missing Host field");
+            return false;
+        }
+        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(source, hostIndex), requirePort: false, allowEmpty: true))
+        {
+            error = HttpError.BadRequest("invalid Host field");
+            return false;
+        }
+        bool connectionClose = false, connectionKeepAlive = false;
+        for (int i = fields.IndexOf(KnownField.Connection); i >= 0; i = fields.IndexOf(KnownField.Connection, i + 1))
+        {
+            ScanConnectionOptions(fields.ValueAt(source, i), ref connectionClose, ref connectionKeepAlive);
+        }
+        head.Framing = BodyFraming.None;
+        head.KeepAlive = head.Version == HttpVersion.Http11 ? !connectionClose : connectionKeepAlive && !connectionClose;
+        return true;
+    }
+
+    private static bool ApplyAll(RequestHead head, FieldTable fields, out HttpError error)
+    {
+        error = default;
         int hostCount = 0, hostIndex = -1;
         bool hasContentLength = false, hasTransferEncoding = false;
         long contentLength = -1;
@@ -123,13 +169,31 @@ internal static class RequestSemantics
         return true;
     }
 
+    // Connection options are case-insensitive (RFC 9110 §7.6.1). The option keep-alive is spelled as the
+    // Keep-Alive field's name, which KnownFields compares without Ascii.EqualsIgnoreCase's setup.
+    private static bool IsKeepAlive(ReadOnlySpan<byte> option) => option.Length == 10 && KnownFields.Identify(option) == KnownField.KeepAlive;
+
+    private static bool IsClose(ReadOnlySpan<byte> option) =>
+        option.Length == 5 && (BinaryPrimitives.ReadUInt32LittleEndian(option) | 0x20202020) == 0x736f6c63 && (option[4] | 0x20) == 'e'; // "clos", "e"
+
     private static void ScanConnectionOptions(ReadOnlySpan<byte> value, ref bool close, ref bool keepAlive)
     {
+        // A single option, the usual case, needs no split.
+        if (IsKeepAlive(value))
+        {
+            keepAlive = true;
+            return;
+        }
+        if (IsClose(value))
+        {
+            close = true;
+            return;
+        }
         foreach (Range part in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpSyntax.TrimOws(value[part]);
-            if (System.Text.Ascii.EqualsIgnoreCase(option, "close"u8)) close = true;
-            else if (System.Text.Ascii.EqualsIgnoreCase(option, "keep-alive"u8)) keepAlive = true;
+            if (IsClose(option)) close = true;
+            else if (IsKeepAlive(option)) keepAlive = true;
         }
     }
 }

@@ -3,11 +3,15 @@ namespace Parley.Http1;
 /// <summary>Validates a request-target and classifies its form (RFC 9112 §3.2).</summary>
 internal static class RequestTarget
 {
-    public static bool TryParse(ReadOnlySpan<byte> buffer, RequestHead head, out HttpError error)
+    /// <summary>
+    /// Validates the target the head's offsets point at. <paramref name="charactersChecked"/>: the caller
+    /// already found every byte of it valid (<see cref="ByteClasses.Target"/>).
+    /// </summary>
+    public static bool TryParse(ReadOnlySpan<byte> buffer, RequestHead head, out HttpError error, bool charactersChecked = false)
     {
         error = default;
         ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
-        if (target.ContainsAny(HttpSyntax.InvalidTargetBytes))
+        if (!charactersChecked && target.ContainsAny(HttpSyntax.InvalidTargetBytes))
         {
             error = HttpError.BadRequest(target.Contains((byte)'#')
                 ? "fragment in request-target"
@@ -22,7 +26,7 @@ internal static class RequestTarget
 
         // Compare the method's bytes: asking head.Method would build a string for an extension method.
         ReadOnlySpan<byte> method = buffer.Slice(head.MethodStart, head.MethodLength);
-        bool isConnect = method.SequenceEqual("CONNECT"u8);
+        bool isConnect = method.Length == 7 && method.SequenceEqual("CONNECT"u8);
         if (target[0] == (byte)'/')
         {
             if (isConnect)
