@@ -17,6 +17,7 @@ internal sealed partial class HttpConnection
     private bool _framingBroken;
     private int _chunkDataPos, _chunkDataLength;
     private bool _keepAlive;
+    private long _bodyStartTicks;
 
     /// <summary>Handles the parsed request. False when the connection must close afterwards.</summary>
     // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
@@ -30,6 +31,7 @@ internal sealed partial class HttpConnection
         _bodyPos = _start + _head.HeadLength;
         _continueSent = false;
         _framingBroken = false;
+        _bodyStartTicks = 0;
         _chunkDataLength = 0;
         _keepAlive = _head.KeepAlive;
         switch (_head.Framing)
@@ -142,7 +144,7 @@ internal sealed partial class HttpConnection
             if (copied > 0) return copied;
             // Nothing buffered: receive straight into the caller's memory, never past the body's end.
             int wanted = (int)Math.Min(destination.Length, _bodyRemaining);
-            SetPhase(Phase.ReadingBody, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+            SetPhase(Phase.ReadingBody, BodyReadDeadline());
             int received = await _transport.ReceiveAsync(destination[..wanted], cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
             if (received == 0) throw ClientEndedBodyEarly();
@@ -261,7 +263,7 @@ internal sealed partial class HttpConnection
             _end = headEnd + unconsumed;
         }
         if (_end == _buffer.Length) Grow(Math.Max(_buffer.Length * 2, _head.HeadLength + ChunkedDecoder.MaxChunkLineLength * 2));
-        SetPhase(Phase.ReadingBody, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+        SetPhase(Phase.ReadingBody, BodyReadDeadline());
         int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
         if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
         if (received == 0) throw ClientEndedBodyEarly();
@@ -276,6 +278,26 @@ internal sealed partial class HttpConnection
         _output.Write("HTTP/1.1 100 Continue\r\n\r\n"u8);
         await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
         _responseFlushed = false; // the interim response is not part of the final one
+    }
+
+    // The next body bytes are due within DataTimeout, and soon enough that the body as a whole keeps
+    // MinRequestBodyDataRate after the grace period: a sender at B bytes falls below the rate at
+    // start + grace + B / rate.
+    private long BodyReadDeadline()
+    {
+        long now = Environment.TickCount64;
+        long deadline = now + (long)_options.DataTimeout.TotalMilliseconds;
+        if (_bodyStartTicks == 0) _bodyStartTicks = now;
+        double rate = _options.MinRequestBodyDataRate;
+        if (rate > 0)
+        {
+            long bytesSoFar = _head.Framing == BodyFraming.ContentLength
+                ? _head.ContentLength - _bodyRemaining
+                : _exchange!.Chunked!.TotalDataLength;
+            long rateDeadline = _bodyStartTicks + (long)_options.MinDataRateGracePeriod.TotalMilliseconds + (long)(bytesSoFar * 1000 / rate);
+            deadline = Math.Min(deadline, Math.Max(rateDeadline, now));
+        }
+        return deadline;
     }
 
     private IOException ClientEndedBodyEarly()

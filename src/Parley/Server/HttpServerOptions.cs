@@ -29,6 +29,16 @@ public sealed class HttpServerOptions
     /// <summary>Longest wait for the next piece of a request body, or for the client to accept response bytes. Default 30 s.</summary>
     public TimeSpan DataTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Slowest request body accepted, in bytes per second, once <see cref="MinDataRateGracePeriod"/> has
+    /// passed since the body started; a slower sender is disconnected (a trickle just inside
+    /// <see cref="DataTimeout"/> cannot hold a connection forever). 0 turns the check off. Default 240, as Kestrel.
+    /// </summary>
+    public double MinRequestBodyDataRate { get; set; } = 240;
+
+    /// <summary>How long a request body may start slowly before <see cref="MinRequestBodyDataRate"/> applies. Default 5 s.</summary>
+    public TimeSpan MinDataRateGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Requests served on one connection before it is closed; 0 for no limit. Default 1000 (as nginx).</summary>
     public int MaxRequestsPerConnection { get; set; } = 1000;
 

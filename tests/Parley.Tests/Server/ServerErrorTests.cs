@@ -129,6 +129,72 @@ public class ServerErrorTests
     }
 
     [Fact]
+    public async Task A_body_trickled_below_the_minimum_data_rate_is_cut_off()
+    {
+        var bodyErrors = new List<string>();
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            try
+            {
+                await request.ReadBodyAsync(1 << 20);
+                response.WriteText("read");
+            }
+            catch (IOException ex)
+            {
+                lock (bodyErrors) bodyErrors.Add(ex.Message);
+                throw;
+            }
+        }, o =>
+        {
+            o.DataTimeout = TimeSpan.FromSeconds(30); // each byte arrives well within this
+            o.MinRequestBodyDataRate = 100;
+            o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1);
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n");
+        var watch = Stopwatch.StartNew();
+        bool closed = false;
+        try
+        {
+            // 10 bytes a second: far below 100 B/s once the grace second has passed.
+            while (watch.Elapsed < TimeSpan.FromSeconds(15))
+            {
+                await connection.SendAsync("0123456789");
+                await Task.Delay(1000);
+            }
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            closed = true;
+        }
+        closed = closed || await connection.IsClosedByServerAsync(TimeSpan.FromSeconds(1));
+        Assert.True(closed, "the trickling client was not disconnected");
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8));
+    }
+
+    [Fact]
+    public async Task A_body_sent_at_a_steady_rate_is_read_in_full()
+    {
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            byte[] body = await request.ReadBodyAsync(1 << 20);
+            response.WriteText(body.Length.ToString());
+        }, o =>
+        {
+            o.MinRequestBodyDataRate = 100;
+            o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1);
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n");
+        for (int i = 0; i < 8; i++) // 250 bytes every 250 ms: 1,000 B/s
+        {
+            await connection.SendAsync(new string('a', 250));
+            await Task.Delay(250);
+        }
+        Assert.Equal("2000", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
     public async Task Connections_beyond_the_limit_get_503_while_existing_ones_keep_working()
     {
         await using var server = await StartAsync(Hello, o => o.MaxConcurrentConnections = 1);
