@@ -70,11 +70,8 @@ public sealed class ConformanceServers : IAsyncDisposable
 /// one write followed by a probe request; the server must answer the row with its status, and then either
 /// close (the probe unanswered) or stay in sync (the probe answered). Never a response too many.
 /// </summary>
-public class ConformanceTests(ConformanceServers servers) : IClassFixture<ConformanceServers>
+public class ConformanceTests(ConformanceServers servers) : TransportTests, IClassFixture<ConformanceServers>
 {
-    /// <summary>The transport these rows run on; a subclass runs them all again on the other one.</summary>
-    protected virtual TransportKind Transport => TransportKind.Sockets;
-
     public static TheoryData<string> CaseIds => [.. ConformanceTable.Cases.Select(c => c.Id)];
 
     [Fact]

@@ -8,11 +8,8 @@ using Parley.Tests.Server;
 namespace Parley.Tests.Hardening;
 
 /// <summary>Graceful drain under load: no request whose handler started is lost, and the stop is bounded.</summary>
-public class DrainTests
+public class DrainTests : TransportTests
 {
-    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
-    protected virtual TransportKind Transport => TransportKind.Sockets;
-
     private sealed record Outcome(int Started, int Completed, int CloseMarked, List<string> Lost);
 
     [Fact]

@@ -9,15 +9,11 @@ namespace Parley.Tests.Hardening;
 /// Faults on either side: clients that reset, half-close or vanish, handlers that throw, hang or break
 /// their Content-Length. The server keeps serving others and its connection count returns to zero.
 /// </summary>
-public class FaultTests
+public class FaultTests : TransportTests
 {
-    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
-    protected virtual TransportKind Transport => TransportKind.Sockets;
-
     private Task<TestServer> StartAsync(Action<HttpServerOptions>? configure = null) =>
-        TestServer.StartAsync(Handle, options =>
+        StartAsync(Handle, options =>
         {
-            options.Transport = Transport;
             options.DataTimeout = TimeSpan.FromSeconds(3);
             configure?.Invoke(options);
         });

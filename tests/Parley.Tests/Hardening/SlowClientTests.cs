@@ -10,18 +10,8 @@ namespace Parley.Tests.Hardening;
 /// Slow and non-reading clients: slowloris heads, stalled bodies, a pipeliner that never reads. Each is
 /// bounded by the server's timeouts and must not keep a normal client from being served.
 /// </summary>
-public class SlowClientTests
+public class SlowClientTests : TransportTests
 {
-    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
-    protected virtual TransportKind Transport => TransportKind.Sockets;
-
-    private Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions> configure) =>
-        TestServer.StartAsync(handler, options =>
-        {
-            options.Transport = Transport;
-            configure(options);
-        });
-
     private static ValueTask Hello(HttpRequest request, HttpResponse response)
     {
         response.WriteText("Hello");

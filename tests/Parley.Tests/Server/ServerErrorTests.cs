@@ -4,18 +4,8 @@ using Parley.Server;
 namespace Parley.Tests.Server;
 
 /// <summary>Malformed requests get the RFC's status and a closed connection (RFC 9112 §2-§7, RFC 9110 §15).</summary>
-public class ServerErrorTests
+public class ServerErrorTests : TransportTests
 {
-    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
-    protected virtual TransportKind Transport => TransportKind.Sockets;
-
-    private Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null) =>
-        TestServer.StartAsync(handler, options =>
-        {
-            options.Transport = Transport;
-            configure?.Invoke(options);
-        });
-
     private static ValueTask Hello(HttpRequest request, HttpResponse response)
     {
         response.WriteText("Hello");

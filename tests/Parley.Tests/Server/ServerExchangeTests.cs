@@ -4,18 +4,8 @@ using Parley.Server;
 namespace Parley.Tests.Server;
 
 /// <summary>Raw bytes over real TCP: framing, keep-alive, pipelining, HEAD, errors (RFC 9112 §6, §9).</summary>
-public class ServerExchangeTests
+public class ServerExchangeTests : TransportTests
 {
-    /// <summary>The transport these tests run on; a subclass runs them all again on the other one.</summary>
-    protected virtual TransportKind Transport => TransportKind.Sockets;
-
-    private Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null) =>
-        TestServer.StartAsync(handler, options =>
-        {
-            options.Transport = Transport;
-            configure?.Invoke(options);
-        });
-
     private static ValueTask Hello(HttpRequest request, HttpResponse response)
     {
         response.WriteText("Hello, World!");
