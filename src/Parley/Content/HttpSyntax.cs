@@ -151,4 +151,42 @@ internal static class HttpSyntax
 
         return -1;
     }
+
+    /// <summary>
+    /// Parses <c>*( OWS ";" OWS parameter )</c> (RFC 9110 §5.6.6) from the text after the first ';'.
+    /// With <paramref name="stopAtWeight"/>, stops at a parameter named "q" (RFC 9110 §12.4.2: the weight;
+    /// what follows it are extensions) and returns its raw value in <paramref name="weight"/>.
+    /// </summary>
+    public static bool TryParseParameters(ReadOnlySpan<char> rest, bool stopAtWeight,
+        out List<KeyValuePair<string, string>>? parameters, out string? weight)
+    {
+        parameters = null;
+        weight = null;
+        int semicolon = 0;
+        while (semicolon >= 0)
+        {
+            semicolon = IndexOfUnquoted(rest, ';');
+            ReadOnlySpan<char> parameter = TrimOws(semicolon < 0 ? rest : rest[..semicolon]);
+            rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
+            if (parameter.IsEmpty)
+            {
+                continue;
+            }
+
+            if (!TryParseParameter(parameter, out ReadOnlySpan<char> name, out string value))
+            {
+                return false;
+            }
+
+            if (stopAtWeight && name.Equals("q", StringComparison.OrdinalIgnoreCase))
+            {
+                weight = value;
+                return true;
+            }
+
+            (parameters ??= []).Add(new(name.ToString(), value));
+        }
+
+        return true;
+    }
 }

@@ -37,23 +37,9 @@ internal readonly struct MediaType
         int semicolon = text.IndexOf(';');
         ReadOnlySpan<char> value = HttpSyntax.TrimOws(semicolon < 0 ? text : text[..semicolon]);
         List<KeyValuePair<string, string>>? parameters = null;
-        ReadOnlySpan<char> rest = semicolon < 0 ? default : text[(semicolon + 1)..];
-        while (semicolon >= 0)
+        if (semicolon >= 0 && !HttpSyntax.TryParseParameters(text[(semicolon + 1)..], stopAtWeight: false, out parameters, out _))
         {
-            semicolon = HttpSyntax.IndexOfUnquoted(rest, ';');
-            ReadOnlySpan<char> parameter = HttpSyntax.TrimOws(semicolon < 0 ? rest : rest[..semicolon]);
-            rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
-            if (parameter.IsEmpty)
-            {
-                continue;
-            }
-
-            if (!HttpSyntax.TryParseParameter(parameter, out ReadOnlySpan<char> name, out string parameterValue))
-            {
-                return false;
-            }
-
-            (parameters ??= []).Add(new(name.ToString(), parameterValue));
+            return false;
         }
 
         return TryParse(value, parameters is null ? [] : parameters, out mediaType);

@@ -113,34 +113,14 @@ public static class QualityValues
 
         int quality = 1000;
         List<KeyValuePair<string, string>>? parameters = null;
-        ReadOnlySpan<char> rest = semicolon < 0 ? default : element[(semicolon + 1)..];
-        while (semicolon >= 0)
+        if (semicolon >= 0)
         {
-            semicolon = HttpSyntax.IndexOfUnquoted(rest, ';');
-            ReadOnlySpan<char> parameter = HttpSyntax.TrimOws(semicolon < 0 ? rest : rest[..semicolon]);
-            rest = semicolon < 0 ? default : rest[(semicolon + 1)..];
-            if (parameter.IsEmpty)
-            {
-                continue;
-            }
-
-            if (!HttpSyntax.TryParseParameter(parameter, out ReadOnlySpan<char> name, out string parameterValue))
+            // RFC 9110 §12.4.2: the weight is a parameter named "q" (case-insensitive, §5.6.6).
+            if (!HttpSyntax.TryParseParameters(element[(semicolon + 1)..], stopAtWeight: true, out parameters, out string? weight)
+                || (weight is not null && !TryParseQuality(weight, out quality)))
             {
                 return false;
             }
-
-            // RFC 9110 §12.4.2: the weight is a parameter named "q" (case-insensitive, §5.6.6).
-            if (name.Equals("q", StringComparison.OrdinalIgnoreCase))
-            {
-                if (!TryParseQuality(parameterValue, out quality))
-                {
-                    return false;
-                }
-
-                break; // anything after the weight is an extension we do not use
-            }
-
-            (parameters ??= []).Add(new(name.ToString(), parameterValue));
         }
 
         item = new QualityItem(value.ToString(), quality, parameters is null ? [] : parameters);
