@@ -11,9 +11,12 @@ namespace Parley.Server;
 //  2. Small regions (<= SmallFileCopyLimit): read straight into the output buffer behind the head, so a
 //     small file costs one pread and goes out in the same single send as its head (and as the other
 //     pipelined responses of the batch).
-//  3. Large regions with a length-delimited or close-delimited body: write the head, send what is
-//     buffered, then let the kernel copy file pages to the socket (Socket.SendPacketsAsync with a file
-//     element, which is sendfile(2) on Linux): no managed buffer ever holds the file. The region goes in
+//  3. Large regions with a length-delimited or close-delimited body: write the head, then hand the
+//     buffered bytes (the head, and any pipelined responses before it) and the file region to the
+//     transport together, which lets the kernel copy file pages to the socket (sendfile(2)): no managed
+//     buffer ever holds the file. Handing both over at once lets the transport hold the head back until
+//     file bytes join it (MSG_MORE / TCP_CORK, as nginx's tcp_nopush), so the head does not travel as a
+//     segment of its own; on loopback that alone nearly doubled 1 MiB throughput. The region goes in
 //     slices so that the DataTimeout deadline is renewed as long as the client keeps reading.
 //  4. Anything else (a chunked body, a synchronous handle): pooled-buffer copies through the normal
 //     body path, which frames the bytes.
@@ -59,7 +62,6 @@ internal sealed partial class HttpConnection
             if (_mode is BodyMode.FixedLength or BodyMode.CloseDelimited)
             {
                 CheckFitsDeclaredLength(length);
-                await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
                 await SendFileRegionAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
                 return;
             }
@@ -83,8 +85,14 @@ internal sealed partial class HttpConnection
             cancellationToken.ThrowIfCancellationRequested();
             int slice = (int)Math.Min(length, SendFileSlice);
             SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-            await _transport.SendFileAsync(file, offset, slice, cancellationToken).ConfigureAwait(false);
+            // The first slice carries whatever is buffered (at least the head) in front of the file bytes.
+            await _transport.SendFileAsync(_output.WrittenMemory, file, offset, slice, cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending a file");
+            if (_output.Length != 0)
+            {
+                _output.Clear();
+                _responseStart = 0;
+            }
             offset += slice;
             length -= slice;
             _bodyWritten += slice;

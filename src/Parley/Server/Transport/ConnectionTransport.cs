@@ -24,10 +24,12 @@ internal abstract class ConnectionTransport : IDisposable
     public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Sends <paramref name="length"/> bytes of a file from <paramref name="offset"/> with the kernel copying
-    /// the pages (sendfile(2)); fails with <see cref="IOException"/> when the file ends early.
+    /// Sends all of <paramref name="prefix"/>, then <paramref name="length"/> bytes of a file from
+    /// <paramref name="offset"/> with the kernel copying the pages (sendfile(2)); fails with
+    /// <see cref="IOException"/> when the file ends early. The prefix (a response head) is held back until
+    /// file bytes can share its segments, rather than pushed out alone.
     /// </summary>
-    public abstract ValueTask SendFileAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken);
+    public abstract ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken);
 
     /// <summary>Sends all of <paramref name="data"/>, blocking the calling thread while the peer is slow.</summary>
     public abstract void SendBlocking(ReadOnlySpan<byte> data);

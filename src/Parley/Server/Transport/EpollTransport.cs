@@ -92,18 +92,25 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
     }
 
-    public override ValueTask SendFileAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
+    public override ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
     {
         long seen = Volatile.Read(ref _writeEvents);
         var region = new FileRegion(file, offset, length);
-        int errno = region.TrySend(Fd);
-        if (errno == 0) return default;
+        // MSG_MORE (send(2)): the head is held back and the file's first pages join its segment, instead
+        // of the head leaving alone; the kernel pushes when sendfile's last page is queued.
+        int errno = 0;
+        int sent = prefix.IsEmpty ? 0 : TrySend(prefix.Span, out errno, MSG_MORE);
+        if (sent == prefix.Length)
+        {
+            errno = region.TrySend(Fd);
+            if (errno == 0) return default;
+        }
         if (errno != EAGAIN)
         {
             region.Release();
-            return ValueTask.FromException(errno == -1 ? region.EndedEarly() : Failure("sendfile", errno));
+            return ValueTask.FromException(errno == -1 ? region.EndedEarly() : Failure(sent < 0 ? "send" : "sendfile", errno));
         }
-        ValueTask<int> pending = _send.Start(default, default, seen, cancellationToken, file: region);
+        ValueTask<int> pending = _send.Start(default, prefix[Math.Max(sent, 0)..], seen, cancellationToken, file: region);
         return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
     }
 
@@ -175,14 +182,14 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         }
     }
 
-    private int TrySend(ReadOnlySpan<byte> data, out int errno)
+    private int TrySend(ReadOnlySpan<byte> data, out int errno, int flags = 0)
     {
         errno = 0;
         int total = 0;
         while (total < data.Length)
         {
             nint n;
-            fixed (byte* p = data) n = send(Fd, p + total, data.Length - total, MSG_DONTWAIT | MSG_NOSIGNAL);
+            fixed (byte* p = data) n = send(Fd, p + total, data.Length - total, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
             if (n > 0)
             {
                 total += (int)n;
@@ -255,18 +262,22 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
                         }
                     }
                 }
-                else if (_file is { } file)
-                {
-                    int errno = file.TrySend(owner.Fd);
-                    if (errno == EAGAIN) return; // wait for the next EPOLLOUT
-                    if (errno != 0) error = errno == -1 ? file.EndedEarly() : Failure("sendfile", errno);
-                }
                 else
                 {
-                    int sent = owner.TrySend(_sendData.Span, out int errno);
-                    if (sent > 0) _sendData = _sendData[sent..];
-                    if (sent < 0 && errno != EAGAIN) error = Failure("send", errno);
-                    else if (!_sendData.IsEmpty) return; // wait for the next EPOLLOUT
+                    if (!_sendData.IsEmpty)
+                    {
+                        // In front of a file region, the bytes wait for its pages (see SendFileAsync).
+                        int sent = owner.TrySend(_sendData.Span, out int errno, _file is null ? 0 : MSG_MORE);
+                        if (sent > 0) _sendData = _sendData[sent..];
+                        if (sent < 0 && errno != EAGAIN) error = Failure("send", errno);
+                        else if (!_sendData.IsEmpty) return; // wait for the next EPOLLOUT
+                    }
+                    if (error is null && _file is { } file)
+                    {
+                        int errno = file.TrySend(owner.Fd);
+                        if (errno == EAGAIN) return; // wait for the next EPOLLOUT
+                        if (errno != 0) error = errno == -1 ? file.EndedEarly() : Failure("sendfile", errno);
+                    }
                 }
                 Clear();
             }

@@ -21,6 +21,7 @@ internal static unsafe partial class LinuxNative
     public const int MSG_PEEK = 0x02;
     public const int MSG_DONTWAIT = 0x40;
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_MORE = 0x8000;
 
     public const int SHUT_WR = 1;
     public const int SHUT_RDWR = 2;

@@ -42,19 +42,48 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask AwaitAsync(ValueTask<int> operation) => await operation.ConfigureAwait(false);
 
-    public override async ValueTask SendFileAsync(SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
+    public override async ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
     {
         // Not disposed: disposing would close the caller's handle, which the caller owns.
         var stream = new FileStream(file, FileAccess.Read, bufferSize: 0, isAsync: file.IsAsync);
         using var args = new FileSendArgs();
-        args.SendPacketsElements = [new SendPacketsElement(stream, offset, length)];
-        using (cancellationToken.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket))
+        var fileElement = new SendPacketsElement(stream, offset, length);
+        args.SendPacketsElements = prefix.IsEmpty ? [fileElement] : [new SendPacketsElement(prefix), fileElement];
+        // SendPacketsAsync sends the prefix with send(2) and the file with sendfile(2): corked in between,
+        // the head waits for the file's bytes instead of leaving as a tiny segment of its own (TCP_CORK,
+        // tcp(7); nginx's tcp_nopush). Uncorking at the end pushes out whatever is left.
+        bool corked = !prefix.IsEmpty && SetCork(true);
+        try
         {
-            await args.SendAsync(socket).ConfigureAwait(false);
+            using (cancellationToken.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket))
+            {
+                await args.SendAsync(socket).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            if (corked) SetCork(false);
         }
         // SendPacketsAsync (sendfile(2) on Linux) stops early at the end of the file: the file shrank under us.
-        if (args.BytesTransferred != length) throw new IOException("the file ended before the region that was announced");
+        if (args.BytesTransferred != prefix.Length + (long)length) throw new IOException("the file ended before the region that was announced");
         GC.KeepAlive(stream);
+    }
+
+    private bool SetCork(bool on)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        const int IpProtocolTcp = 6, TcpCork = 3; // <netinet/tcp.h>
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, on ? 1 : 0);
+        try
+        {
+            socket.SetRawSocketOption(IpProtocolTcp, TcpCork, value);
+            return true;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
     }
 
     public override void SendBlocking(ReadOnlySpan<byte> data)

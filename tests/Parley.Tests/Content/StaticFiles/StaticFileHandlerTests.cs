@@ -236,6 +236,25 @@ public sealed class StaticFileHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task Responses_batched_before_a_large_file_go_out_first_and_in_order()
+    {
+        // The buffered responses and the file's head travel with the file's first bytes (held back with
+        // MSG_MORE / TCP_CORK); the bytes on the wire must still be exactly the three responses in order.
+        byte[] big = StaticSite.RandomBytes(3 * 1024 * 1024 + 5, seed: 3);
+        _site.Write("big.bin", big);
+        _site.Write("small.txt", "small");
+        await using var server = await _site.StartAsync();
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync(
+            "GET /small.txt HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /small.txt HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("small", (await connection.ReadResponseAsync()).BodyText);
+        RawResponse file = await connection.ReadResponseAsync(timeout: TimeSpan.FromSeconds(20));
+        Assert.True(big.AsSpan().SequenceEqual(file.Body), "large body differs");
+        Assert.Equal("small", (await connection.ReadResponseAsync()).BodyText);
+        Assert.Empty(server.Errors);
+    }
+
+    [Fact]
     public async Task A_large_file_to_an_HTTP10_client_has_a_content_length()
     {
         byte[] big = StaticSite.RandomBytes(300 * 1024, seed: 2);
