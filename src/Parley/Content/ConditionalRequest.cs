@@ -1,3 +1,5 @@
+using Parley.Http1;
+
 namespace Parley.Content;
 
 /// <summary>The outcome of evaluating a request's preconditions (RFC 9110 §13.2.2).</summary>

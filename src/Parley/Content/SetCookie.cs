@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Parley.Http1;
 
 namespace Parley.Content;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 
 namespace Parley.Http1;
@@ -33,10 +32,6 @@ public static class DateField
         }
     }
 
-    /// <summary>Formats an instant as IMF-fixdate, e.g. <c>Sun, 06 Nov 1994 08:49:37 GMT</c>.</summary>
-    public static string Format(DateTimeOffset instant) =>
-        instant.UtcDateTime.ToString("ddd, dd MMM yyyy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture);
-
     private static Snapshot Create(DateTimeOffset instant) =>
-        new(instant.ToUnixTimeSeconds(), Encoding.ASCII.GetBytes("Date: " + Format(instant) + "\r\n"));
+        new(instant.ToUnixTimeSeconds(), Encoding.ASCII.GetBytes("Date: " + HttpDate.Format(instant) + "\r\n"));
 }

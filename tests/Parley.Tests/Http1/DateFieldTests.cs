@@ -10,11 +10,11 @@ public class DateFieldTests
 {
     [Fact]
     public void Formats_IMF_fixdate_as_in_the_RFC_example() => // RFC 9110 §5.6.7
-        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", DateField.Format(new DateTimeOffset(1994, 11, 6, 8, 49, 37, TimeSpan.Zero)));
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", HttpDate.Format(new DateTimeOffset(1994, 11, 6, 8, 49, 37, TimeSpan.Zero)));
 
     [Fact]
     public void Formats_in_UTC_whatever_the_offset_of_the_instant() => // RFC 9110 §5.6.7: GMT
-        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", DateField.Format(new DateTimeOffset(1994, 11, 6, 10, 49, 37, TimeSpan.FromHours(2))));
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", HttpDate.Format(new DateTimeOffset(1994, 11, 6, 10, 49, 37, TimeSpan.FromHours(2))));
 
     [Fact]
     public void The_current_line_is_a_Date_field_line_in_IMF_fixdate_close_to_now() // RFC 9110 §6.6.1

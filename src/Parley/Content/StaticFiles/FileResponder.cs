@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
+using Parley.Http1;
 using Parley.Server;
 
 namespace Parley.Content.StaticFiles;

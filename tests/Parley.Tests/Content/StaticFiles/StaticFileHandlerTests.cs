@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Parley.Content;
+using Parley.Http1;
 using Parley.Tests.Server;
 
 namespace Parley.Tests.Content.StaticFiles;

@@ -1,6 +1,6 @@
-using Parley.Content;
+using Parley.Http1;
 
-namespace Parley.Tests.Content;
+namespace Parley.Tests.Http1;
 
 // RFC 9110 §5.6.7 Date/Time Formats.
 public class HttpDateTests

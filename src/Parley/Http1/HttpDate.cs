@@ -1,4 +1,4 @@
-namespace Parley.Content;
+namespace Parley.Http1;
 
 /// <summary>
 /// HTTP-date (RFC 9110 §5.6.7): formats the preferred IMF-fixdate and parses it together with the
