@@ -21,4 +21,10 @@ public readonly record struct HttpError(int StatusCode, string Reason)
     public bool IsError => StatusCode != 0;
 
     internal static HttpError BadRequest(string reason) => new(400, reason);
+
+    /// <summary>
+    /// An invalid response: 502, what a gateway answers its own client when the server it asked sent
+    /// something it cannot use (RFC 9110 §15.6.3).
+    /// </summary>
+    internal static HttpError BadResponse(string reason) => new(502, reason);
 }

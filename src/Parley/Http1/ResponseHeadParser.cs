@@ -19,7 +19,7 @@ public static class ResponseHeadParser
             // Checked whether or not the line is complete, so the error does not depend on how it arrived.
             if (lineLength > limits.MaxHeadBytes)
             {
-                error = new HttpError(0, "status line too long");
+                error = HttpError.BadResponse("status line too long");
                 return ParseStatus.Invalid;
             }
             if (line != ParseStatus.Complete) return line;
@@ -28,6 +28,9 @@ public static class ResponseHeadParser
             head.StatusLineParsed = true;
         }
         ParseStatus fields = FieldLineParser.ParseSection(buffer, ref offset, head.Fields, limits.MaxHeadBytes, limits.MaxFieldCount, out error);
+        // The field-line rules are shared with requests, whose errors carry 400/431; in a response the
+        // same fault is an invalid response.
+        if (fields == ParseStatus.Invalid) error = HttpError.BadResponse(error.Reason);
         head.ParseOffset = offset;
         if (fields == ParseStatus.Complete) head.HeadLength = offset;
         return fields;
@@ -37,13 +40,23 @@ public static class ResponseHeadParser
     /// Decides how the body of a response is delimited (RFC 9112 §6.3). <paramref name="contentLength"/> is
     /// set for <see cref="BodyFraming.ContentLength"/>. Ambiguous framing is an error, never a guess.
     /// </summary>
-    public static bool TryGetFraming(ResponseHead head, bool requestWasHead, out BodyFraming framing, out long contentLength, out HttpError error)
+    public static bool TryGetFraming(ResponseHead head, bool requestWasHead, out BodyFraming framing, out long contentLength, out HttpError error) =>
+        TryGetFraming(head, requestWasHead ? "HEAD"u8 : "GET"u8, out framing, out contentLength, out error);
+
+    /// <summary>
+    /// As <see cref="TryGetFraming(ResponseHead, bool, out BodyFraming, out long, out HttpError)"/>, knowing
+    /// the request's method, which also settles a 2xx answer to CONNECT.
+    /// </summary>
+    public static bool TryGetFraming(ResponseHead head, ReadOnlySpan<byte> requestMethod, out BodyFraming framing, out long contentLength, out HttpError error)
     {
         framing = BodyFraming.None;
         contentLength = -1;
         error = default;
         // §6.3 (1): responses to HEAD, and 1xx, 204 and 304 responses, end at the head.
-        if (requestWasHead || StatusCodes.ForbidsBody(head.StatusCode)) return true;
+        if (requestMethod.SequenceEqual("HEAD"u8) || StatusCodes.ForbidsBody(head.StatusCode)) return true;
+        // §6.3 (2): a 2xx answer to CONNECT turns the connection into a tunnel right after the head; its
+        // Content-Length and Transfer-Encoding MUST be ignored. No HTTP body follows.
+        if (head.StatusCode is >= 200 and < 300 && requestMethod.SequenceEqual("CONNECT"u8)) return true;
 
         FieldTable fields = head.Fields;
         int te = fields.IndexOf(KnownField.TransferEncoding);
@@ -53,12 +66,12 @@ public static class ResponseHeadParser
             // RFC 9112 §6.1: a client receiving HTTP/1.0 with Transfer-Encoding MUST treat the framing as faulty.
             if (head.Version == HttpVersion.Http10)
             {
-                error = new HttpError(0, "Transfer-Encoding in an HTTP/1.0 response");
+                error = HttpError.BadResponse("Transfer-Encoding in an HTTP/1.0 response");
                 return false;
             }
             if (cl >= 0)
             {
-                error = new HttpError(0, "response has both Transfer-Encoding and Content-Length");
+                error = HttpError.BadResponse("response has both Transfer-Encoding and Content-Length");
                 return false;
             }
             // §6.3 (4): chunked last means chunked; any other final coding reads until close.
@@ -87,7 +100,7 @@ public static class ResponseHeadParser
                     if (!HttpSyntax.TryParseDecimal(HttpSyntax.TrimOws(value[part]), out long parsed) || (merged >= 0 && merged != parsed))
                     {
                         // §6.3 (5): an invalid Content-Length is an unrecoverable error.
-                        error = new HttpError(0, "invalid or conflicting Content-Length in response");
+                        error = HttpError.BadResponse("invalid or conflicting Content-Length in response");
                         return false;
                     }
                     merged = parsed;
@@ -108,21 +121,21 @@ public static class ResponseHeadParser
         error = default;
         if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || !char.IsAsciiDigit((char)line[7]) || line[8] != (byte)' ')
         {
-            error = new HttpError(0, "malformed status line");
+            error = HttpError.BadResponse("malformed status line");
             return false;
         }
         head.Version = line[7] == (byte)'0' ? HttpVersion.Http10 : HttpVersion.Http11;
         ReadOnlySpan<byte> code = line.Slice(9, 3);
         if (!HttpSyntax.TryParseDecimal(code, out long status) || status < 100 || status > 999 || (line.Length > 12 && line[12] != (byte)' '))
         {
-            error = new HttpError(0, "malformed status code");
+            error = HttpError.BadResponse("malformed status code");
             return false;
         }
         head.StatusCode = (int)status;
         ReadOnlySpan<byte> reason = line.Length > 13 ? line[13..] : default;
         if (reason.ContainsAny(HttpSyntax.InvalidFieldValueBytes))
         {
-            error = new HttpError(0, "control character in reason phrase");
+            error = HttpError.BadResponse("control character in reason phrase");
             return false;
         }
         head.ReasonStart = lineStart + Math.Min(line.Length, 13);

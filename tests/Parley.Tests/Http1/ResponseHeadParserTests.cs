@@ -52,6 +52,18 @@ public class ResponseHeadParserTests
     [InlineData("ICY 200 OK\r\n\r\n")]
     public void Rejects_a_malformed_response_head(string response) => RejectsResponse(response); // RFC 9112 §4, §5
 
+    [Theory]
+    [InlineData("HTTP/1.1 2x0 OK\r\n\r\n")]                   // status line
+    [InlineData("HTTP/1.1 200 OK\r\nX : y\r\n\r\n")]          // field line (rules shared with requests)
+    public void A_response_error_is_an_error_a_gateway_answers_with_502(string response) // RFC 9110 §15.6.3
+    {
+        var head = new ResponseHead();
+        Assert.Equal(ParseStatus.Invalid, ResponseHeadParser.Parse(Bytes(response), head, HeadLimits.Default, out HttpError error));
+        Assert.True(error.IsError);
+        Assert.Equal(502, error.StatusCode);
+        Assert.NotEmpty(error.Reason);
+    }
+
     [Fact]
     public void Parses_response_fields_with_the_request_rules() // RFC 9112 §5: one field parser for both roles
     {
@@ -96,6 +108,26 @@ public class ResponseHeadParserTests
         ResponseHead head = AcceptsResponse(response);
         Assert.False(ResponseHeadParser.TryGetFraming(head, false, out _, out _, out HttpError error));
         Assert.NotEmpty(error.Reason);
+        Assert.Equal(502, error.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(204)]
+    public void A_2xx_answer_to_CONNECT_starts_a_tunnel_and_has_no_body(int status) // RFC 9112 §6.3 (2)
+    {
+        // Its Content-Length and Transfer-Encoding MUST be ignored, even when they contradict each other.
+        ResponseHead head = AcceptsResponse($"HTTP/1.1 {status} X\r\nContent-Length: 10\r\nTransfer-Encoding: chunked\r\n\r\n");
+        Assert.True(ResponseHeadParser.TryGetFraming(head, "CONNECT"u8, out BodyFraming framing, out _, out HttpError error), error.Reason);
+        Assert.Equal(BodyFraming.None, framing);
+    }
+
+    [Fact]
+    public void A_refused_CONNECT_is_framed_like_any_response() // RFC 9112 §6.3: only 2xx makes a tunnel
+    {
+        ResponseHead head = AcceptsResponse("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 10\r\n\r\n");
+        Assert.True(ResponseHeadParser.TryGetFraming(head, "CONNECT"u8, out BodyFraming framing, out long length, out _));
+        Assert.Equal((BodyFraming.ContentLength, 10L), (framing, length));
     }
 
     [Fact]
