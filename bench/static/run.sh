@@ -3,12 +3,13 @@
 # access log off) and Kestrel (UseStaticFiles), on a 1 MiB and a 4 KiB file. Each server is pinned to
 # CPU 0 and wrk to CPU 1. Prints req/s and MiB/s per case, and Parley's ratio to each peer.
 #
-#   bench/static/run.sh                 # 10 s per case
-#   DURATION=5 CONNECTIONS=64 bench/static/run.sh
+#   bench/static/run.sh                 # 3 interleaved rounds of 10 s per case; medians
+#   ROUNDS=1 DURATION=5 CONNECTIONS=64 bench/static/run.sh
 set -euo pipefail
 
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-2}
+WARMUP=${WARMUP:-5}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -83,21 +84,38 @@ to_mib() { awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
   f = (u == "GB") ? 1024 : (u == "MB") ? 1 : (u == "KB") ? 1 / 1024 : 1 / 1048576; printf "%.1f", n * f }'; }
 
 declare -A RPS MIBS
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 run_case() { # name port file
   local url="http://127.0.0.1:$2/$3"
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "$url" > /dev/null
   local out; out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$url")
   local errors; errors=$(echo "$out" | grep -E "Non-2xx|Socket errors" || true)
   [ -n "$errors" ] && echo "  $1 $3: $errors" >&2
-  RPS[$1,$3]=$(echo "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')
-  MIBS[$1,$3]=$(to_mib "$(echo "$out" | awk '/^Transfer\/sec:/ { print $2 }')")
+  RPS[$1,$3]+=" $(echo "$out" | awk '/^Requests\/sec:/ { printf "%.0f", $2 }')"
+  MIBS[$1,$3]+=" $(to_mib "$(echo "$out" | awk '/^Transfer\/sec:/ { print $2 }')")"
 }
 
-echo "keep-alive, $CONNECTIONS connections, ${DURATION}s per case (after ${WARMUP}s warm-up); servers on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
+SERVERS=(parley:$PARLEY_PORT parley-epoll:$EPOLL_PORT nginx:$NGINX_PORT kestrel:$KESTREL_PORT)
+echo "keep-alive, $CONNECTIONS connections, $ROUNDS interleaved rounds of ${DURATION}s per case (after ${WARMUP}s warm-up per server and file); servers on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU"
 for file in 1m.bin 4k.bin; do
-  for server in parley:$PARLEY_PORT parley-epoll:$EPOLL_PORT nginx:$NGINX_PORT kestrel:$KESTREL_PORT; do
-    run_case "${server%%:*}" "${server##*:}" "$file"
+  for server in "${SERVERS[@]}"; do
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" "http://127.0.0.1:${server##*:}/$file" > /dev/null
   done
+done
+for round in $(seq 1 "$ROUNDS"); do
+  # The order rotates every round, so drift on the machine hits every server alike.
+  n=${#SERVERS[@]}
+  for file in 1m.bin 4k.bin; do
+    for i in $(seq 0 $((n - 1))); do
+      server=${SERVERS[$(((i + round - 1) % n))]}
+      run_case "${server%%:*}" "${server##*:}" "$file"
+    done
+  done
+  echo "round $round done" >&2
+done
+for key in "${!RPS[@]}"; do
+  echo "$key req/s:${RPS[$key]}  MiB/s:${MIBS[$key]}" >&2
+  RPS[$key]=$(echo "${RPS[$key]}" | median)
+  MIBS[$key]=$(echo "${MIBS[$key]}" | median)
 done
 
 printf "\n%-8s %-12s %12s %10s\n" file server "req/s" "MiB/s"
