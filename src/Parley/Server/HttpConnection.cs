@@ -51,12 +51,11 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         _server = server;
         _options = server.Options;
         _transport = transport;
-        RemoteEndPoint = transport.RemoteEndPoint;
-        LocalEndPoint = transport.LocalEndPoint;
     }
 
-    public IPEndPoint? RemoteEndPoint { get; }
-    public IPEndPoint? LocalEndPoint { get; }
+    // Asked of the transport, which may build them only when first wanted (the epoll transport does).
+    public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
+    public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
     public int RequestCount { get; private set; }
 
     void IThreadPoolWorkItem.Execute() => _ = RunAsync();
@@ -82,8 +81,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         finally
         {
             Volatile.Write(ref _phase, (int)Phase.Closed);
-            Abort();
-            _transport.Dispose();
+            _transport.Close();
             ReleaseBuffers();
             _server.OnConnectionClosed(this);
         }
