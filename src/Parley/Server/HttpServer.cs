@@ -20,6 +20,7 @@ public sealed class HttpServer : IAsyncDisposable
     private Task? _acceptLoop;
     private int _connectionCount;
     private EpollLoop[]? _epollLoops;
+    private int _nextLoop;
     private volatile bool _stopping;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
@@ -135,11 +136,14 @@ public sealed class HttpServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A connection accept4 returned on an epoll loop's thread: runs it there, so its first request is
-    /// read and answered without a hand-off.
+    /// A connection accept4 returned on an epoll loop's thread. It is registered with the loops in turn:
+    /// the listener wakes mostly the same loop (EPOLLEXCLUSIVE wakes the first watcher), and keeping every
+    /// connection there would leave the other loops idle. It starts right here, up to its first wait.
     /// </summary>
-    internal void OnEpollAccepted(int fd, ReadOnlySpan<byte> remoteAddress, EpollLoop loop)
+    internal void OnEpollAccepted(int fd, ReadOnlySpan<byte> remoteAddress)
     {
+        EpollLoop[] loops = _epollLoops!;
+        EpollLoop loop = loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)loops.Length)];
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
         {
             Interlocked.Decrement(ref _connectionCount);

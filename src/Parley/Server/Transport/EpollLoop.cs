@@ -5,9 +5,9 @@ using static Parley.Server.Transport.LinuxNative;
 namespace Parley.Server.Transport;
 
 /// <summary>
-/// One event-loop thread over one epoll instance. It accepts connections itself (accept4(2) on the
-/// server's listening socket, which every loop watches) and registers each, edge-triggered for input and
-/// output, once; each readiness event completes the connection's pending operation right here, so the
+/// One event-loop thread over one epoll instance. The loops accept connections themselves (accept4(2) on
+/// the server's listening socket, which every loop watches) and share them out; each loop registers its
+/// connections, edge-triggered for input and output, once; each readiness event completes the connection's pending operation right here, so the
 /// connection's code (parse, handle, write) continues on this thread without a hand-off.
 /// </summary>
 internal sealed unsafe class EpollLoop
@@ -145,7 +145,7 @@ internal sealed unsafe class EpollLoop
                 _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
                 return;
             }
-            server.OnEpollAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(length, SockAddrSize)), this);
+            server.OnEpollAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(length, SockAddrSize)));
         }
     }
 
@@ -153,7 +153,7 @@ internal sealed unsafe class EpollLoop
     // EOPNOTSUPP, ENETUNREACH.
     private static bool IsPendingNetworkError(int errno) => errno is 100 or 71 or 92 or 112 or 64 or 113 or 95 or 101;
 
-    /// <summary>Registers a new connection's descriptor; called on this loop's thread.</summary>
+    /// <summary>Registers a new connection's descriptor; safe from any thread (epoll_ctl(2) is).</summary>
     public void Register(EpollTransport connection)
     {
         int slot;
