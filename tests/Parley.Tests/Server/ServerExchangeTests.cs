@@ -452,6 +452,24 @@ public class ServerExchangeTests : TransportTests
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(all, "HTTP/1.1 200"));
         Assert.EndsWith("Hello, World!", all);
     }
+
+    [Fact]
+    public async Task A_stopped_server_lets_go_of_its_port_at_once()
+    {
+        // The epoll loops hold the listener while they accept: a stop must make them let go, or the
+        // port stays taken (SO_REUSEADDR does not allow binding next to a socket still listening).
+        int port;
+        await using (var first = await StartAsync(Hello))
+        {
+            port = first.Port;
+            Assert.Contains("Hello, World!", await first.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await first.Server.StopAsync(TimeSpan.FromSeconds(1));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"StopAsync took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        }
+        await using var second = await StartAsync(Hello, o => o.Port = port);
+        Assert.Contains("Hello, World!", await second.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    }
 }
 
 /// <summary>The same tests over the epoll transport.</summary>
