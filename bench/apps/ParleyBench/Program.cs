@@ -2,7 +2,7 @@ using System.Text;
 using Parley.Bench;
 using Parley.Server;
 
-// The Parley bench server: /plaintext, /json, /file (1 MiB) and /alloc, with one handler switching on
+// The Parley bench server: /plaintext, /json, /file (1 MiB), /alloc and /heap, with one handler switching on
 // the raw path bytes (as the Kestrel app switches inside its single delegate).
 //
 // /file is sent with HttpResponse.SendFileAsync (sendfile(2) on Linux).
@@ -57,6 +57,13 @@ ValueTask Handle(HttpRequest request, HttpResponse response)
     if (path.SequenceEqual("/alloc"u8))
     {
         response.WriteText(GC.GetTotalAllocatedBytes(precise: true).ToString(System.Globalization.CultureInfo.InvariantCulture), "text/plain");
+        return ValueTask.CompletedTask;
+    }
+    if (path.SequenceEqual("/heap"u8))
+    {
+        // Live managed bytes after a full collection: with N idle connections open, (heap - heap at rest) / N
+        // is what each idle connection holds.
+        response.WriteText(GC.GetTotalMemory(forceFullCollection: true).ToString(System.Globalization.CultureInfo.InvariantCulture), "text/plain");
         return ValueTask.CompletedTask;
     }
     if (path.SequenceEqual("/alloc-types"u8))

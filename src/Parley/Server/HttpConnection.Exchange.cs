@@ -101,12 +101,20 @@ internal sealed partial class HttpConnection
         if (!_keepAlive)
         {
             await FlushOutputAsync(default).ConfigureAwait(false);
-            await CloseGracefullyAsync().ConfigureAwait(false);
+            if (!ClientEndsCleanly()) await CloseGracefullyAsync().ConfigureAwait(false);
             return false;
         }
         _start = _bodyPos;
         return true;
     }
+
+    /// <summary>
+    /// True when closing at once cannot cost the client its response: the client itself asked for the
+    /// close, so it sends nothing after this request (RFC 9112 §9.6: a client that sends "close" MUST NOT
+    /// send further requests), and every byte it sent is read, so close(2) sends a FIN, not a reset. The
+    /// lingering close (half-close, then discard for a moment) is for the other cases.
+    /// </summary>
+    private bool ClientEndsCleanly() => !_head.KeepAlive && _bodyComplete && !_framingBroken && _bodyPos == _end;
 
     private bool RecoverFromHandlerFailure(Exception ex)
     {

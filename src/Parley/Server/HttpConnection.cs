@@ -51,12 +51,11 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         _server = server;
         _options = server.Options;
         _transport = transport;
-        RemoteEndPoint = transport.RemoteEndPoint;
-        LocalEndPoint = transport.LocalEndPoint;
     }
 
-    public IPEndPoint? RemoteEndPoint { get; }
-    public IPEndPoint? LocalEndPoint { get; }
+    // Asked of the transport, which may build them only when first wanted (the epoll transport does).
+    public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
+    public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
     public int RequestCount { get; private set; }
 
     void IThreadPoolWorkItem.Execute() => _ = RunAsync();
@@ -65,8 +64,24 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     {
         try
         {
-            while (await ReadRequestHeadAsync().ConfigureAwait(false))
+            bool resumed = false;
+            while (true)
             {
+                HeadResult result = await ReadRequestHeadAsync(resumed).ConfigureAwait(false);
+                if (result == HeadResult.Idle)
+                {
+                    // The wait between requests happens in this frame, so that an idle connection holds
+                    // no state machine but this one (and no buffer, see PrepareIdle).
+                    await _transport.WaitForDataAsync().ConfigureAwait(false);
+                    if (!EnterBusy(Phase.Idle)) break;
+                    AttachExchange();
+                    _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+                    _headStartTicks = Environment.TickCount64;
+                    resumed = true;
+                    continue;
+                }
+                resumed = false;
+                if (result == HeadResult.Close) break;
                 RequestCount++;
                 if (!await ProcessRequestAsync().ConfigureAwait(false)) break;
             }
@@ -82,17 +97,22 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         finally
         {
             Volatile.Write(ref _phase, (int)Phase.Closed);
-            Abort();
-            _transport.Dispose();
+            _transport.Close();
             ReleaseBuffers();
             _server.OnConnectionClosed(this);
         }
     }
 
-    /// <summary>Reads until a complete request head is buffered. False when the connection should end.</summary>
+    private enum HeadResult { Ready, Idle, Close }
+
+    /// <summary>
+    /// Reads until a complete request head is buffered (<see cref="HeadResult.Ready"/>). With nothing
+    /// buffered it returns <see cref="HeadResult.Idle"/> for the caller to wait for bytes, and is called again
+    /// with <paramref name="resumed"/> once they are there; <see cref="HeadResult.Close"/> ends the connection.
+    /// </summary>
     // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ReadRequestHeadAsync()
+    private async ValueTask<HeadResult> ReadRequestHeadAsync(bool resumed)
     {
         if (_exchange is null) AttachExchange();
         _head.Reset();
@@ -103,42 +123,37 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             if (_end > _start)
             {
                 ParseStatus status = RequestHeadParser.Parse(_buffer.AsMemory(_start, _end - _start), _head, _options.HeadLimits, out HttpError error);
-                if (status == ParseStatus.Complete) return true;
+                if (status == ParseStatus.Complete) return HeadResult.Ready;
                 if (status == ParseStatus.Invalid)
                 {
                     await SendErrorAndCloseAsync(error.StatusCode, error.Reason).ConfigureAwait(false);
-                    return false;
+                    return HeadResult.Close;
                 }
             }
 
             // The batch of pipelined requests is done: send all their responses in one write.
             if (_output.Length > 0) await FlushOutputAsync(default).ConfigureAwait(false);
 
-            if (_end == _start)
+            if (_end == _start && !resumed)
             {
                 _start = _end = 0;
-                if (!await WaitForDataAsync().ConfigureAwait(false)) return false;
-                _headStartTicks = Environment.TickCount64;
+                return PrepareIdle() ? HeadResult.Idle : HeadResult.Close;
             }
-            else
-            {
-                MakeRoomForHead();
-            }
+            if (_end > _start) MakeRoomForHead();
+            resumed = false;
 
             SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
             int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
-            if (!EnterBusy(Phase.ReadingHead) || received == 0) return false;
+            if (!EnterBusy(Phase.ReadingHead) || received == 0) return HeadResult.Close;
             _end += received;
         }
     }
 
     /// <summary>
-    /// Waits for the next request without holding a receive buffer, so an idle keep-alive connection
-    /// costs little memory; then rents one.
+    /// Gets ready to wait for the next request without holding a receive buffer or an exchange, so an
+    /// idle keep-alive connection costs little memory. False when the server is stopping.
     /// </summary>
-    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> WaitForDataAsync()
+    private bool PrepareIdle()
     {
         if (_buffer.Length > 0)
         {
@@ -148,12 +163,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         DetachExchange();
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
-        if (_server.IsStopping) return false;
-        await _transport.WaitForDataAsync().ConfigureAwait(false);
-        if (!EnterBusy(Phase.Idle)) return false;
-        AttachExchange();
-        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
-        return true;
+        return !_server.IsStopping;
     }
 
     // Ensures free space after _end for more of a head: compacts a pipelined remainder to the front, or grows.

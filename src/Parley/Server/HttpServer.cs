@@ -76,13 +76,22 @@ public sealed class HttpServer : IAsyncDisposable
             throw;
         }
         _listener = listener;
+        _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         if (Options.Transport == TransportKind.Epoll)
         {
             if (!EpollLoop.IsSupported) throw new PlatformNotSupportedException("the epoll transport needs Linux on x64; use TransportKind.Sockets");
+            // The loops accept themselves: the listener must not block them, and accepted sockets inherit
+            // TCP_NODELAY from it (Linux copies the listener's options to the connections it accepts).
+            listener.Blocking = false;
+            listener.NoDelay = true;
             _epollLoops = new EpollLoop[Math.Max(1, Options.EpollThreadCount > 0 ? Options.EpollThreadCount : Environment.ProcessorCount)];
-            for (int i = 0; i < _epollLoops.Length; i++) _epollLoops[i] = new EpollLoop(i);
+            for (int i = 0; i < _epollLoops.Length; i++)
+            {
+                _epollLoops[i] = new EpollLoop(i);
+                _epollLoops[i].StartAccepting(this, listener.SafeHandle);
+            }
+            return;
         }
-        _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
     }
 
@@ -94,6 +103,7 @@ public sealed class HttpServer : IAsyncDisposable
     {
         if (_stopping) return;
         _stopping = true;
+        if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
         _listener?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
         foreach (HttpConnection connection in _connections.Keys) connection.CloseIfIdle();
@@ -113,6 +123,51 @@ public sealed class HttpServer : IAsyncDisposable
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+
+    private async Task StopEpollAcceptingAsync()
+    {
+        EpollLoop[] loops = _epollLoops!;
+        foreach (EpollLoop loop in loops) loop.StopAccepting();
+        // Shutting a listening socket down reports a hang-up to every epoll instance watching it and makes
+        // accept fail with EINVAL, so each loop lets go of it now rather than at its next timed wake.
+        if (_listener is { } listener) LinuxNative.shutdown((int)listener.SafeHandle.DangerousGetHandle(), LinuxNative.SHUT_RD);
+        Task stopped = Task.WhenAll(Array.ConvertAll(loops, loop => loop.AcceptStopped));
+        await Task.WhenAny(stopped, Task.Delay(2000)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A connection accept4 returned on an epoll loop's thread. It is registered with the loops in turn:
+    /// the listener wakes mostly the same loop (EPOLLEXCLUSIVE wakes the first watcher), and keeping every
+    /// connection there would leave the other loops idle. It starts right here, up to its first wait.
+    /// </summary>
+    internal void OnEpollAccepted(int fd, ReadOnlySpan<byte> remoteAddress)
+    {
+        EpollLoop[] loops = _epollLoops!;
+        EpollLoop loop = loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)loops.Length)];
+        if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
+        {
+            Interlocked.Decrement(ref _connectionCount);
+            // RFC 9110 §15.6.4: 503 for a temporary overload.
+            EpollTransport.Refuse(fd, ErrorResponses.Build(503, "too many connections", Options.ServerHeader));
+            return;
+        }
+        EpollTransport transport;
+        try
+        {
+            transport = new EpollTransport(fd, remoteAddress, loop);
+        }
+        catch (IOException ex)
+        {
+            LinuxNative.close(fd);
+            if (Interlocked.Decrement(ref _connectionCount) == 0 && _stopping) _drained.TrySetResult();
+            Options.ErrorLog?.Invoke("could not register an accepted connection", ex);
+            return;
+        }
+        var connection = new HttpConnection(this, transport);
+        _connections.TryAdd(connection, 0);
+        // During a stop the connection ends at its first wait (IsStopping), closing itself.
+        _ = connection.RunAsync();
+    }
 
     private async Task AcceptLoopAsync()
     {
@@ -155,10 +210,7 @@ public sealed class HttpServer : IAsyncDisposable
         }
     }
 
-    private ConnectionTransport CreateTransport(Socket socket) =>
-        _epollLoops is { } loops
-            ? new EpollTransport(socket, loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)loops.Length)])
-            : new SocketTransport(socket);
+    private static SocketTransport CreateTransport(Socket socket) => new(socket);
 
     private void RefuseOverCapacity(Socket socket)
     {

@@ -396,6 +396,80 @@ public class ServerExchangeTests : TransportTests
         await connection.SendAsync("GET /p%61ge HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
     }
+
+    [Fact]
+    public async Task Answers_every_connection_of_a_burst()
+    {
+        // More connections at once than one accept batch of an epoll loop takes (64).
+        await using var server = await StartAsync(Hello);
+        const int count = 300;
+        string[] answers = await Task.WhenAll(Enumerable.Range(0, count).Select(_ =>
+            server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+        Assert.All(answers, all =>
+        {
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", all);
+            Assert.EndsWith("\r\n\r\nHello, World!", all);
+        });
+        Assert.Empty(server.Errors);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1")]
+    [InlineData("::1", "::1")]
+    [InlineData("*", "127.0.0.1")]
+    [InlineData("*", "::1")]
+    public async Task Handlers_see_both_endpoints_of_the_connection(string host, string connectTo)
+    {
+        if (connectTo == "::1" && !System.Net.Sockets.Socket.OSSupportsIPv6) return;
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.WriteText($"{request.RemoteEndPoint}|{request.LocalEndPoint}");
+            return ValueTask.CompletedTask;
+        }, o => o.Host = host);
+        await using var connection = await RawConnection.OpenAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(connectTo), server.Port));
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        string[] seen = (await connection.ReadResponseAsync()).BodyText.Split('|');
+        var client = (System.Net.IPEndPoint)connection.Socket.LocalEndPoint!;
+        var local = (System.Net.IPEndPoint)connection.Socket.RemoteEndPoint!;
+        System.Net.IPEndPoint remote = System.Net.IPEndPoint.Parse(seen[0]), serverSide = System.Net.IPEndPoint.Parse(seen[1]);
+        // A dual-mode listener ("*") sees IPv4 peers as IPv4-mapped IPv6 addresses (RFC 4291 §2.5.5.2).
+        Assert.Equal(client.Address.MapToIPv6(), remote.Address.MapToIPv6());
+        Assert.Equal(client.Port, remote.Port);
+        Assert.Equal(local.Address.MapToIPv6(), serverSide.Address.MapToIPv6());
+        Assert.Equal(server.Port, serverSide.Port);
+        if (host != "*") Assert.Equal(client.AddressFamily, remote.AddressFamily);
+    }
+
+    [Fact]
+    public async Task A_request_pipelined_after_a_close_request_goes_unanswered_without_losing_the_first_response()
+    {
+        // The client broke RFC 9112 §9.6 by sending after "close": the server lingers instead of closing at
+        // once, so the reset that unread bytes would cause cannot destroy the response.
+        await using var server = await StartAsync(Hello);
+        string all = await server.ExchangeUntilCloseAsync(
+            "GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", all);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(all, "HTTP/1.1 200"));
+        Assert.EndsWith("Hello, World!", all);
+    }
+
+    [Fact]
+    public async Task A_stopped_server_lets_go_of_its_port_at_once()
+    {
+        // The epoll loops hold the listener while they accept: a stop must make them let go, or the
+        // port stays taken (SO_REUSEADDR does not allow binding next to a socket still listening).
+        int port;
+        await using (var first = await StartAsync(Hello))
+        {
+            port = first.Port;
+            Assert.Contains("Hello, World!", await first.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await first.Server.StopAsync(TimeSpan.FromSeconds(1));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1), $"StopAsync took {clock.Elapsed.TotalMilliseconds:F0} ms");
+        }
+        await using var second = await StartAsync(Hello, o => o.Port = port);
+        Assert.Contains("Hello, World!", await second.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    }
 }
 
 /// <summary>The same tests over the epoll transport.</summary>

@@ -43,6 +43,16 @@ internal abstract class ConnectionTransport : IDisposable
     /// <summary>Shuts both directions so that pending operations end; safe from any thread, idempotent.</summary>
     public abstract void Abort();
 
+    /// <summary>
+    /// Ends the connection once its loop is done with it: wakes anything still pending, then releases the
+    /// descriptor. Called once, by the connection's own loop.
+    /// </summary>
+    public virtual void Close()
+    {
+        Abort();
+        Dispose();
+    }
+
     /// <summary>Releases the connection's descriptor; called once, by the connection's own loop.</summary>
     public abstract void Dispose();
 }

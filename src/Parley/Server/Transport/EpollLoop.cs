@@ -1,16 +1,25 @@
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using static Parley.Server.Transport.LinuxNative;
 
 namespace Parley.Server.Transport;
 
 /// <summary>
-/// One event-loop thread over one epoll instance. Connections are registered edge-triggered for input
-/// and output once; each readiness event completes the connection's pending operation right here, so
-/// the connection's code (parse, handle, write) continues on this thread without a hand-off.
+/// One event-loop thread over one epoll instance. The loops accept connections themselves (accept4(2) on
+/// the server's listening socket, which every loop watches) and share them out; each loop registers its
+/// connections, edge-triggered for input and output, once; each readiness event completes the connection's pending operation right here, so the
+/// connection's code (parse, handle, write) continues on this thread without a hand-off.
 /// </summary>
 internal sealed unsafe class EpollLoop
 {
     private const int MaxEvents = 256;
+    // Accepts per readiness report: the listener is level-triggered, so what is left is reported again,
+    // after the events of connections already open had their turn.
+    private const int MaxAcceptsPerWake = 64;
+    // The epoll data word of the listening socket; connections use (generation << 32 | slot).
+    private const ulong ListenerData = ulong.MaxValue;
+    // How long accepting pauses when the process is out of descriptors or memory.
+    private const int AcceptPauseMilliseconds = 50;
 
     private readonly int _epollFd;
     private readonly Thread _thread;
@@ -18,7 +27,16 @@ internal sealed unsafe class EpollLoop
     private readonly Stack<int> _freeSlots = new();
     private EpollTransport?[] _slots = new EpollTransport?[64];
     private int _slotCount;
+    private uint _generation;
     private volatile bool _stopping;
+
+    private HttpServer? _server;
+    private SafeSocketHandle? _listener;
+    private int _listenFd = -1;
+    private bool _listenerWatched;
+    private long _acceptResumeAt;
+    private volatile bool _stopAccepting;
+    private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public EpollLoop(int index)
     {
@@ -31,9 +49,115 @@ internal sealed unsafe class EpollLoop
     /// <summary>True where this transport can run.</summary>
     public static bool IsSupported => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
+    /// <summary>Completes once this loop no longer uses the listening socket.</summary>
+    public Task AcceptStopped => _acceptStopped.Task;
+
+    /// <summary>
+    /// Starts accepting on <paramref name="listener"/> (bound, listening, non-blocking). The loop holds a
+    /// reference on the handle until it stops accepting, so disposing the listener never closes a descriptor
+    /// number this thread may still pass to accept4.
+    /// </summary>
+    public void StartAccepting(HttpServer server, SafeSocketHandle listener)
+    {
+        bool added = false;
+        listener.DangerousAddRef(ref added);
+        _server = server;
+        _listener = listener;
+        _listenFd = (int)listener.DangerousGetHandle();
+        if (!WatchListener())
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            _listener = null;
+            listener.DangerousRelease();
+            throw new IOException($"epoll_ctl(ADD listener) failed: errno {errno}");
+        }
+    }
+
+    /// <summary>
+    /// Asks the loop to stop accepting. The caller then shuts the listener down, which reports a hang-up on
+    /// it; the loop also checks after every wait, so it lets go within a second at worst.
+    /// </summary>
+    public void StopAccepting()
+    {
+        _stopAccepting = true;
+        if (_listener is null) _acceptStopped.TrySetResult();
+    }
+
+    // Level-triggered with EPOLLEXCLUSIVE (epoll_ctl(2), Linux 4.5): one connection waiting wakes one loop
+    // (or a few), not every loop watching the same listener.
+    private bool WatchListener()
+    {
+        var ev = new EpollEvent { Events = EPOLLIN | EPOLLEXCLUSIVE, Data = ListenerData };
+        _listenerWatched = epoll_ctl(_epollFd, EPOLL_CTL_ADD, _listenFd, &ev) == 0;
+        return _listenerWatched;
+    }
+
+    private void UnwatchListener()
+    {
+        if (!_listenerWatched) return;
+        epoll_ctl(_epollFd, EPOLL_CTL_DEL, _listenFd, null);
+        _listenerWatched = false;
+    }
+
+    private void ReleaseListener()
+    {
+        if (_listener is not { } listener) return;
+        UnwatchListener();
+        _acceptResumeAt = 0;
+        _listener = null;
+        _listenFd = -1;
+        listener.DangerousRelease();
+        _acceptStopped.TrySetResult();
+    }
+
+    private void AcceptReady()
+    {
+        HttpServer server = _server!;
+        byte* address = stackalloc byte[SockAddrSize];
+        for (int i = 0; i < MaxAcceptsPerWake; i++)
+        {
+            if (_stopAccepting)
+            {
+                ReleaseListener();
+                return;
+            }
+            int length = SockAddrSize;
+            // accept4(2): the new socket is non-blocking and close-on-exec from the start (no fcntl), and the
+            // peer's address comes with it (no getpeername). TCP_NODELAY is inherited from the listener.
+            int fd = accept4(_listenFd, address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == EAGAIN) return;
+                // accept(2): pending network errors of the new connection are reported by accept itself
+                // and are to be treated like EAGAIN by retrying; the other connections are unaffected.
+                if (errno is EINTR or ECONNABORTED || IsPendingNetworkError(errno)) continue;
+                if (errno == EINVAL || server.IsStopping)
+                {
+                    // The listener was shut down: the server is stopping.
+                    ReleaseListener();
+                    return;
+                }
+                // Out of descriptors or memory: keep serving the open connections and retry shortly,
+                // rather than spin on a listener that stays readable.
+                server.Options.ErrorLog?.Invoke($"accept failed: errno {errno}", null);
+                UnwatchListener();
+                _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
+                return;
+            }
+            server.OnEpollAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(length, SockAddrSize)));
+        }
+    }
+
+    // accept(2), "Error handling": ENETDOWN, EPROTO, ENOPROTOOPT, EHOSTDOWN, ENONET, EHOSTUNREACH,
+    // EOPNOTSUPP, ENETUNREACH.
+    private static bool IsPendingNetworkError(int errno) => errno is 100 or 71 or 92 or 112 or 64 or 113 or 95 or 101;
+
+    /// <summary>Registers a new connection's descriptor; safe from any thread (epoll_ctl(2) is).</summary>
     public void Register(EpollTransport connection)
     {
         int slot;
+        uint generation;
         lock (_slotsLock)
         {
             if (!_freeSlots.TryPop(out slot))
@@ -46,10 +170,12 @@ internal sealed unsafe class EpollLoop
                     Volatile.Write(ref _slots, bigger);
                 }
             }
+            generation = ++_generation;
             Volatile.Write(ref _slots[slot], connection);
         }
         connection.Slot = slot;
-        var ev = new EpollEvent { Events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, Data = (ulong)slot };
+        connection.Generation = generation;
+        var ev = new EpollEvent { Events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, Data = (ulong)generation << 32 | (uint)slot };
         if (epoll_ctl(_epollFd, EPOLL_CTL_ADD, connection.Fd, &ev) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -58,13 +184,12 @@ internal sealed unsafe class EpollLoop
         }
     }
 
-    public void Unregister(EpollTransport connection)
-    {
-        // Closing the descriptor removes it from the epoll set too; deleting first makes sure no event
-        // for a reused slot number is attributed to the next connection for long.
-        epoll_ctl(_epollFd, EPOLL_CTL_DEL, connection.Fd, null);
-        Release(connection.Slot);
-    }
+    /// <summary>
+    /// Forgets a connection whose descriptor is about to be closed. No EPOLL_CTL_DEL: closing the last
+    /// descriptor of the socket removes it from the epoll set (epoll(7), Q6). An event for it that is
+    /// already fetched is dropped by the generation check, even once the slot serves another connection.
+    /// </summary>
+    public void Unregister(EpollTransport connection) => Release(connection.Slot);
 
     public void Stop() => _stopping = true;
 
@@ -84,8 +209,8 @@ internal sealed unsafe class EpollLoop
         {
             while (!_stopping)
             {
-                // A bounded wait so that a stopped server's loop ends by itself.
-                int count = epoll_wait(_epollFd, events, MaxEvents, 1000);
+                // A bounded wait so that a stopped server's loop ends by itself (and a paused accept resumes).
+                int count = epoll_wait(_epollFd, events, MaxEvents, _acceptResumeAt != 0 ? AcceptPauseMilliseconds : 1000);
                 if (count < 0)
                 {
                     if (Marshal.GetLastPInvokeError() == EINTR) continue;
@@ -94,18 +219,39 @@ internal sealed unsafe class EpollLoop
                 EpollTransport?[] slots = Volatile.Read(ref _slots);
                 for (int i = 0; i < count; i++)
                 {
-                    ulong slot = events[i].Data;
-                    if (slot < (ulong)slots.Length && Volatile.Read(ref slots[(int)slot]) is { } connection)
+                    ulong data = events[i].Data;
+                    if (data == ListenerData)
+                    {
+                        if (_listener is not null) AcceptReady();
+                        continue;
+                    }
+                    uint slot = (uint)data;
+                    if (slot < (uint)slots.Length && Volatile.Read(ref slots[slot]) is { } connection && connection.Generation == (uint)(data >> 32))
                     {
                         connection.OnEvents(events[i].Events);
                     }
                 }
+                if (_listener is not null) CheckListener();
             }
         }
         finally
         {
             NativeMemory.Free(events);
+            ReleaseListener();
             close(_epollFd);
+        }
+    }
+
+    private void CheckListener()
+    {
+        if (_stopAccepting)
+        {
+            ReleaseListener();
+        }
+        else if (_acceptResumeAt != 0 && Environment.TickCount64 >= _acceptResumeAt)
+        {
+            _acceptResumeAt = 0;
+            if (!WatchListener()) _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
         }
     }
 }

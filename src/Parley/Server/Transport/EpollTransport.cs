@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Microsoft.Win32.SafeHandles;
@@ -16,26 +18,38 @@ namespace Parley.Server.Transport;
 /// </summary>
 internal sealed unsafe class EpollTransport : ConnectionTransport
 {
-    private readonly Socket _socket;
     private readonly EpollLoop _loop;
     private readonly Operation _receive;
     private readonly Operation _send;
+    private SockAddr _remoteAddress;
+    private IPEndPoint? _remoteEndPoint;
+    private IPEndPoint? _localEndPoint;
     private long _readEvents;
-    private long _readDrainedAt = -1;
+    private long _readDrainedAt;
     private long _writeEvents;
     private int _aborted;
     private int _peerHungUp;
+    private int _disposed;
+    // References on the descriptor: one for the owning connection, one more while another thread (a
+    // heartbeat or a stop) shuts it down or sends on it. The last release closes it, so a descriptor
+    // number is never used after close(2) may have handed it to a new connection.
+    private int _fdReferences = 1;
 
-    public EpollTransport(Socket socket, EpollLoop loop)
+    /// <summary>
+    /// Takes ownership of <paramref name="fd"/>, a socket from accept4 (non-blocking: sendfile(2) must not
+    /// block the loop), and registers it with <paramref name="loop"/>; on failure the caller still owns the
+    /// descriptor.
+    /// </summary>
+    public EpollTransport(int fd, ReadOnlySpan<byte> remoteAddress, EpollLoop loop)
     {
-        _socket = socket;
+        Fd = fd;
         _loop = loop;
-        socket.Blocking = false; // sendfile(2) must not block the loop; recv/send pass MSG_DONTWAIT anyway
-        Fd = (int)socket.SafeHandle.DangerousGetHandle();
-        RemoteEndPoint = socket.RemoteEndPoint as IPEndPoint;
-        LocalEndPoint = socket.LocalEndPoint as IPEndPoint;
+        remoteAddress[..Math.Min(remoteAddress.Length, SockAddrSize)].CopyTo(_remoteAddress);
         _receive = new Operation(this, isReceive: true);
         _send = new Operation(this, isReceive: false);
+        // A new connection counts as drained: if its request is already there, registering reports it
+        // (an edge-triggered EPOLL_CTL_ADD signals the readiness present at that moment), so the first wait
+        // needs no probe.
         loop.Register(this);
     }
 
@@ -43,9 +57,53 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
 
     public int Slot { get; set; }
 
-    public override IPEndPoint? RemoteEndPoint { get; }
+    /// <summary>Tells this connection's events from those of an earlier one that had the same slot.</summary>
+    public uint Generation { get; set; }
 
-    public override IPEndPoint? LocalEndPoint { get; }
+    /// <summary>The peer's address as accept4 reported it, turned into an object only when asked for.</summary>
+    public override IPEndPoint? RemoteEndPoint => _remoteEndPoint ??= ParseAddress(_remoteAddress);
+
+    /// <summary>The local address, asked of the kernel (getsockname(2)) only when wanted.</summary>
+    public override IPEndPoint? LocalEndPoint
+    {
+        get
+        {
+            if (_localEndPoint is not null || !TryAddReference()) return _localEndPoint;
+            try
+            {
+                SockAddr address = default;
+                int length = SockAddrSize;
+                if (getsockname(Fd, (byte*)&address, &length) == 0) _localEndPoint = ParseAddress(((ReadOnlySpan<byte>)address)[..Math.Min(length, SockAddrSize)]);
+            }
+            finally
+            {
+                ReleaseReference();
+            }
+            return _localEndPoint;
+        }
+    }
+
+    /// <summary>
+    /// An IPv4 or IPv6 endpoint from a struct sockaddr_in / sockaddr_in6 (ip(7), ipv6(7)): family in host
+    /// order, then the port in network order; an IPv6 address keeps its scope id.
+    /// </summary>
+    internal static IPEndPoint? ParseAddress(ReadOnlySpan<byte> address)
+    {
+        if (address.Length < 4) return null;
+        ushort family = MemoryMarshal.Read<ushort>(address);
+        int port = BinaryPrimitives.ReadUInt16BigEndian(address[2..]);
+        if (family == AF_INET && address.Length >= 8) return new IPEndPoint(new IPAddress(address.Slice(4, 4)), port);
+        if (family == AF_INET6 && address.Length >= 28) return new IPEndPoint(new IPAddress(address.Slice(8, 16), MemoryMarshal.Read<uint>(address[24..])), port);
+        return null;
+    }
+
+    /// <summary>Answers a connection over the limit with <paramref name="response"/> and closes it.</summary>
+    public static void Refuse(int fd, ReadOnlySpan<byte> response)
+    {
+        fixed (byte* p = response) send(fd, p, response.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+        shutdown(fd, SHUT_RDWR);
+        close(fd);
+    }
 
     /// <summary>Called on the loop thread with the events the kernel reported.</summary>
     public void OnEvents(uint events)
@@ -131,22 +189,65 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         }
     }
 
-    public override void TrySendNow(ReadOnlySpan<byte> data) => TrySend(data, out _);
+    public override void TrySendNow(ReadOnlySpan<byte> data)
+    {
+        // Called by the heartbeat, on another thread than the connection's own.
+        if (!TryAddReference()) return;
+        try
+        {
+            TrySend(data, out _);
+        }
+        finally
+        {
+            ReleaseReference();
+        }
+    }
 
     public override void ShutdownSend() => shutdown(Fd, SHUT_WR);
 
     public override void Abort()
     {
-        if (Interlocked.Exchange(ref _aborted, 1) != 0) return;
+        if (Interlocked.Exchange(ref _aborted, 1) != 0 || !TryAddReference()) return;
         // Shutting down (not closing) wakes every pending operation through the loop with an error or
         // end of stream; the descriptor stays valid until the connection's own loop disposes it.
         shutdown(Fd, SHUT_RDWR);
+        ReleaseReference();
+    }
+
+    /// <summary>
+    /// The connection is over: close(2) alone. When the response is complete there is nothing to wake and
+    /// nothing to flush; close sends the FIN after the queued bytes, as shutdown would.
+    /// </summary>
+    public override void Close()
+    {
+        // A handler may have left a body read behind; shutting down ends it as Abort would.
+        if (_receive.IsPending || _send.IsPending) Abort();
+        Dispose();
     }
 
     public override void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Volatile.Write(ref _aborted, 1);
         _loop.Unregister(this);
-        _socket.Dispose();
+        ReleaseReference();
+    }
+
+    private bool TryAddReference()
+    {
+        int references = Volatile.Read(ref _fdReferences);
+        while (references > 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _fdReferences, references + 1, references);
+            if (seen == references) return true;
+            references = seen;
+        }
+        return false;
+    }
+
+    private void ReleaseReference()
+    {
+        if (Interlocked.Decrement(ref _fdReferences) == 0) close(Fd);
     }
 
     // Readiness arrived since the socket was last found empty, but that may have been the data already
@@ -208,7 +309,8 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     /// <summary>One pending receive or send, completed by the loop (or by the starter when readiness raced it).</summary>
     private sealed class Operation(EpollTransport owner, bool isReceive) : IValueTaskSource<int>, IValueTaskSource
     {
-        private readonly object _gate = new();
+        // The operation is its own lock: private to the transport, and one object fewer per connection.
+        private object _gate => this;
         private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = false };
         private Memory<byte> _receiveBuffer;
         private ReadOnlyMemory<byte> _sendData;
@@ -218,6 +320,8 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         private CancellationTokenRegistration _cancellation;
 
         public short Version => _core.Version;
+
+        public bool IsPending => Volatile.Read(ref _pending);
 
         public ValueTask<int> Start(Memory<byte> receiveBuffer, ReadOnlyMemory<byte> sendData, long seenEvents,
             CancellationToken cancellationToken, bool waitOnly = false, FileRegion? file = null)
@@ -369,5 +473,12 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
             _referenced = false;
             _file.DangerousRelease();
         }
+    }
+
+    /// <summary>Room for a struct sockaddr_in6, inline in the transport.</summary>
+    [InlineArray(SockAddrSize)]
+    private struct SockAddr
+    {
+        private byte _first;
     }
 }

@@ -7,12 +7,28 @@ internal static unsafe partial class LinuxNative
 {
     public const int EAGAIN = 11;
     public const int EINTR = 4;
+    public const int EINVAL = 22;
+    public const int EMFILE = 24;
+    public const int ENFILE = 23;
+    public const int ENOBUFS = 105;
+    public const int ENOMEM = 12;
+    public const int ECONNABORTED = 103;
+
+    public const ushort AF_INET = 2;
+    public const ushort AF_INET6 = 10;
+
+    /// <summary>Room for struct sockaddr_in6 (28 bytes), the larger of the two address families served.</summary>
+    public const int SockAddrSize = 28;
+
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOCK_CLOEXEC = 0x80000;
 
     public const uint EPOLLIN = 0x001;
     public const uint EPOLLOUT = 0x004;
     public const uint EPOLLERR = 0x008;
     public const uint EPOLLHUP = 0x010;
     public const uint EPOLLRDHUP = 0x2000;
+    public const uint EPOLLEXCLUSIVE = 1u << 28;
     public const uint EPOLLET = 1u << 31;
     public const int EPOLL_CTL_ADD = 1;
     public const int EPOLL_CTL_DEL = 2;
@@ -23,6 +39,7 @@ internal static unsafe partial class LinuxNative
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_MORE = 0x8000;
 
+    public const int SHUT_RD = 0;
     public const int SHUT_WR = 1;
     public const int SHUT_RDWR = 2;
 
@@ -52,6 +69,12 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int epoll_wait(int epfd, EpollEvent* events, int maxEvents, int timeout);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int accept4(int fd, byte* address, int* addressLength, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int getsockname(int fd, byte* address, int* addressLength);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial nint recv(int fd, byte* buffer, nint length, int flags);
