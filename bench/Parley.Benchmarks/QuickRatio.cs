@@ -23,7 +23,8 @@ public static class QuickRatio
         var memory = new ReadOnlyMemory<byte>(bytes);
         var clock = Stopwatch.StartNew();
         long n = 0;
-        while (clock.Elapsed.TotalSeconds < seconds)
+        // A negative duration means a fixed number of rounds of 10,000 (for instruction counts).
+        for (long round = 0; seconds < 0 ? round < -seconds : clock.Elapsed.TotalSeconds < seconds; round++)
         {
             for (int i = 0; i < 10000; i++)
             {
