@@ -92,6 +92,9 @@ public sealed class FieldTable
         return source.Slice(e.ValueStart, e.ValueLength);
     }
 
+    /// <summary>Where the value of field line <paramref name="index"/> starts in <see cref="Source"/>.</summary>
+    internal int ValueStartAt(int index) => _entries[CheckIndex(index)].ValueStart;
+
     /// <summary>Which engine-interpreted field line <paramref name="index"/> is, if any.</summary>
     public KnownField KnownAt(int index) => _entries[CheckIndex(index)].Known;
 

@@ -39,7 +39,7 @@ internal static class RequestSemantics
             error = HttpError.BadRequest("missing Host field");
             return false;
         }
-        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(source, hostIndex), requirePort: false, allowEmpty: true))
+        if (hostIndex >= 0 && !HostSyntax.IsValidHostField(source, fields.ValueStartAt(hostIndex), fields.ValueAt(source, hostIndex)))
         {
             error = HttpError.BadRequest("invalid Host field");
             return false;

@@ -9,9 +9,9 @@ namespace Parley.Tests.Http1;
 /// only pay off on heads longer than the samples elsewhere: these heads have many lines of random lengths,
 /// so names, colons and line ends fall on every position relative to a block, and the buffer ends at every
 /// offset of its last block. Checked against fields split by string functions, and (mutated) parsed whole,
-/// byte by byte and split at every offset by the harness.
+/// byte by byte and split at every offset by the harness. Also the one-load shortcut for Host values.
 /// </summary>
-public class BlockWalkTests
+public class VectorPathTests
 {
     private const string NameBytes = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-";
     private const string ValueBytes = "abcXYZ019 \t!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
@@ -69,6 +69,27 @@ public class BlockWalkTests
                 int q = target.IndexOf('?');
                 Assert.Equal(q < 0 ? target : target[..q], Latin1(head.RawPath));
             }
+        }
+    }
+
+    [Fact]
+    public void The_Host_shortcut_agrees_with_the_full_authority_check() // RFC 9110 §7.2, RFC 3986 §3.2.2
+    {
+        var random = new Random(3986);
+        const string alphabet = "aZ09-.:_~%[]@ \u00e9";
+        for (int round = 0; round < 20000; round++)
+        {
+            var value = new StringBuilder();
+            int length = random.Next(0, 20);
+            for (int i = 0; i < length; i++) value.Append(random.Next(3) == 0 ? alphabet[random.Next(alphabet.Length)] : "ab1."[random.Next(4)]);
+            byte[] valueBytes = Bytes(value.ToString());
+            // The value at some offset of a source with 0 to 20 bytes after it, as in a head.
+            int before = random.Next(0, 5), after = random.Next(0, 20);
+            byte[] source = [.. Bytes(new string('x', before)), .. valueBytes, .. Bytes(new string('\r', after))];
+            Assert.True(
+                HostSyntax.IsValidAuthority(valueBytes, requirePort: false, allowEmpty: true)
+                    == HostSyntax.IsValidHostField(source, before, source.AsSpan(before, valueBytes.Length)),
+                value.ToString());
         }
     }
 
