@@ -164,7 +164,9 @@ internal static class FieldLineParser
             int colon = scanner.NextNonName(lineStart);
             if (colon <= lineStart || source[colon] != (byte)':') break;
             // The first byte after the colon that no value may hold must be the CR of the line's CRLF.
-            int lineEnd = scanner.NextControl(colon + 1);
+            // Controls are non-name bytes, so none lies before the colon just found: searching from the
+            // line start finds the same byte, without waiting for the colon (one dependency less per line).
+            int lineEnd = scanner.NextControl(lineStart);
             if (lineEnd < 0 || (uint)(lineEnd + 1) >= (uint)source.Length || source[lineEnd] != (byte)'\r'
                 || source[lineEnd + 1] != (byte)'\n' || lineEnd + 2 > maxSectionEnd || fields.Count >= maxFieldCount)
             {
