@@ -24,7 +24,7 @@ internal static class HostSyntax
     public static bool IsValidHostField(ReadOnlySpan<byte> source, int start, ReadOnlySpan<byte> value)
     {
         int length = value.Length;
-        if (Vector128.IsHardwareAccelerated && (uint)(length - 1) < 16u && (uint)start <= (uint)(source.Length - 16))
+        if (Vector128.IsHardwareAccelerated && (uint)(length - 1) < 16u && source.Length >= 16 && (uint)start <= (uint)(source.Length - 16))
         {
             Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)(uint)start);
             uint inValue = (1u << length) - 1;
