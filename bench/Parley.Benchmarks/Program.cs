@@ -12,6 +12,16 @@ public static class Program
     {
         // Check once, before measuring, that both parsers accept every request sample the same way.
         SampleCheck.Run();
+        if (args.Length > 0 && args[0] == "quick")
+        {
+            QuickRatio.Run(args.Length > 1 ? int.Parse(args[1]) : 300);
+            return 0;
+        }
+        if (args.Length > 2 && args[0] == "spin")
+        {
+            QuickRatio.Spin(args[1], double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture));
+            return 0;
+        }
         var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
         foreach (var summary in summaries)
         {

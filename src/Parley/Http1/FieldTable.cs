@@ -92,6 +92,9 @@ public sealed class FieldTable
         return source.Slice(e.ValueStart, e.ValueLength);
     }
 
+    /// <summary>Where the value of field line <paramref name="index"/> starts in <see cref="Source"/>.</summary>
+    internal int ValueStartAt(int index) => _entries[CheckIndex(index)].ValueStart;
+
     /// <summary>Which engine-interpreted field line <paramref name="index"/> is, if any.</summary>
     public KnownField KnownAt(int index) => _entries[CheckIndex(index)].Known;
 
@@ -112,6 +115,11 @@ public sealed class FieldTable
 
     /// <summary>Bit <c>1 &lt;&lt; (int)field</c> set for every known field present.</summary>
     internal uint KnownFieldsSeen => _knownSeen;
+
+    /// <summary>Index of the first line of a known field (not <see cref="KnownField.Other"/>), or -1; no scan, no call.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal int FirstIndexOf(KnownField field) =>
+        (_knownSeen & (1u << (int)field)) != 0 ? _firstKnownIndex[(int)field] : -1;
 
     /// <summary>True when the known field has more than one line.</summary>
     internal bool IsRepeated(KnownField field) => (_knownRepeated & (1u << (int)field)) != 0;

@@ -1,3 +1,7 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace Parley.Http1;
 
 /// <summary>Syntax of <c>uri-host [ ":" port ]</c> (RFC 3986 §3.2.2-§3.2.3), as used by Host and authority targets.</summary>
@@ -9,6 +13,38 @@ internal static class HostSyntax
 
     private static readonly System.Buffers.SearchValues<byte> IpLiteralBytes =
         System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:.vV-._~!$&'()*+,;="u8);
+
+    /// <summary>
+    /// <see cref="IsValidAuthority"/> for a Host field value (RFC 9110 §7.2: <c>uri-host [ ":" port ]</c>,
+    /// may be empty) found at <paramref name="start"/> of <paramref name="source"/>. The usual value, up to
+    /// 16 bytes of letters, digits, '-' and '.' with an optional ':' and 1-5 digits, is accepted from one
+    /// 16-byte load (the head's CRLFs follow the value, so the load usually stays inside the source);
+    /// anything else takes the full check.
+    /// </summary>
+    public static bool IsValidHostField(ReadOnlySpan<byte> source, int start, ReadOnlySpan<byte> value)
+    {
+        int length = value.Length;
+        if (Vector128.IsHardwareAccelerated && (uint)(length - 1) < 16u && source.Length >= 16 && (uint)start <= (uint)(source.Length - 16))
+        {
+            Vector128<byte> v = Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)(uint)start);
+            uint inValue = (1u << length) - 1;
+            uint digits = Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10)).ExtractMostSignificantBits();
+            uint common = digits
+                | (Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26))
+                | Vector128.Equals(v, Vector128.Create((byte)'-')) | Vector128.Equals(v, Vector128.Create((byte)'.'))).ExtractMostSignificantBits();
+            if ((common & inValue) == inValue) return true;
+            uint colons = Vector128.Equals(v, Vector128.Create((byte)':')).ExtractMostSignificantBits() & inValue;
+            int colon = BitOperations.TrailingZeroCount(colons);
+            uint hostBits = (1u << colon) - 1, portBits = inValue & ~(hostBits | 1u << colon);
+            // A non-empty host of common bytes, one ':', then 1 to 5 digits.
+            if (colons != 0 && colon > 0 && (common & hostBits) == hostBits && portBits != 0
+                && (digits & portBits) == portBits && length - colon - 1 <= 5)
+            {
+                return true;
+            }
+        }
+        return IsValidAuthority(value, requirePort: false, allowEmpty: true);
+    }
 
     /// <summary>True for a valid <c>host[:port]</c>; an empty value is valid only when <paramref name="allowEmpty"/>.</summary>
     public static bool IsValidAuthority(ReadOnlySpan<byte> value, bool requirePort, bool allowEmpty = false)

@@ -45,6 +45,44 @@ internal static class KnownFields
     private const uint Letters4 = 0x20202020;
     private const ulong Letters8 = 0x2020202020202020;
 
+    /// <summary>
+    /// <see cref="Identify"/> for a name known to be made of tchar, after an inlined pre-check: most
+    /// names a request carries are not known fields, and a name's length and first letter rule out all
+    /// but the known ones without the call.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static KnownField IdentifyFiltered(ReadOnlySpan<byte> name)
+    {
+        ReadOnlySpan<uint> firstLetters = FirstLettersByLength;
+        // A first byte that is not a letter gives some shift count; a false match only costs the call.
+        return (uint)name.Length < (uint)firstLetters.Length
+            && ((firstLetters[name.Length] >> (((name[0] | 0x20) - 'a') & 31)) & 1) != 0
+            ? Identify(name) : KnownField.Other;
+    }
+
+    // Bit (letter - 'a') set at index n when a known field's name has n bytes and begins with that
+    // letter: t 19, h 7, e 4, u 20, l 11, c 2, k 10.
+    private static ReadOnlySpan<uint> FirstLettersByLength =>
+    [
+        0, 0,
+        1u << 19,             // 2: te
+        0,
+        1u << 7,              // 4: host
+        0,
+        1u << 4,              // 6: expect
+        1u << 20 | 1u << 19,  // 7: upgrade, trailer
+        1u << 11,             // 8: location
+        0,
+        1u << 2 | 1u << 10,   // 10: connection, keep-alive
+        0,
+        1u << 2,              // 12: content-type
+        0,
+        1u << 2,              // 14: content-length
+        0,
+        1u << 2,              // 16: content-encoding
+        1u << 19,             // 17: transfer-encoding
+    ];
+
     public static KnownField Identify(ReadOnlySpan<byte> name)
     {
         switch (name.Length)

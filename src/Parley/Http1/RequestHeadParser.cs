@@ -65,7 +65,9 @@ public static class RequestHeadParser
         lineEnd = 0;
         status = ParseStatus.Complete;
         error = default;
-        int methodLength = ByteClasses.Run(buffer, ByteClasses.Token);
+        // GET, by far the most common method, is recognised with its SP from one 4-byte compare.
+        bool isGet = buffer.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(buffer) == GetSpaceBytes;
+        int methodLength = isGet ? 3 : ByteClasses.Run(buffer, ByteClasses.Token);
         if (methodLength == 0 || (uint)methodLength >= (uint)buffer.Length || buffer[methodLength] != (byte)' ') return false;
         int targetStart = methodLength + 1;
         int targetLength = ByteClasses.TargetRun(buffer.Slice(targetStart), out bool percent, out int query);
@@ -85,14 +87,12 @@ public static class RequestHeadParser
 
         head.MethodStart = 0;
         head.MethodLength = methodLength;
-        head.SetMethod(methodLength == 3 && BinaryPrimitives.ReadUInt32LittleEndian(buffer) == GetSpaceBytes
-            ? HttpMethods.Get
-            : HttpMethods.Intern(buffer.Slice(0, methodLength)));
+        head.SetMethod(isGet ? HttpMethods.Get : HttpMethods.Intern(buffer.Slice(0, methodLength)));
         head.TargetStart = targetStart;
         head.TargetLength = targetLength;
         head.Version = parsedVersion;
         lineEnd = versionStart + 10;
-        if (buffer[targetStart] == (byte)'/' && !percent && !IsConnect(buffer, methodLength))
+        if (buffer[targetStart] == (byte)'/' && !percent && (isGet || !IsConnect(buffer, methodLength)))
         {
             // origin-form without pct-encoding: RequestTarget would only split path and query.
             head.TargetForm = RequestTargetForm.Origin;

@@ -28,7 +28,7 @@ internal static class RequestSemantics
     private static bool ApplyWithoutBody(RequestHead head, FieldTable fields, ReadOnlySpan<byte> source, out HttpError error)
     {
         error = default;
-        int hostIndex = fields.IndexOf(KnownField.Host);
+        int hostIndex = fields.FirstIndexOf(KnownField.Host);
         if (hostIndex >= 0 && fields.IsRepeated(KnownField.Host))
         {
             error = HttpError.BadRequest("more than one Host field");
@@ -39,15 +39,23 @@ internal static class RequestSemantics
             error = HttpError.BadRequest("missing Host field");
             return false;
         }
-        if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(source, hostIndex), requirePort: false, allowEmpty: true))
+        if (hostIndex >= 0 && !HostSyntax.IsValidHostField(source, fields.ValueStartAt(hostIndex), fields.ValueAt(source, hostIndex)))
         {
             error = HttpError.BadRequest("invalid Host field");
             return false;
         }
         bool connectionClose = false, connectionKeepAlive = false;
-        for (int i = fields.IndexOf(KnownField.Connection); i >= 0; i = fields.IndexOf(KnownField.Connection, i + 1))
+        int connectionIndex = fields.FirstIndexOf(KnownField.Connection);
+        if (connectionIndex >= 0)
         {
-            ScanConnectionOptions(fields.ValueAt(source, i), ref connectionClose, ref connectionKeepAlive);
+            ScanConnectionOptions(fields.ValueAt(source, connectionIndex), ref connectionClose, ref connectionKeepAlive);
+            if (fields.IsRepeated(KnownField.Connection))
+            {
+                for (int i = fields.IndexOf(KnownField.Connection, connectionIndex + 1); i >= 0; i = fields.IndexOf(KnownField.Connection, i + 1))
+                {
+                    ScanConnectionOptions(fields.ValueAt(source, i), ref connectionClose, ref connectionKeepAlive);
+                }
+            }
         }
         head.Framing = BodyFraming.None;
         head.KeepAlive = head.Version == HttpVersion.Http11 ? !connectionClose : connectionKeepAlive && !connectionClose;
@@ -169,9 +177,12 @@ internal static class RequestSemantics
         return true;
     }
 
-    // Connection options are case-insensitive (RFC 9110 §7.6.1). The option keep-alive is spelled as the
-    // Keep-Alive field's name, which KnownFields compares without Ascii.EqualsIgnoreCase's setup.
-    private static bool IsKeepAlive(ReadOnlySpan<byte> option) => option.Length == 10 && KnownFields.Identify(option) == KnownField.KeepAlive;
+    // Connection options are case-insensitive (RFC 9110 §7.6.1): compared by words with 0x20 OR-ed into
+    // the letter positions ('-' is compared exactly), as KnownFields compares names.
+    private static bool IsKeepAlive(ReadOnlySpan<byte> option) =>
+        option.Length == 10
+        && (BinaryPrimitives.ReadUInt64LittleEndian(option) | 0x2020200020202020) == 0x696c612d7065656b // "keep-ali"
+        && (BinaryPrimitives.ReadUInt16LittleEndian(option.Slice(8)) | 0x2020) == 0x6576; // "ve"
 
     private static bool IsClose(ReadOnlySpan<byte> option) =>
         option.Length == 5 && (BinaryPrimitives.ReadUInt32LittleEndian(option) | 0x20202020) == 0x736f6c63 && (option[4] | 0x20) == 'e'; // "clos", "e"

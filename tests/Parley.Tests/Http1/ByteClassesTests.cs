@@ -40,6 +40,9 @@ public class KnownFieldsTests
         Assert.Equal(field, KnownFields.Identify(System.Text.Encoding.ASCII.GetBytes(name)));
         Assert.Equal(field, KnownFields.Identify(System.Text.Encoding.ASCII.GetBytes(name.ToUpperInvariant())));
         Assert.Equal(field, KnownFields.Identify(System.Text.Encoding.ASCII.GetBytes(name.ToLowerInvariant())));
+        // The parsers' pre-filter (length and first letter) must let every known name through.
+        Assert.Equal(field, KnownFields.IdentifyFiltered(System.Text.Encoding.ASCII.GetBytes(name)));
+        Assert.Equal(field, KnownFields.IdentifyFiltered(System.Text.Encoding.ASCII.GetBytes(name.ToUpperInvariant())));
         byte[] bytes = System.Text.Encoding.ASCII.GetBytes(name);
         for (int i = 0; i < bytes.Length; i++)
         {
@@ -50,6 +53,7 @@ public class KnownFieldsTests
                 bool sameLetter = char.IsAsciiLetter((char)bytes[i]) && (other | 0x20) == (bytes[i] | 0x20);
                 if (sameLetter || other == bytes[i]) continue;
                 Assert.NotEqual(field, KnownFields.Identify(changed));
+                Assert.Equal(KnownFields.Identify(changed), KnownFields.IdentifyFiltered(changed));
             }
         }
     }
