@@ -93,11 +93,18 @@ static async Task<int> ClientAsync(int port, int requests, int rounds)
         $"{requests} GETs of a 13-byte body per run, {rounds} rounds, median of rounds");
 
     using var parley = new ParleyClient(new ParleyClientOptions { UserAgent = null });
+    using var parleyEpoll = new ParleyClient(new ParleyClientOptions { UserAgent = null, Transport = TransportKind.Epoll });
     using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
 
     async Task ParleyGet()
     {
         using ParleyResponse response = await parley.SendAsync(new ParleyRequest("GET", uri));
+        _ = await response.ReadAsByteArrayAsync();
+    }
+
+    async Task ParleyEpollGet()
+    {
+        using ParleyResponse response = await parleyEpoll.SendAsync(new ParleyRequest("GET", uri));
         _ = await response.ReadAsByteArrayAsync();
     }
 
@@ -131,7 +138,7 @@ static async Task<int> ClientAsync(int port, int requests, int rounds)
 
     var clients = new List<(string Name, Func<Task>? Get)>
     {
-        ("raw socket", RawSocketGet), ("ParleyClient", ParleyGet), ("HttpClient", HttpClientGet),
+        ("raw socket", RawSocketGet), ("ParleyClient", ParleyGet), ("Parley epoll", ParleyEpollGet), ("HttpClient", HttpClientGet),
     };
     string? curl = new[] { "/usr/bin/curl", "/usr/local/bin/curl" }.FirstOrDefault(File.Exists);
     string? curlConfig = null;
@@ -141,6 +148,12 @@ static async Task<int> ClientAsync(int port, int requests, int rounds)
         curlConfig = Path.GetTempFileName();
         await File.WriteAllLinesAsync(curlConfig, Enumerable.Repeat($"url = \"{uri}\"\noutput = \"/dev/null\"", requests).Prepend("silent"));
         clients.Add(("curl", null));
+    }
+
+    // CLIENTBENCH_ONLY=name,name runs only those clients (for profiling one of them).
+    if (Environment.GetEnvironmentVariable("CLIENTBENCH_ONLY") is { Length: > 0 } only)
+    {
+        clients.RemoveAll(c => !only.Split(',').Contains(c.Name));
     }
 
     var clock = Stopwatch.StartNew();
@@ -177,23 +190,24 @@ static async Task<int> ClientAsync(int port, int requests, int rounds)
         }
 
         Console.WriteLine();
-        Console.WriteLine($"{"client",-13} {"mode",-14} {"req/s",9} {"(min-max)",17} {"B/req",8} {"CPU µs/req",11}");
+        Console.WriteLine($"{"client",-13} {"mode",-14} {"req/s",9} {"(min-max)",17} {"B/req",8} {"CPU µs/req",11} {"TP items/req",13}");
         foreach (((string name, int concurrency), List<Result> list) in results)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name,-13} {Mode(concurrency),-14} {Median(list, r => r.Rate),9:0} {$"({list.Min(r => r.Rate):0}-{list.Max(r => r.Rate):0})",17} " +
-                $"{(name == "curl" ? "n/a" : Median(list, r => r.Bytes).ToString("0", CultureInfo.InvariantCulture)),8} {Median(list, r => r.CpuMicroseconds),11:0.0}"));
+                $"{(name == "curl" ? "n/a" : Median(list, r => r.Bytes).ToString("0", CultureInfo.InvariantCulture)),8} {Median(list, r => r.CpuMicroseconds),11:0.0} {(name == "curl" ? "n/a" : Median(list, r => r.WorkItems).ToString("0.00", CultureInfo.InvariantCulture)),13}"));
         }
         Console.WriteLine();
+        foreach (string parleyName in new[] { "ParleyClient", "Parley epoll" })
         foreach (int concurrency in new[] { 1, Concurrency })
         {
-            if (!results.TryGetValue(("ParleyClient", concurrency), out List<Result>? parleyResults)
+            if (!results.TryGetValue((parleyName, concurrency), out List<Result>? parleyResults)
                 || !results.TryGetValue(("HttpClient", concurrency), out List<Result>? httpResults)) continue;
             // Same round, same conditions: the median of the per-round ratios.
             var ratios = parleyResults.Zip(httpResults, (p, h) => p.Rate / h.Rate).ToList();
             var cpuRatios = parleyResults.Zip(httpResults, (p, h) => h.CpuMicroseconds / p.CpuMicroseconds).ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"ParleyClient / HttpClient, {Mode(concurrency)}: req/s {Median(ratios, x => x):0.00}x (rounds {string.Join(' ', ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}), " +
+                $"{parleyName} / HttpClient, {Mode(concurrency)}: req/s {Median(ratios, x => x):0.00}x (rounds {string.Join(' ', ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}), " +
                 $"CPU per request {Median(cpuRatios, x => x):0.00}x less, bytes per request {Median(httpResults, r => r.Bytes) / Median(parleyResults, r => r.Bytes):0.0}x fewer"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"elapsed {clock.Elapsed.TotalSeconds:0} s"));
@@ -220,6 +234,7 @@ static async Task<Result> RunAsync(Func<Task> get, int count, int concurrency)
     GC.WaitForPendingFinalizers();
     TimeSpan cpuBefore = CpuTime();
     long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+    long workItemsBefore = ThreadPool.CompletedWorkItemCount;
     var clock = Stopwatch.StartNew();
     var workers = new Task[concurrency];
     int share = count / concurrency;
@@ -232,10 +247,11 @@ static async Task<Result> RunAsync(Func<Task> get, int count, int concurrency)
     }
     await Task.WhenAll(workers);
     clock.Stop();
+    long workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
     long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
     TimeSpan cpu = CpuTime() - cpuBefore;
     int done = share * concurrency;
-    return new Result(done / clock.Elapsed.TotalSeconds, allocated / (double)done, cpu.TotalMicroseconds / done);
+    return new Result(done / clock.Elapsed.TotalSeconds, allocated / (double)done, cpu.TotalMicroseconds / done, workItems / (double)done);
 }
 
 // curl on the client's CPU (inherited affinity): sequential is one process fetching N URLs over one
@@ -258,7 +274,7 @@ static async Task<Result?> RunCurlAsync(string curl, string config, int count, i
         Console.WriteLine($"curl {string.Join(' ', arguments)} exited with {process.ExitCode}: {errors.Trim()}");
         return null;
     }
-    return new Result(count / clock.Elapsed.TotalSeconds, double.NaN, cpu.TotalMicroseconds / count);
+    return new Result(count / clock.Elapsed.TotalSeconds, double.NaN, cpu.TotalMicroseconds / count, double.NaN);
 }
 
 static TimeSpan CpuTime()
@@ -280,7 +296,7 @@ static string CpusAllowed()
     return line?["Cpus_allowed_list:".Length..].Trim() ?? "?";
 }
 
-internal readonly record struct Result(double Rate, double Bytes, double CpuMicroseconds);
+internal readonly record struct Result(double Rate, double Bytes, double CpuMicroseconds, double WorkItems);
 
 internal static partial class Native
 {
