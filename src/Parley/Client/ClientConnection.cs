@@ -42,6 +42,8 @@ internal sealed partial class ClientConnection
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
+    private ValueTask<int> _readAhead;
+    private bool _readAheadPending;
 
     private int _requestCount;
     private int _requestsLeft = int.MaxValue;
@@ -102,12 +104,38 @@ internal sealed partial class ClientConnection
         {
             // The event loop knows whether anything arrived since the socket was last found empty.
             if (_epoll is not null) return _epoll.IsQuiet();
-            return !_socket.Poll(0, SelectMode.SelectRead);
+            return TryStartReadAhead();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// The portable transport's stale check: start receiving the response before the request is sent (as
+    /// SocketsHttpHandler does). A receive that completes at once found bytes nobody asked for, or the
+    /// end of stream: stale. Otherwise it stays pending and becomes the first receive of the exchange, so
+    /// the check costs no system call of its own (a poll(2) did before).
+    /// </summary>
+    private bool TryStartReadAhead()
+    {
+        // Idle: nothing buffered, _start == _end == 0.
+        ValueTask<int> receive = _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None);
+        if (receive.IsCompleted)
+        {
+            try
+            {
+                receive.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+            return false;
+        }
+        _readAhead = receive;
+        _readAheadPending = true;
+        return true;
     }
 
     /// <summary>Sends the request and reads the final response head.</summary>
@@ -240,6 +268,14 @@ internal sealed partial class ClientConnection
     /// <summary>Receives more bytes after <see cref="_end"/>, making room first. 0 means the server closed.</summary>
     private ValueTask<int> ReceiveAsync()
     {
+        if (_readAheadPending)
+        {
+            // Started by the stale check into the empty buffer (TryStartReadAhead).
+            _readAheadPending = false;
+            ValueTask<int> readAhead = _readAhead;
+            _readAhead = default;
+            return Await(this, readAhead);
+        }
         if (_start == _end)
         {
             _start = _end = 0;
@@ -299,7 +335,8 @@ internal sealed partial class ClientConnection
         ReleaseSlot();
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);
         _start = _end = 0;
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        // A read-ahead nobody consumed may still be writing into the buffer: leave that one to the GC.
+        if (buffer.Length > 0 && !_readAheadPending) ArrayPool<byte>.Shared.Return(buffer);
         _output.Dispose();
     }
 
