@@ -1,40 +1,101 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Parley.Client;
 using Parley.Server;
 
-// Client benchmark: many small GETs over keep-alive against one local Parley server running in a child
-// process (so the allocation counters measure the client alone), sequential and 16 concurrent, for
-// ParleyClient, HttpClient (SocketsHttpHandler) and curl (one process, N URLs, keep-alive).
+// Client benchmark: many small GETs over keep-alive against one local Parley server, sequential and 16
+// concurrent, for ParleyClient, HttpClient (SocketsHttpHandler), curl and a raw-socket floor.
 //
-//   dotnet run -c Release --project bench/ClientBench [-- requests]
+//   dotnet run -c Release --project bench/ClientBench [-- requests [rounds]]
+//
+// Three processes: this launcher, the server (pinned to CPU 0, epoll transport, one event loop) and the
+// client (pinned to CPU 1), so the client's CPU and allocation counters measure the client alone and the
+// server never competes with it for a core. See README.md for exactly what is measured.
 
-if (args is ["serve", ..])
+const int Concurrency = 16;
+
+switch (args)
 {
-    var options = new HttpServerOptions { Host = "127.0.0.1", Port = 0, ErrorLog = null, MaxRequestsPerConnection = int.MaxValue };
+    case ["serve", ..]:
+        return await ServeAsync();
+    case ["client", string portText, string requestsText, string roundsText]:
+        return await ClientAsync(int.Parse(portText, CultureInfo.InvariantCulture),
+            int.Parse(requestsText, CultureInfo.InvariantCulture), int.Parse(roundsText, CultureInfo.InvariantCulture));
+    default:
+        return Launch(args);
+}
+
+// The launcher: server on CPU 0, client on CPU 1 (taskset), output passed through.
+static int Launch(string[] args)
+{
+    int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
+    int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+    string entry = Path.Combine(AppContext.BaseDirectory, "ClientBench.dll");
+    bool pin = File.Exists("/usr/bin/taskset") && Environment.ProcessorCount >= 2;
+    if (!pin) Console.WriteLine("warning: not pinning (needs /usr/bin/taskset and 2 cores): server and client share the cores");
+
+    using Process server = Start(pin ? "0" : null, entry, "serve", redirectInput: true);
+    string? line = server.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the server did not start");
+    try
+    {
+        Console.WriteLine(line);
+        string port = line.Split(' ')[1];
+        using Process client = Start(pin ? "1" : null, entry, $"client {port} {requests} {rounds}", redirectInput: false);
+        while (client.StandardOutput.ReadLine() is { } output) Console.WriteLine(output);
+        client.WaitForExit();
+        return client.ExitCode;
+    }
+    finally
+    {
+        server.StandardInput.WriteLine();
+        if (!server.WaitForExit(3000)) server.Kill();
+    }
+
+    static Process Start(string? cpu, string entry, string arguments, bool redirectInput)
+    {
+        // Under `dotnet run` this process is the apphost; under `dotnet ClientBench.dll`, the dotnet host.
+        string self = Environment.ProcessPath ?? "dotnet";
+        string command = Path.GetFileNameWithoutExtension(self) == "dotnet" ? $"{self} {entry} {arguments}" : $"{self} {arguments}";
+        var psi = cpu is null
+            ? new ProcessStartInfo("/bin/sh", ["-c", $"exec {command}"])
+            : new ProcessStartInfo("/usr/bin/taskset", $"-c {cpu} {command}");
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardInput = redirectInput;
+        return Process.Start(psi)!;
+    }
+}
+
+static async Task<int> ServeAsync()
+{
+    var options = new HttpServerOptions
+    {
+        Host = "127.0.0.1", Port = 0, ErrorLog = null, MaxRequestsPerConnection = int.MaxValue,
+        // Rounds on a loaded machine can leave a client's connections idle for minutes: keep them.
+        KeepAliveTimeout = TimeSpan.FromMinutes(30),
+        Transport = OperatingSystem.IsLinux() ? TransportKind.Epoll : TransportKind.Sockets, EpollThreadCount = 1,
+    };
     await using var server = new HttpServer(options, static (request, response) =>
     {
         response.WriteText("Hello, World!");
         return ValueTask.CompletedTask;
     });
     await server.StartAsync();
-    Console.WriteLine(server.LocalEndPoint.Port);
+    Console.WriteLine($"server {server.LocalEndPoint.Port} pid {Environment.ProcessId} transport {options.Transport} cpus {CpusAllowed()}");
     Console.ReadLine();
     return 0;
 }
 
-int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
-const int Concurrency = 16;
-
-using Process serverProcess = StartServer(out int port);
-try
+static async Task<int> ClientAsync(int port, int requests, int rounds)
 {
     var uri = new Uri($"http://127.0.0.1:{port}/plaintext");
-    Console.WriteLine($"Client benchmark: {requests} GETs of a 13-byte body per run, server in process {serverProcess.Id} on port {port}, {Environment.ProcessorCount} cores");
-    Console.WriteLine($"{"client",-12} {"mode",-14} {"req/s",10} {"B/req",8} {"CPU µs/req",10}");
+    Console.WriteLine($"client pid {Environment.ProcessId} cpus {CpusAllowed()} ({Environment.ProcessorCount} for .NET); " +
+        $"{requests} GETs of a 13-byte body per run, {rounds} rounds, median of rounds");
 
     using var parley = new ParleyClient(new ParleyClientOptions { UserAgent = null });
+    using var parleyEpoll = new ParleyClient(new ParleyClientOptions { UserAgent = null, Transport = TransportKind.Epoll });
     using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
 
     async Task ParleyGet()
@@ -43,26 +104,10 @@ try
         _ = await response.ReadAsByteArrayAsync();
     }
 
-    // The floor: what the socket round trip alone costs (pre-encoded request, no parsing, one connection
-    // per worker). No client can be faster than this on the same server.
-    var rawSockets = new System.Collections.Concurrent.ConcurrentBag<System.Net.Sockets.Socket>();
-    byte[] rawRequest = System.Text.Encoding.ASCII.GetBytes($"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
-    async Task RawSocketGet()
+    async Task ParleyEpollGet()
     {
-        if (!rawSockets.TryTake(out System.Net.Sockets.Socket? socket))
-        {
-            socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(IPAddress.Loopback, port);
-        }
-        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
-        await socket.SendAsync(rawRequest);
-        int total = 0;
-        while (total < 13 || !buffer.AsSpan(0, total).EndsWith("Hello, World!"u8))
-        {
-            total += await socket.ReceiveAsync(buffer.AsMemory(total));
-        }
-        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        rawSockets.Add(socket);
+        using ParleyResponse response = await parleyEpoll.SendAsync(new ParleyRequest("GET", uri));
+        _ = await response.ReadAsByteArrayAsync();
     }
 
     async Task HttpClientGet()
@@ -71,44 +116,138 @@ try
         _ = await response.Content.ReadAsByteArrayAsync();
     }
 
-    // The machine is shared and noisy: clients take turns over several rounds, and the best round counts.
-    var clients = new[] { ("raw socket", (Func<Task>)RawSocketGet), ("ParleyClient", ParleyGet), ("HttpClient", HttpClientGet) };
-    var best = new Dictionary<string, (double Rate, double Bytes, double Cpu)>();
-    foreach ((string name, Func<Task> get) in clients)
+    // The floor: the socket round trip alone (pre-encoded request, the response is only searched for the
+    // end of its body, one pooled socket per worker). No client can be faster against the same server.
+    var rawSockets = new System.Collections.Concurrent.ConcurrentBag<Socket>();
+    byte[] rawRequest = System.Text.Encoding.ASCII.GetBytes($"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    async Task RawSocketGet()
     {
-        await RunAsync(name, get, Math.Min(requests, 5000), 1); // warm-up: tiering and pools
-        await RunAsync(name, get, Math.Min(requests, 5000), Concurrency);
-    }
-    for (int round = 0; round < 3; round++)
-    {
-        foreach ((string name, Func<Task> get) in clients)
+        if (!rawSockets.TryTake(out Socket? socket))
         {
-            foreach (int concurrency in new[] { 1, Concurrency })
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+        }
+        byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(4096);
+        await socket.SendAsync(rawRequest);
+        int total = 0;
+        while (total < 13 || !buffer.AsSpan(0, total).EndsWith("Hello, World!"u8))
+        {
+            int received = await socket.ReceiveAsync(buffer.AsMemory(total));
+            if (received == 0)
             {
-                (double rate, double bytes, double cpu) = await RunAsync(name, get, requests, concurrency);
-                string key = $"{name,-12} {(concurrency == 1 ? "sequential" : $"{concurrency} concurrent"),-14}";
-                best[key] = best.TryGetValue(key, out var old) ? (Math.Max(old.Rate, rate), Math.Min(old.Bytes, bytes), Math.Min(old.Cpu, cpu)) : (rate, bytes, cpu);
+                // The server closed this pooled socket: start over on a new one.
+                socket.Dispose();
+                socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(IPAddress.Loopback, port);
+                await socket.SendAsync(rawRequest);
+                total = 0;
+                continue;
+            }
+            total += received;
+        }
+        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        rawSockets.Add(socket);
+    }
+
+    var clients = new List<(string Name, Func<Task>? Get)>
+    {
+        ("raw socket", RawSocketGet), ("ParleyClient", ParleyGet), ("Parley epoll", ParleyEpollGet), ("HttpClient", HttpClientGet),
+    };
+    string? curl = new[] { "/usr/bin/curl", "/usr/local/bin/curl" }.FirstOrDefault(File.Exists);
+    string? curlConfig = null;
+    if (curl is not null)
+    {
+        // One curl process fetches N URLs, keeping its connections alive between them.
+        curlConfig = Path.GetTempFileName();
+        await File.WriteAllLinesAsync(curlConfig, Enumerable.Repeat($"url = \"{uri}\"\noutput = \"/dev/null\"", requests).Prepend("silent"));
+        clients.Add(("curl", null));
+    }
+
+    // CLIENTBENCH_ONLY=name,name runs only those clients (for profiling one of them).
+    if (Environment.GetEnvironmentVariable("CLIENTBENCH_ONLY") is { Length: > 0 } only)
+    {
+        clients.RemoveAll(c => !only.Split(',').Contains(c.Name));
+    }
+
+    var clock = Stopwatch.StartNew();
+    try
+    {
+        // Warm-up: tiering (Tier0 -> instrumented -> Tier1), connection pools filled for both modes.
+        foreach ((string _, Func<Task>? get) in clients)
+        {
+            if (get is null) continue;
+            for (int i = 0; i < 2; i++)
+            {
+                await RunAsync(get, Math.Min(requests, 5000), 1);
+                await RunAsync(get, Math.Min(requests, 5000), Concurrency);
             }
         }
-    }
-    foreach ((string key, (double rate, double bytes, double cpu)) in best)
-    {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key} {rate,10:0} {bytes,8:0} {cpu,10:0.0}"));
-    }
-    await RunCurlAsync(uri, Math.Min(requests, 10_000));
-}
-finally
-{
-    serverProcess.StandardInput.WriteLine();
-    if (!serverProcess.WaitForExit(3000)) serverProcess.Kill();
-}
-return 0;
 
-static async Task<(double Rate, double Bytes, double Cpu)> RunAsync(string name, Func<Task> get, int count, int concurrency)
+        // Rounds: every client and mode once per round, the starting client rotating from round to round.
+        var results = new Dictionary<(string Name, int Concurrency), List<Result>>();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int k = 0; k < clients.Count; k++)
+            {
+                (string name, Func<Task>? get) = clients[(round + k) % clients.Count];
+                foreach (int concurrency in new[] { 1, Concurrency })
+                {
+                    Result? result = get is not null
+                        ? await RunAsync(get, requests, concurrency)
+                        : await RunCurlAsync(curl!, curlConfig!, requests, concurrency);
+                    if (result is null) continue;
+                    if (!results.TryGetValue((name, concurrency), out List<Result>? list)) results[(name, concurrency)] = list = [];
+                    list.Add(result.Value);
+                }
+            }
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"{"client",-13} {"mode",-14} {"req/s",9} {"(min-max)",17} {"B/req",8} {"CPU µs/req",11} {"TP items/req",13}");
+        foreach (((string name, int concurrency), List<Result> list) in results)
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{name,-13} {Mode(concurrency),-14} {Median(list, r => r.Rate),9:0} {$"({list.Min(r => r.Rate):0}-{list.Max(r => r.Rate):0})",17} " +
+                $"{(name == "curl" ? "n/a" : Median(list, r => r.Bytes).ToString("0", CultureInfo.InvariantCulture)),8} {Median(list, r => r.CpuMicroseconds),11:0.0} {(name == "curl" ? "n/a" : Median(list, r => r.WorkItems).ToString("0.00", CultureInfo.InvariantCulture)),13}"));
+        }
+        Console.WriteLine();
+        foreach (string parleyName in new[] { "ParleyClient", "Parley epoll" })
+        foreach (int concurrency in new[] { 1, Concurrency })
+        {
+            if (!results.TryGetValue((parleyName, concurrency), out List<Result>? parleyResults)
+                || !results.TryGetValue(("HttpClient", concurrency), out List<Result>? httpResults)) continue;
+            // Same round, same conditions: the median of the per-round ratios.
+            var ratios = parleyResults.Zip(httpResults, (p, h) => p.Rate / h.Rate).ToList();
+            var cpuRatios = parleyResults.Zip(httpResults, (p, h) => h.CpuMicroseconds / p.CpuMicroseconds).ToList();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{parleyName} / HttpClient, {Mode(concurrency)}: req/s {Median(ratios, x => x):0.00}x (rounds {string.Join(' ', ratios.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}), " +
+                $"CPU per request {Median(cpuRatios, x => x):0.00}x less, bytes per request {Median(httpResults, r => r.Bytes) / Median(parleyResults, r => r.Bytes):0.0}x fewer"));
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"elapsed {clock.Elapsed.TotalSeconds:0} s"));
+    }
+    finally
+    {
+        if (curlConfig is not null) File.Delete(curlConfig);
+    }
+    return 0;
+
+    static string Mode(int concurrency) => concurrency == 1 ? "sequential" : $"{concurrency} concurrent";
+}
+
+static double Median<T>(List<T> items, Func<T, double> selector)
+{
+    double[] values = items.Select(selector).Order().ToArray();
+    return values.Length % 2 == 1 ? values[values.Length / 2] : (values[values.Length / 2 - 1] + values[values.Length / 2]) / 2;
+}
+
+// One run: `count` requests split over `concurrency` workers, each awaiting its requests one after another.
+static async Task<Result> RunAsync(Func<Task> get, int count, int concurrency)
 {
     GC.Collect();
+    GC.WaitForPendingFinalizers();
+    TimeSpan cpuBefore = CpuTime();
     long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-    TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    long workItemsBefore = ThreadPool.CompletedWorkItemCount;
     var clock = Stopwatch.StartNew();
     var workers = new Task[concurrency];
     int share = count / concurrency;
@@ -121,44 +260,66 @@ static async Task<(double Rate, double Bytes, double Cpu)> RunAsync(string name,
     }
     await Task.WhenAll(workers);
     clock.Stop();
+    long workItems = ThreadPool.CompletedWorkItemCount - workItemsBefore;
     long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-    TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+    TimeSpan cpu = CpuTime() - cpuBefore;
     int done = share * concurrency;
-    return (done / clock.Elapsed.TotalSeconds, allocated / (double)done, cpu.TotalMicroseconds / done);
+    return new Result(done / clock.Elapsed.TotalSeconds, allocated / (double)done, cpu.TotalMicroseconds / done, workItems / (double)done);
 }
 
-static async Task RunCurlAsync(Uri uri, int count)
+// curl on the client's CPU (inherited affinity): sequential is one process fetching N URLs over one
+// keep-alive connection; concurrent is `--parallel --parallel-max 16`. Its CPU time is the children's
+// rusage; the rate includes process start.
+static async Task<Result?> RunCurlAsync(string curl, string config, int count, int concurrency)
 {
-    string? curl = new[] { "/usr/bin/curl", "/usr/local/bin/curl" }.FirstOrDefault(File.Exists);
-    if (curl is null)
+    string[] arguments = concurrency == 1
+        ? ["--config", config]
+        : ["--parallel", "--parallel-max", concurrency.ToString(CultureInfo.InvariantCulture), "--config", config];
+    TimeSpan cpuBefore = ChildrenCpuTime();
+    var clock = Stopwatch.StartNew();
+    using Process process = Process.Start(new ProcessStartInfo(curl, arguments) { RedirectStandardError = true })!;
+    string errors = await process.StandardError.ReadToEndAsync();
+    await process.WaitForExitAsync();
+    clock.Stop();
+    TimeSpan cpu = ChildrenCpuTime() - cpuBefore;
+    if (process.ExitCode != 0)
     {
-        Console.WriteLine("curl         (not installed)");
-        return;
+        Console.WriteLine($"curl {string.Join(' ', arguments)} exited with {process.ExitCode}: {errors.Trim()}");
+        return null;
     }
-    string config = Path.GetTempFileName();
-    try
-    {
-        // One curl process, N URLs: curl keeps the connection alive between them.
-        await File.WriteAllLinesAsync(config, Enumerable.Repeat($"url = \"{uri}\"\noutput = \"/dev/null\"", count).Prepend("silent"));
-        var clock = Stopwatch.StartNew();
-        using Process process = Process.Start(new ProcessStartInfo(curl, ["--config", config]) { RedirectStandardError = true })!;
-        await process.WaitForExitAsync();
-        clock.Stop();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{"curl",-12} {"sequential",-14} {count / clock.Elapsed.TotalSeconds,10:0} {"n/a",8}  (exit {process.ExitCode}, includes process start)"));
-    }
-    finally
-    {
-        File.Delete(config);
-    }
+    return new Result(count / clock.Elapsed.TotalSeconds, double.NaN, cpu.TotalMicroseconds / count, double.NaN);
 }
 
-static Process StartServer(out int port)
+static TimeSpan CpuTime()
 {
-    string entry = Path.Combine(AppContext.BaseDirectory, "ClientBench.dll");
-    var psi = new ProcessStartInfo("dotnet", [entry, "serve"]) { RedirectStandardOutput = true, RedirectStandardInput = true };
-    Process process = Process.Start(psi)!;
-    string? line = process.StandardOutput.ReadLine();
-    port = int.Parse(line ?? throw new InvalidOperationException("the server did not start"), CultureInfo.InvariantCulture);
-    return process;
+    using Process self = Process.GetCurrentProcess();
+    return self.TotalProcessorTime;
+}
+
+static TimeSpan ChildrenCpuTime()
+{
+    if (!OperatingSystem.IsLinux() || Native.getrusage(-1 /* RUSAGE_CHILDREN */, out Native.RUsage usage) != 0) return TimeSpan.Zero;
+    return TimeSpan.FromMicroseconds(usage.UserSeconds * 1e6 + usage.UserMicroseconds + usage.SystemSeconds * 1e6 + usage.SystemMicroseconds);
+}
+
+static string CpusAllowed()
+{
+    if (!File.Exists("/proc/self/status")) return "?";
+    string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("Cpus_allowed_list:", StringComparison.Ordinal));
+    return line?["Cpus_allowed_list:".Length..].Trim() ?? "?";
+}
+
+internal readonly record struct Result(double Rate, double Bytes, double CpuMicroseconds, double WorkItems);
+
+internal static partial class Native
+{
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct RUsage
+    {
+        public long UserSeconds, UserMicroseconds, SystemSeconds, SystemMicroseconds;
+        public long MaxRss, IxRss, IdRss, IsRss, MinFlt, MajFlt, NSwap, InBlock, OuBlock, MsgSnd, MsgRcv, NSignals, NVcsw, NIvcsw;
+    }
+
+    [LibraryImport("libc", EntryPoint = "getrusage")]
+    internal static partial int getrusage(int who, out RUsage usage);
 }

@@ -116,7 +116,7 @@ internal sealed partial class ClientConnection
                     // Large reads go straight from the socket to the caller: no copy for big downloads.
                     Memory<byte> direct = _framing == BodyFraming.ContentLength && _remaining < destination.Length
                         ? destination[..(int)_remaining] : destination;
-                    received = await _socket.ReceiveAsync(direct, System.Net.Sockets.SocketFlags.None).ConfigureAwait(false);
+                    received = await _transport.ReceiveAsync(direct).ConfigureAwait(false);
                     Disarm();
                     if (received > 0)
                     {

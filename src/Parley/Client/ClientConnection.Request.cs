@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net.Sockets;
 using Parley.Http1;
 
 namespace Parley.Client;
@@ -43,15 +42,8 @@ internal sealed partial class ClientConnection
         output.Write("\r\n"u8);
     }
 
-    private async ValueTask SendOutputAsync()
-    {
-        ReadOnlyMemory<byte> pending = _output.WrittenMemory;
-        while (!pending.IsEmpty)
-        {
-            int sent = await _socket.SendAsync(pending, SocketFlags.None).ConfigureAwait(false);
-            pending = pending[sent..];
-        }
-    }
+    /// <summary>Sends all of <see cref="_output"/> (the transport completes when every byte is sent).</summary>
+    private ValueTask SendOutputAsync() => _transport.SendAsync(_output.WrittenMemory);
 
     private async ValueTask SendBodyAsync(ParleyContent content)
     {
@@ -59,13 +51,8 @@ internal sealed partial class ClientConnection
         long total;
         if (content.Stream is null)
         {
-            ReadOnlyMemory<byte> pending = content.Bytes;
-            total = pending.Length;
-            while (!pending.IsEmpty)
-            {
-                int sent = await _socket.SendAsync(pending, SocketFlags.None).ConfigureAwait(false);
-                pending = pending[sent..];
-            }
+            total = content.Bytes.Length;
+            await _transport.SendAsync(content.Bytes).ConfigureAwait(false);
         }
         else
         {

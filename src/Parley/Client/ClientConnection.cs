@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Parley.Http1;
+using Parley.Server.Transport;
 
 namespace Parley.Client;
 
@@ -28,17 +29,21 @@ internal sealed partial class ClientConnection
     private const int BufferSize = 16 * 1024;
     private const int InlineBodyLimit = 16 * 1024;
     private const int CoalesceBodyLimit = 16 * 1024;
-    private const int AbortTimeout = 1, AbortCanceled = 2;
+    private const int AbortTimeout = 1, AbortCanceled = 2, AbortDisposed = 3;
     private static readonly List<KeyValuePair<string, string>> NoFields = [];
 
     private readonly ConnectionPool _pool;
     private readonly ParleyClientOptions _options;
     private readonly Socket _socket;
+    private readonly ConnectionTransport _transport;
+    private readonly EpollTransport? _epoll;
     private readonly ByteBuffer _output = new(4096);
     private readonly ResponseHead _head = new();
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
+    private ValueTask<int> _readAhead;
+    private bool _readAheadPending;
 
     private int _requestCount;
     private int _requestsLeft = int.MaxValue;
@@ -55,7 +60,7 @@ internal sealed partial class ClientConnection
     private int _closed;
     private bool _holdsSlot;
 
-    public ClientConnection(ConnectionPool pool, OriginPool owner, Socket socket)
+    public ClientConnection(ConnectionPool pool, OriginPool owner, Socket socket, EpollTransport? epoll)
     {
         _pool = pool;
         _options = pool.Options;
@@ -63,6 +68,9 @@ internal sealed partial class ClientConnection
         _socket = socket;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        // An epoll transport arrives registered with the client's event loop (EpollConnect).
+        _epoll = epoll;
+        _transport = epoll is not null ? epoll : new SocketTransport(socket);
         RemoteText = RemoteEndPoint.ToString();
         _holdsSlot = true;
     }
@@ -94,12 +102,40 @@ internal sealed partial class ClientConnection
         if (IsClosed || now >= IdleExpires || _requestsLeft <= 0) return false;
         try
         {
-            return !_socket.Poll(0, SelectMode.SelectRead);
+            // The event loop knows whether anything arrived since the socket was last found empty.
+            if (_epoll is not null) return _epoll.IsQuiet();
+            return TryStartReadAhead();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// The portable transport's stale check: start receiving the response before the request is sent (as
+    /// SocketsHttpHandler does). A receive that completes at once found bytes nobody asked for, or the
+    /// end of stream: stale. Otherwise it stays pending and becomes the first receive of the exchange, so
+    /// the check costs no system call of its own (a poll(2) did before).
+    /// </summary>
+    private bool TryStartReadAhead()
+    {
+        // Idle: nothing buffered, _start == _end == 0.
+        ValueTask<int> receive = _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None);
+        if (receive.IsCompleted)
+        {
+            try
+            {
+                receive.GetAwaiter().GetResult();
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+            }
+            return false;
+        }
+        _readAhead = receive;
+        _readAheadPending = true;
+        return true;
     }
 
     /// <summary>Sends the request and reads the final response head.</summary>
@@ -232,6 +268,14 @@ internal sealed partial class ClientConnection
     /// <summary>Receives more bytes after <see cref="_end"/>, making room first. 0 means the server closed.</summary>
     private ValueTask<int> ReceiveAsync()
     {
+        if (_readAheadPending)
+        {
+            // Started by the stale check into the empty buffer (TryStartReadAhead).
+            _readAheadPending = false;
+            ValueTask<int> readAhead = _readAhead;
+            _readAhead = default;
+            return Await(this, readAhead);
+        }
         if (_start == _end)
         {
             _start = _end = 0;
@@ -253,7 +297,11 @@ internal sealed partial class ClientConnection
             _start = 0;
             _end = length;
         }
-        ValueTask<int> receive = _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None);
+        // Right after a request (nothing buffered) the epoll transport waits for readiness without a
+        // recv(2) that would only say EAGAIN.
+        ValueTask<int> receive = _epoll is not null && _end == 0
+            ? _epoll.ReceiveWhenReadyAsync(_buffer.AsMemory(_end))
+            : _transport.ReceiveAsync(_buffer.AsMemory(_end));
         if (receive.IsCompletedSuccessfully)
         {
             // Result exactly once: the socket may back the ValueTask with a reusable source.
@@ -278,7 +326,7 @@ internal sealed partial class ClientConnection
         if (Interlocked.Exchange(ref _closed, 1) != 0) return;
         try
         {
-            _socket.Dispose();
+            _transport.Dispose();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -287,7 +335,8 @@ internal sealed partial class ClientConnection
         ReleaseSlot();
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);
         _start = _end = 0;
-        if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        // A read-ahead nobody consumed may still be writing into the buffer: leave that one to the GC.
+        if (buffer.Length > 0 && !_readAheadPending) ArrayPool<byte>.Shared.Return(buffer);
         _output.Dispose();
     }
 
@@ -305,12 +354,31 @@ internal sealed partial class ClientConnection
         if (deadline != 0 && now >= deadline) Abort(AbortTimeout);
     }
 
+    /// <summary>
+    /// The client is being disposed. The portable transport closes at once; on the epoll transport the
+    /// socket is shut down, so that a pending operation ends on the loop thread and the exchange closes
+    /// the descriptor itself (never under an operation in progress).
+    /// </summary>
+    public void Shutdown()
+    {
+        if (_epoll is null)
+        {
+            Close();
+            return;
+        }
+        Abort(AbortDisposed);
+    }
+
     private void Abort(int reason)
     {
         if (Interlocked.CompareExchange(ref _abortReason, reason, 0) != 0) return;
         try
         {
-            _socket.Dispose();
+            // Pending operations end (with an error or end of stream); the descriptor is released by Close.
+            // On epoll through Socket.Shutdown: it holds the handle, so a descriptor closed meanwhile (and
+            // its number reused) is never shut down by mistake.
+            if (_epoll is not null) _socket.Shutdown(SocketShutdown.Both);
+            else _transport.Abort();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
@@ -345,6 +413,10 @@ internal sealed partial class ClientConnection
         if (reason == AbortCanceled || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
         {
             return new OperationCanceledException($"the request to {RemoteText} was canceled", ex, cancellationToken);
+        }
+        if (reason == AbortDisposed)
+        {
+            return new ParleyHttpException(ParleyErrorKind.ConnectionClosed, $"the client was disposed while {_waitingFor} {RemoteText}", ex);
         }
         if (ex is ParleyHttpException) return ex;
         if (ex is SocketException or IOException or ObjectDisposedException)

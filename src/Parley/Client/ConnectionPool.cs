@@ -3,6 +3,8 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Parley.Server;
+using Parley.Server.Transport;
 
 namespace Parley.Client;
 
@@ -104,8 +106,12 @@ internal sealed class ConnectionPool : IDisposable
             Http1.MessageWriter.ValidateField("User-Agent", userAgent);
             UserAgentLine = Encoding.ASCII.GetBytes($"User-Agent: {userAgent}\r\n");
         }
+        if (options.Transport == TransportKind.Epoll && EpollLoop.IsSupported) Loop = new EpollLoop(0);
         _timer = new Timer(static state => ((ConnectionPool)state!).OnTick(), this, 50, 50);
     }
+
+    /// <summary>The event loop of <see cref="TransportKind.Epoll"/> (null for the portable transport).</summary>
+    public EpollLoop? Loop { get; }
 
     public ParleyClientOptions Options { get; }
 
@@ -148,8 +154,18 @@ internal sealed class ConnectionPool : IDisposable
         }
         try
         {
-            Socket socket = await ConnectAsync(origin, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
-            var connection = new ClientConnection(this, pool, socket);
+            (Socket socket, EpollTransport? epoll) = await ConnectAsync(origin, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
+            ClientConnection connection;
+            try
+            {
+                connection = new ClientConnection(this, pool, socket, epoll);
+            }
+            catch
+            {
+                if (epoll is not null) epoll.Dispose();
+                else socket.Dispose();
+                throw;
+            }
             _live.TryAdd(connection, 0);
             Raise(observer, new SessionEvent
             {
@@ -166,7 +182,7 @@ internal sealed class ConnectionPool : IDisposable
     }
 
     /// <summary>Resolves the host (unless it is an address literal) and tries its addresses in order.</summary>
-    private async ValueTask<Socket> ConnectAsync(Origin origin, Uri uri, ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
+    private async ValueTask<(Socket Socket, EpollTransport? Epoll)> ConnectAsync(Origin origin, Uri uri, ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         long limit = Options.ConnectTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)Options.ConnectTimeout.TotalMilliseconds;
@@ -205,11 +221,29 @@ internal sealed class ConnectionPool : IDisposable
         {
             var endPoint = new IPEndPoint(address, origin.Port);
             Raise(observer, new SessionEvent { Kind = SessionEventKind.Connecting, Uri = uri, RemoteEndPoint = endPoint });
+            if (Loop is not null)
+            {
+                try
+                {
+                    return await EpollConnect.ConnectAsync(endPoint, Loop, timeout.Token).ConfigureAwait(false);
+                }
+                catch (SocketException ex)
+                {
+                    if (failures.Length > 0) failures.Append("; ");
+                    failures.Append(endPoint).Append(": ").Append(ex.Message);
+                    continue;
+                }
+                catch (OperationCanceledException ex)
+                {
+                    if (cancellationToken.IsCancellationRequested) throw;
+                    throw new ParleyHttpException(ParleyErrorKind.Timeout, $"timed out after {limit} ms connecting to {endPoint} ({origin.Host})", ex);
+                }
+            }
             var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
             try
             {
                 await socket.ConnectAsync(endPoint, timeout.Token).ConfigureAwait(false);
-                return socket;
+                return (socket, null);
             }
             catch (SocketException ex)
             {
@@ -252,6 +286,7 @@ internal sealed class ConnectionPool : IDisposable
         _timer.Dispose();
         foreach (KeyValuePair<Origin, OriginPool> entry in _origins) entry.Value.Sweep(0, all: true);
         // Exchanges still in flight end now (their reads fail), as with HttpClient.Dispose.
-        foreach (KeyValuePair<ClientConnection, byte> entry in _live) entry.Key.Close();
+        foreach (KeyValuePair<ClientConnection, byte> entry in _live) entry.Key.Shutdown();
+        Loop?.Stop();
     }
 }

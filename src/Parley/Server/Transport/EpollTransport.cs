@@ -131,6 +131,44 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         return _receive.Start(buffer, default, seen, cancellationToken);
     }
 
+    /// <summary>
+    /// Like <see cref="ReceiveAsync"/>, but when nothing was reported since the socket was last found
+    /// empty it waits for readiness without trying first (the client, right after sending a request,
+    /// saves the recv(2) that would only say EAGAIN).
+    /// </summary>
+    public ValueTask<int> ReceiveWhenReadyAsync(Memory<byte> buffer)
+    {
+        long seen = Volatile.Read(ref _readEvents);
+        if (seen == Volatile.Read(ref _readDrainedAt) && Volatile.Read(ref _peerHungUp) == 0 && Volatile.Read(ref _aborted) == 0)
+        {
+            return _receive.Start(buffer, default, seen, default);
+        }
+        return ReceiveAsync(buffer);
+    }
+
+    /// <summary>
+    /// True when nothing (no bytes, no end of stream, no error) can be received now: for a pooled client
+    /// connection, "not stale". Without a system call when no readiness was reported since the socket was
+    /// last found empty; a one-byte peek otherwise.
+    /// </summary>
+    public bool IsQuiet()
+    {
+        if (Volatile.Read(ref _peerHungUp) != 0 || Volatile.Read(ref _aborted) != 0) return false;
+        long seen = Volatile.Read(ref _readEvents);
+        return seen == Volatile.Read(ref _readDrainedAt) || IsDrained(seen);
+    }
+
+    /// <summary>
+    /// Completes once the socket has been reported writable, in error or hung up since it was registered:
+    /// the end of a non-blocking connect(2) (the caller then reads SO_ERROR).
+    /// </summary>
+    public ValueTask WaitConnectedAsync(CancellationToken cancellationToken)
+    {
+        // Zero events seen: any write readiness since registration completes the wait.
+        ValueTask<int> pending = _send.Start(default, default, 0, cancellationToken);
+        return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
+    }
+
     public override ValueTask WaitForDataAsync()
     {
         long seen = Volatile.Read(ref _readEvents);

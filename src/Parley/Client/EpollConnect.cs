@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Parley.Server.Transport;
+
+namespace Parley.Client;
+
+/// <summary>
+/// Connects a socket for the client's epoll transport without <see cref="Socket.ConnectAsync(EndPoint)"/>:
+/// an asynchronous operation of <see cref="Socket"/> would register the descriptor with .NET's own socket
+/// engine for good, and every response would then also wake that engine and a thread-pool thread. Here the
+/// descriptor is created non-blocking, connect(2) is started, and the event loop reports its end.
+/// </summary>
+internal static partial class EpollConnect
+{
+    private const int SOCK_STREAM = 1;
+    private const int SOCK_NONBLOCK = 0x800;
+    private const int SOCK_CLOEXEC = 0x80000;
+    private const int SOL_SOCKET = 1;
+    private const int SO_ERROR = 4;
+    private const int EINPROGRESS = 115;
+
+    public static async ValueTask<(Socket Socket, EpollTransport Transport)> ConnectAsync(IPEndPoint endPoint, EpollLoop loop,
+        CancellationToken cancellationToken)
+    {
+        Socket socket = Start(endPoint, out bool connected);
+        EpollTransport transport;
+        try
+        {
+            socket.NoDelay = true;
+            transport = new EpollTransport(socket, loop);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+        try
+        {
+            if (!connected) await transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
+            int error = SocketError(socket);
+            if (error != 0) throw Failure(error);
+            return (socket, transport);
+        }
+        catch
+        {
+            transport.Dispose();
+            throw;
+        }
+    }
+
+    private static unsafe Socket Start(IPEndPoint endPoint, out bool connected)
+    {
+        SocketAddress address = endPoint.Serialize();
+        int family = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? 10 : 2;
+        int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)ProtocolType.Tcp);
+        if (fd < 0) throw Failure(Marshal.GetLastPInvokeError());
+        int result;
+        int errno;
+        fixed (byte* p = address.Buffer.Span)
+        {
+            do
+            {
+                result = connect(fd, p, address.Size);
+                errno = result == 0 ? 0 : Marshal.GetLastPInvokeError();
+            }
+            while (result != 0 && errno == LinuxNative.EINTR);
+        }
+        if (result != 0 && errno != EINPROGRESS)
+        {
+            LinuxNative.close(fd);
+            throw Failure(errno);
+        }
+        connected = result == 0;
+        // Socket takes ownership of the descriptor (and closes it when disposed).
+        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+    }
+
+    private static unsafe int SocketError(Socket socket)
+    {
+        int value = 0;
+        int length = sizeof(int);
+        if (getsockopt((int)socket.SafeHandle.DangerousGetHandle(), SOL_SOCKET, SO_ERROR, &value, &length) != 0)
+        {
+            return Marshal.GetLastPInvokeError();
+        }
+        return value;
+    }
+
+    private static SocketException Failure(int errno) => new((int)(errno switch
+    {
+        111 => System.Net.Sockets.SocketError.ConnectionRefused,
+        110 => System.Net.Sockets.SocketError.TimedOut,
+        113 => System.Net.Sockets.SocketError.HostUnreachable,
+        101 => System.Net.Sockets.SocketError.NetworkUnreachable,
+        99 => System.Net.Sockets.SocketError.AddressNotAvailable,
+        97 => System.Net.Sockets.SocketError.AddressFamilyNotSupported,
+        104 => System.Net.Sockets.SocketError.ConnectionReset,
+        _ => System.Net.Sockets.SocketError.SocketError,
+    }), Marshal.GetPInvokeErrorMessage(errno));
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    private static partial int socket(int domain, int type, int protocol);
+
+    [LibraryImport("libc", EntryPoint = "connect", SetLastError = true)]
+    private static unsafe partial int connect(int fd, byte* address, int length);
+
+    [LibraryImport("libc", EntryPoint = "getsockopt", SetLastError = true)]
+    private static unsafe partial int getsockopt(int fd, int level, int name, int* value, int* length);
+}
