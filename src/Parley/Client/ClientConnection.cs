@@ -375,10 +375,9 @@ internal sealed partial class ClientConnection
         try
         {
             // Pending operations end (with an error or end of stream); the descriptor is released by Close.
-            // On epoll through Socket.Shutdown: it holds the handle, so a descriptor closed meanwhile (and
-            // its number reused) is never shut down by mistake.
-            if (_epoll is not null) _socket.Shutdown(SocketShutdown.Both);
-            else _transport.Abort();
+            // Both transports hold the descriptor while they shut it down, so one closed meanwhile (and its
+            // number reused) is never shut down by mistake.
+            _transport.Abort();
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

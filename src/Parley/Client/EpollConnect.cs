@@ -23,16 +23,20 @@ internal static partial class EpollConnect
     public static async ValueTask<(Socket Socket, EpollTransport Transport)> ConnectAsync(IPEndPoint endPoint, EpollLoop loop,
         CancellationToken cancellationToken)
     {
-        Socket socket = Start(endPoint, out bool connected);
+        SocketAddress address = endPoint.Serialize();
+        int fd = Start(address, endPoint.AddressFamily, out bool connected);
+        Socket socket;
         EpollTransport transport;
         try
         {
-            socket.NoDelay = true;
-            transport = new EpollTransport(socket, loop);
+            // The transport owns the descriptor (it closes it, once, when the last user lets go); the Socket
+            // only answers endpoint questions and sets options, so it must not own the descriptor too.
+            socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false)) { NoDelay = true };
+            transport = new EpollTransport(fd, address.Buffer.Span[..address.Size], loop);
         }
         catch
         {
-            socket.Dispose();
+            LinuxNative.close(fd);
             throw;
         }
         try
@@ -49,10 +53,9 @@ internal static partial class EpollConnect
         }
     }
 
-    private static unsafe Socket Start(IPEndPoint endPoint, out bool connected)
+    private static unsafe int Start(SocketAddress address, AddressFamily addressFamily, out bool connected)
     {
-        SocketAddress address = endPoint.Serialize();
-        int family = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? 10 : 2;
+        int family = addressFamily == AddressFamily.InterNetworkV6 ? 10 : 2;
         int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, (int)ProtocolType.Tcp);
         if (fd < 0) throw Failure(Marshal.GetLastPInvokeError());
         int result;
@@ -72,8 +75,7 @@ internal static partial class EpollConnect
             throw Failure(errno);
         }
         connected = result == 0;
-        // Socket takes ownership of the descriptor (and closes it when disposed).
-        return new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        return fd;
     }
 
     private static unsafe int SocketError(Socket socket)
