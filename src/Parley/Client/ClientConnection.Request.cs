@@ -43,7 +43,7 @@ internal sealed partial class ClientConnection
     }
 
     /// <summary>Sends all of <see cref="_output"/> (the transport completes when every byte is sent).</summary>
-    private ValueTask SendOutputAsync() => _transport.SendAsync(_output.WrittenMemory);
+    private ValueTask<int> SendOutputAsync() => _transport.SendAsync(_output.WrittenMemory);
 
     private async ValueTask SendBodyAsync(ParleyContent content)
     {

@@ -18,10 +18,15 @@ internal abstract class ConnectionTransport : IDisposable
     public abstract ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 
     /// <summary>Completes when bytes (or the peer's close) can be received, without holding a buffer meanwhile.</summary>
-    public abstract ValueTask WaitForDataAsync();
+    /// <remarks>
+    /// The result carries nothing (it is a <see cref="ValueTask{TResult}"/> so that the Socket transport can
+    /// hand out Socket's own pooled operation, with no wrapper allocated per wait).
+    /// </remarks>
+    public abstract ValueTask<int> WaitForDataAsync();
 
     /// <summary>Sends all of <paramref name="data"/>.</summary>
-    public abstract ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    /// <remarks>The result carries nothing, as for <see cref="WaitForDataAsync"/>.</remarks>
+    public abstract ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Sends all of <paramref name="prefix"/>, then <paramref name="length"/> bytes of a file from

@@ -169,23 +169,21 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
     }
 
-    public override ValueTask WaitForDataAsync()
+    public override ValueTask<int> WaitForDataAsync()
     {
         long seen = Volatile.Read(ref _readEvents);
         if (seen != Volatile.Read(ref _readDrainedAt) && !IsDrained(seen)) return default;
         if (Volatile.Read(ref _peerHungUp) != 0) return default; // the end of stream is there: let the receive find it
-        ValueTask<int> wait = _receive.Start(Memory<byte>.Empty, default, seen, default, waitOnly: true);
-        return wait.IsCompletedSuccessfully ? default : new ValueTask(_receive, _receive.Version);
+        return _receive.Start(Memory<byte>.Empty, default, seen, default, waitOnly: true);
     }
 
-    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         long seen = Volatile.Read(ref _writeEvents);
         int sent = TrySend(data.Span, out int errno);
         if (sent == data.Length) return default;
-        if (sent < 0 && errno != EAGAIN) return ValueTask.FromException(Failure("send", errno));
-        ValueTask<int> pending = _send.Start(default, data[Math.Max(sent, 0)..], seen, cancellationToken);
-        return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
+        if (sent < 0 && errno != EAGAIN) return ValueTask.FromException<int>(Failure("send", errno));
+        return _send.Start(default, data[Math.Max(sent, 0)..], seen, cancellationToken);
     }
 
     public override ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)

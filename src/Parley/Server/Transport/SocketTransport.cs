@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Win32.SafeHandles;
@@ -15,32 +14,13 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
-    public override ValueTask WaitForDataAsync()
-    {
-        // A zero-byte receive completes when data arrives, and holds no buffer while it waits.
-        ValueTask<int> wait = socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
-        if (wait.IsCompletedSuccessfully)
-        {
-            wait.GetAwaiter().GetResult();
-            return default;
-        }
-        return AwaitAsync(wait);
-    }
+    // A zero-byte receive completes when data arrives, and holds no buffer while it waits.
+    public override ValueTask<int> WaitForDataAsync() => socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
 
-    public override ValueTask SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
-    {
-        ValueTask<int> send = socket.SendAsync(data, SocketFlags.None, cancellationToken);
-        if (send.IsCompletedSuccessfully)
-        {
-            send.GetAwaiter().GetResult();
-            return default;
-        }
-        return AwaitAsync(send);
-    }
-
-    // Pooled: these waits happen on every request, and their state machines must not be allocations.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask AwaitAsync(ValueTask<int> operation) => await operation.ConfigureAwait(false);
+    // Socket's ValueTask operations come from a per-socket cached event-args object: passed through as they
+    // are, a wait or a send allocates nothing.
+    public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+        socket.SendAsync(data, SocketFlags.None, cancellationToken);
 
     public override async ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
     {
