@@ -34,6 +34,18 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     // heartbeat or a stop) shuts it down or sends on it. The last release closes it, so a descriptor
     // number is never used after close(2) may have handed it to a new connection.
     private int _fdReferences = 1;
+    private bool _fileLowWaterSet;
+
+    /// <summary>
+    /// The most bytes of a file send left queued but not yet transmitted (TCP_NOTSENT_LOWAT, tcp(7)), set on
+    /// a connection at its first file send. Bytes queued beyond what the peer's window admits are
+    /// transmitted later from the processing of the peer's acknowledgements; on loopback that runs on the
+    /// receiving client's CPU, taking time from the reader. With the cap, sendfile(2) stops early and the
+    /// loop sends the rest from its own thread when the socket reports room (docs/benchmarks.md has the
+    /// A/B figures). Not on the Socket transport: there every early stop costs a thread-pool hop, and the
+    /// same A/B run was slower with it.
+    /// </summary>
+    private const int FileSendLowWater = 64 * 1024;
 
     /// <summary>
     /// Takes ownership of <paramref name="fd"/>, a socket from accept4 (non-blocking: sendfile(2) must not
@@ -188,6 +200,12 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
 
     public override ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
     {
+        if (!_fileLowWaterSet)
+        {
+            int lowWater = FileSendLowWater;
+            setsockopt(Fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowWater, sizeof(int));
+            _fileLowWaterSet = true;
+        }
         long seen = Volatile.Read(ref _writeEvents);
         var region = new FileRegion(file, offset, length);
         // MSG_MORE (send(2)): the head is held back and the file's first pages join its segment, instead

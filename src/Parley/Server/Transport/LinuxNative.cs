@@ -39,6 +39,10 @@ internal static unsafe partial class LinuxNative
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_MORE = 0x8000;
 
+    public const int IPPROTO_TCP = 6;
+    public const int TCP_CORK = 3;
+    public const int TCP_NOTSENT_LOWAT = 25;
+
     public const int SHUT_RD = 0;
     public const int SHUT_WR = 1;
     public const int SHUT_RDWR = 2;
@@ -93,4 +97,7 @@ internal static unsafe partial class LinuxNative
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setsockopt(int fd, int level, int name, int* value, int length);
 }

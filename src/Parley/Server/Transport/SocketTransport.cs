@@ -7,6 +7,7 @@ namespace Parley.Server.Transport;
 /// <summary>The portable transport: <see cref="Socket"/>'s own asynchronous operations.</summary>
 internal sealed class SocketTransport(Socket socket) : ConnectionTransport
 {
+
     public override IPEndPoint? RemoteEndPoint { get; } = socket.RemoteEndPoint as IPEndPoint;
 
     public override IPEndPoint? LocalEndPoint { get; } = socket.LocalEndPoint as IPEndPoint;
@@ -32,7 +33,7 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
         // SendPacketsAsync sends the prefix with send(2) and the file with sendfile(2): corked in between,
         // the head waits for the file's bytes instead of leaving as a tiny segment of its own (TCP_CORK,
         // tcp(7); nginx's tcp_nopush). Uncorking at the end pushes out whatever is left.
-        bool corked = !prefix.IsEmpty && SetCork(true);
+        bool corked = !prefix.IsEmpty && SetTcpOption(TcpCork, 1);
         try
         {
             using (cancellationToken.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket))
@@ -42,22 +43,24 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
         }
         finally
         {
-            if (corked) SetCork(false);
+            if (corked) SetTcpOption(TcpCork, 0);
         }
         // SendPacketsAsync (sendfile(2) on Linux) stops early at the end of the file: the file shrank under us.
         if (args.BytesTransferred != prefix.Length + (long)length) throw new IOException("the file ended before the region that was announced");
         GC.KeepAlive(stream);
     }
 
-    private bool SetCork(bool on)
+    // <netinet/tcp.h>; Linux only (elsewhere the options are skipped).
+    private const int IpProtocolTcp = 6, TcpCork = 3;
+
+    private bool SetTcpOption(int name, int value)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        const int IpProtocolTcp = 6, TcpCork = 3; // <netinet/tcp.h>
-        Span<byte> value = stackalloc byte[sizeof(int)];
-        BitConverter.TryWriteBytes(value, on ? 1 : 0);
+        Span<byte> bytes = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(bytes, value);
         try
         {
-            socket.SetRawSocketOption(IpProtocolTcp, TcpCork, value);
+            socket.SetRawSocketOption(IpProtocolTcp, name, bytes);
             return true;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
