@@ -65,7 +65,7 @@ wait_port() {
 }
 
 taskset -c "$SERVER_CPU" dotnet "$REPO/src/Parley.Cli/bin/Release/net10.0/Parley.Cli.dll" serve "$WORK/www" \
-  --port $PARLEY_PORT --quiet --no-security-headers > "$WORK/parley.log" 2>&1 & PIDS+=($!)
+  --port $PARLEY_PORT --quiet --no-security-headers --transport Sockets > "$WORK/parley.log" 2>&1 & PIDS+=($!)
 taskset -c "$SERVER_CPU" dotnet "$REPO/src/Parley.Cli/bin/Release/net10.0/Parley.Cli.dll" serve "$WORK/www" \
   --port $EPOLL_PORT --quiet --no-security-headers --transport Epoll > "$WORK/parley-epoll.log" 2>&1 & PIDS+=($!)
 taskset -c "$SERVER_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" > "$WORK/nginx.log" 2>&1 & PIDS+=($!)

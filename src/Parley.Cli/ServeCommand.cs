@@ -16,7 +16,10 @@ internal static class ServeCommand
         var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on", DefaultValueFactory = _ => 8080 };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print an access-log line per request" };
         var drain = new Option<double>("--drain-timeout") { Description = "Seconds a graceful stop waits for requests in flight", DefaultValueFactory = _ => 10 };
-        var transport = new Option<TransportKind>("--transport") { Description = "I/O layer: Sockets (portable) or Epoll (Linux x64 event loops, handlers run inline)", DefaultValueFactory = _ => TransportKind.Sockets };
+        // Epoll where it runs: the served handlers (files, demo pages) never block on the network, so the
+        // event loops' inline handling is safe here, and it is what makes the static file server fast.
+        bool epollRuns = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
+        var transport = new Option<TransportKind>("--transport") { Description = "I/O layer: Epoll (Linux x64 event loops, handlers run inline; the default there) or Sockets (portable; the default elsewhere)", DefaultValueFactory = _ => epollRuns ? TransportKind.Epoll : TransportKind.Sockets };
         var list = new Option<bool>("--list") { Description = "DIR: list directories that have no index.html" };
         var cacheControl = new Option<string?>("--cache-control") { Description = "DIR: Cache-Control value for files, e.g. \"public, max-age=3600\"" };
         var noCompress = new Option<bool>("--no-compress") { Description = "DIR: never compress on the fly (precompressed .br/.gz files are still used)" };
