@@ -85,11 +85,10 @@ public sealed class HttpServer : IAsyncDisposable
             listener.Blocking = false;
             listener.NoDelay = true;
             _epollLoops = new EpollLoop[Math.Max(1, Options.EpollThreadCount > 0 ? Options.EpollThreadCount : Environment.ProcessorCount)];
-            for (int i = 0; i < _epollLoops.Length; i++)
-            {
-                _epollLoops[i] = new EpollLoop(i);
-                _epollLoops[i].StartAccepting(this, listener.SafeHandle);
-            }
+            for (int i = 0; i < _epollLoops.Length; i++) _epollLoops[i] = new EpollLoop(i);
+            // Only once every loop exists: a loop that accepts may hand the connection to any other loop,
+            // and connections already queued on the listener are accepted as soon as a loop watches it.
+            foreach (EpollLoop loop in _epollLoops) loop.StartAccepting(this, listener.SafeHandle);
             return;
         }
         _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
