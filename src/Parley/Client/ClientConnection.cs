@@ -34,7 +34,7 @@ internal sealed partial class ClientConnection
 
     private readonly ConnectionPool _pool;
     private readonly ParleyClientOptions _options;
-    private readonly Socket _socket;
+    private readonly Socket? _socket; // the portable transport's, for the read-ahead
     private readonly ConnectionTransport _transport;
     private readonly EpollTransport? _epoll;
     private readonly ByteBuffer _output = new(4096);
@@ -60,17 +60,18 @@ internal sealed partial class ClientConnection
     private int _closed;
     private bool _holdsSlot;
 
-    public ClientConnection(ConnectionPool pool, OriginPool owner, Socket socket, EpollTransport? epoll)
+    /// <summary>Over a connected <paramref name="socket"/> (portable transport) or <paramref name="epoll"/>.</summary>
+    public ClientConnection(ConnectionPool pool, OriginPool owner, Socket? socket, EpollTransport? epoll)
     {
         _pool = pool;
         _options = pool.Options;
         Owner = owner;
         _socket = socket;
-        RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
-        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
         // An epoll transport arrives registered with the client's event loop (EpollConnect).
         _epoll = epoll;
-        _transport = epoll is not null ? epoll : new SocketTransport(socket);
+        _transport = epoll is not null ? epoll : new SocketTransport(socket!);
+        RemoteEndPoint = _transport.RemoteEndPoint!;
+        LocalEndPoint = _transport.LocalEndPoint!;
         RemoteText = RemoteEndPoint.ToString();
         _holdsSlot = true;
     }
@@ -121,7 +122,7 @@ internal sealed partial class ClientConnection
     private bool TryStartReadAhead()
     {
         // Idle: nothing buffered, _start == _end == 0.
-        ValueTask<int> receive = _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None);
+        ValueTask<int> receive = _socket!.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None);
         if (receive.IsCompleted)
         {
             try

@@ -154,7 +154,7 @@ internal sealed class ConnectionPool : IDisposable
         }
         try
         {
-            (Socket socket, EpollTransport? epoll) = await ConnectAsync(origin, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
+            (Socket? socket, EpollTransport? epoll) = await ConnectAsync(origin, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
             ClientConnection connection;
             try
             {
@@ -162,8 +162,8 @@ internal sealed class ConnectionPool : IDisposable
             }
             catch
             {
-                if (epoll is not null) epoll.Dispose();
-                else socket.Dispose();
+                epoll?.Dispose();
+                socket?.Dispose();
                 throw;
             }
             _live.TryAdd(connection, 0);
@@ -182,7 +182,8 @@ internal sealed class ConnectionPool : IDisposable
     }
 
     /// <summary>Resolves the host (unless it is an address literal) and tries its addresses in order.</summary>
-    private async ValueTask<(Socket Socket, EpollTransport? Epoll)> ConnectAsync(Origin origin, Uri uri, ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
+    /// <summary>One of the two is set: the portable transport's socket, or the epoll transport.</summary>
+    private async ValueTask<(Socket? Socket, EpollTransport? Epoll)> ConnectAsync(Origin origin, Uri uri, ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         long limit = Options.ConnectTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)Options.ConnectTimeout.TotalMilliseconds;
@@ -225,7 +226,7 @@ internal sealed class ConnectionPool : IDisposable
             {
                 try
                 {
-                    return await EpollConnect.ConnectAsync(endPoint, Loop, timeout.Token).ConfigureAwait(false);
+                    return (null, await EpollConnect.ConnectAsync(endPoint, Loop, timeout.Token).ConfigureAwait(false));
                 }
                 catch (SocketException ex)
                 {

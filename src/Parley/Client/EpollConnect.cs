@@ -19,19 +19,17 @@ internal static partial class EpollConnect
     private const int SOL_SOCKET = 1;
     private const int SO_ERROR = 4;
     private const int EINPROGRESS = 115;
+    private const int TCP_NODELAY = 1;
 
-    public static async ValueTask<(Socket Socket, EpollTransport Transport)> ConnectAsync(IPEndPoint endPoint, EpollLoop loop,
-        CancellationToken cancellationToken)
+    public static async ValueTask<EpollTransport> ConnectAsync(IPEndPoint endPoint, EpollLoop loop, CancellationToken cancellationToken)
     {
         SocketAddress address = endPoint.Serialize();
         int fd = Start(address, endPoint.AddressFamily, out bool connected);
-        Socket socket;
         EpollTransport transport;
         try
         {
-            // The transport owns the descriptor (it closes it, once, when the last user lets go); the Socket
-            // only answers endpoint questions and sets options, so it must not own the descriptor too.
-            socket = new Socket(new SafeSocketHandle(fd, ownsHandle: false)) { NoDelay = true };
+            SetNoDelay(fd);
+            // From here the transport owns the descriptor and closes it when the last user lets go.
             transport = new EpollTransport(fd, address.Buffer.Span[..address.Size], loop);
         }
         catch
@@ -42,15 +40,21 @@ internal static partial class EpollConnect
         try
         {
             if (!connected) await transport.WaitConnectedAsync(cancellationToken).ConfigureAwait(false);
-            int error = SocketError(socket);
+            int error = SocketError(transport.Fd);
             if (error != 0) throw Failure(error);
-            return (socket, transport);
+            return transport;
         }
         catch
         {
             transport.Dispose();
             throw;
         }
+    }
+
+    private static unsafe void SetNoDelay(int fd)
+    {
+        int on = 1;
+        if (LinuxNative.setsockopt(fd, LinuxNative.IPPROTO_TCP, TCP_NODELAY, &on, sizeof(int)) != 0) throw Failure(Marshal.GetLastPInvokeError());
     }
 
     private static unsafe int Start(SocketAddress address, AddressFamily addressFamily, out bool connected)
@@ -78,14 +82,11 @@ internal static partial class EpollConnect
         return fd;
     }
 
-    private static unsafe int SocketError(Socket socket)
+    private static unsafe int SocketError(int fd)
     {
         int value = 0;
         int length = sizeof(int);
-        if (getsockopt((int)socket.SafeHandle.DangerousGetHandle(), SOL_SOCKET, SO_ERROR, &value, &length) != 0)
-        {
-            return Marshal.GetLastPInvokeError();
-        }
+        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &value, &length) != 0) return Marshal.GetLastPInvokeError();
         return value;
     }
 

@@ -88,16 +88,11 @@ internal sealed partial class HttpConnection
             // The first slice carries whatever is buffered (at least the head) in front of the file bytes.
             await _transport.SendFileAsync(_output.WrittenMemory, file, offset, slice, cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending a file");
-            if (_output.Length != 0)
-            {
-                _output.Clear();
-                _responseStart = 0;
-            }
+            OutputSent();
             offset += slice;
             length -= slice;
             _bodyWritten += slice;
         }
-        _responseFlushed = true;
     }
 
     private async ValueTask CopyFileRegionAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)

@@ -74,7 +74,6 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
                     // no state machine but this one (and no buffer, see PrepareIdle).
                     await _transport.WaitForDataAsync().ConfigureAwait(false);
                     if (!EnterBusy(Phase.Idle)) break;
-                    AttachExchange();
                     _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
                     _headStartTicks = Environment.TickCount64;
                     resumed = true;
@@ -275,9 +274,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
         await _transport.SendAsync(_output.WrittenMemory, cancellationToken).ConfigureAwait(false);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
-        _output.Clear();
-        _responseStart = 0;
-        _responseFlushed = true;
+        OutputSent();
     }
 
     private void FlushOutputSync()
@@ -285,6 +282,12 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
         _transport.SendBlocking(_output.WrittenSpan);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
+        OutputSent();
+    }
+
+    // What was buffered is on its way: the buffer starts over, and the response has begun to leave.
+    private void OutputSent()
+    {
         _output.Clear();
         _responseStart = 0;
         _responseFlushed = true;

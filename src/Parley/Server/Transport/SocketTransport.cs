@@ -33,7 +33,7 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
         // SendPacketsAsync sends the prefix with send(2) and the file with sendfile(2): corked in between,
         // the head waits for the file's bytes instead of leaving as a tiny segment of its own (TCP_CORK,
         // tcp(7); nginx's tcp_nopush). Uncorking at the end pushes out whatever is left.
-        bool corked = !prefix.IsEmpty && SetTcpOption(TcpCork, 1);
+        bool corked = !prefix.IsEmpty && SetCork(true);
         try
         {
             using (cancellationToken.UnsafeRegister(static state => ((Socket)state!).Dispose(), socket))
@@ -43,24 +43,22 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
         }
         finally
         {
-            if (corked) SetTcpOption(TcpCork, 0);
+            if (corked) SetCork(false);
         }
         // SendPacketsAsync (sendfile(2) on Linux) stops early at the end of the file: the file shrank under us.
         if (args.BytesTransferred != prefix.Length + (long)length) throw new IOException("the file ended before the region that was announced");
         GC.KeepAlive(stream);
     }
 
-    // <netinet/tcp.h>; Linux only (elsewhere the options are skipped).
-    private const int IpProtocolTcp = 6, TcpCork = 3;
-
-    private bool SetTcpOption(int name, int value)
+    // Linux only; elsewhere the head simply goes first.
+    private bool SetCork(bool on)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        Span<byte> bytes = stackalloc byte[sizeof(int)];
-        BitConverter.TryWriteBytes(bytes, value);
+        Span<byte> value = stackalloc byte[sizeof(int)];
+        BitConverter.TryWriteBytes(value, on ? 1 : 0);
         try
         {
-            socket.SetRawSocketOption(IpProtocolTcp, name, bytes);
+            socket.SetRawSocketOption(LinuxNative.IPPROTO_TCP, LinuxNative.TCP_CORK, value);
             return true;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
