@@ -57,7 +57,7 @@ internal static class FieldLineParser
         int valueEnd = line.Length;
         while (valueStart < valueEnd && HttpSyntax.IsOws(line[valueStart])) valueStart++;
         while (valueEnd > valueStart && HttpSyntax.IsOws(line[valueEnd - 1])) valueEnd--;
-        fields.Add(lineStart, colon, lineStart + valueStart, valueEnd - valueStart, KnownFields.IdentifyFiltered(line[..colon]));
+        fields.Add(lineStart, colon, lineStart + valueStart, valueEnd - valueStart, KnownFields.Identify(line[..colon]));
         return true;
     }
 
@@ -133,54 +133,8 @@ internal static class FieldLineParser
         int valueEnd = lineLength;
         while (valueStart < valueEnd && HttpSyntax.IsOws(rest[valueStart])) valueStart++;
         while (valueEnd > valueStart && HttpSyntax.IsOws(rest[valueEnd - 1])) valueEnd--;
-        fields.Add(offset, colon, offset + valueStart, valueEnd - valueStart, KnownFields.IdentifyFiltered(rest.Slice(0, colon)));
+        fields.Add(offset, colon, offset + valueStart, valueEnd - valueStart, KnownFields.Identify(rest.Slice(0, colon)));
         return lineLength + 2;
-    }
-
-    /// <summary>
-    /// The common case for a whole section: walks well-formed field lines by the bitmasks of a
-    /// <see cref="HeadScanner"/>, adding each, up to and including the empty line that ends the section
-    /// (then true, <paramref name="offset"/> past it). At the first line that is unusual in any way
-    /// (incomplete, malformed, a name with tchar other than letters, digits and '-', over a limit) it stops
-    /// with <paramref name="offset"/> at that line and returns false: the per-line paths below take over
-    /// from there, so errors and their precedence are theirs alone.
-    /// </summary>
-    private static bool TryWalkWellFormedLines(ReadOnlySpan<byte> source, ref int offset, FieldTable fields,
-        int maxSectionEnd, int maxFieldCount)
-    {
-        var scanner = new HeadScanner(source, offset);
-        int lineStart = offset;
-        while (true)
-        {
-            if ((uint)(lineStart + 1) >= (uint)source.Length) break;
-            if (source[lineStart] == (byte)'\r')
-            {
-                if (source[lineStart + 1] != (byte)'\n' || lineStart + 2 > maxSectionEnd) break;
-                offset = lineStart + 2;
-                return true;
-            }
-            // RFC 9112 §5.1: field-line = field-name ":" OWS field-value OWS, no whitespace before the colon.
-            // A leading SP or HTAB (obs-fold, §5.2) is a non-name byte, so it leaves the name empty here.
-            int colon = scanner.NextNonName(lineStart);
-            if (colon <= lineStart || source[colon] != (byte)':') break;
-            // The first byte after the colon that no value may hold must be the CR of the line's CRLF.
-            // Controls are non-name bytes, so none lies before the colon just found: searching from the
-            // line start finds the same byte, without waiting for the colon (one dependency less per line).
-            int lineEnd = scanner.NextControl(lineStart);
-            if (lineEnd < 0 || (uint)(lineEnd + 1) >= (uint)source.Length || source[lineEnd] != (byte)'\r'
-                || source[lineEnd + 1] != (byte)'\n' || lineEnd + 2 > maxSectionEnd || fields.Count >= maxFieldCount)
-            {
-                break;
-            }
-            int valueStart = colon + 1, valueEnd = lineEnd;
-            while (valueStart < valueEnd && HttpSyntax.IsOws(source[valueStart])) valueStart++;
-            while (valueEnd > valueStart && HttpSyntax.IsOws(source[valueEnd - 1])) valueEnd--;
-            fields.Add(lineStart, colon - lineStart, valueStart, valueEnd - valueStart,
-                KnownFields.IdentifyFiltered(source.Slice(lineStart, colon - lineStart)));
-            lineStart = lineEnd + 2;
-        }
-        offset = lineStart;
-        return false;
     }
 
     // The index of the first byte of HttpSyntax.InvalidFieldValueBytes (a CTL but HTAB, or DEL) in
@@ -212,12 +166,36 @@ internal static class FieldLineParser
     public static ParseStatus ParseSection(ReadOnlySpan<byte> source, ref int offset, FieldTable fields,
         int maxSectionEnd, int maxFieldCount, out HttpError error)
     {
-        if (HeadScanner.IsSupported && source.Length >= 64
-            && TryWalkWellFormedLines(source, ref offset, fields, maxSectionEnd, maxFieldCount))
+        if (TryParseWellFormedSection(source, ref offset, fields, maxSectionEnd, maxFieldCount))
         {
             error = default;
             return ParseStatus.Complete;
         }
+        return ParseLineByLine(source, ref offset, fields, maxSectionEnd, maxFieldCount, out error);
+    }
+
+    // The common case: the whole section is here and well formed, which WellFormedHead checks 64 bytes
+    // at a time. Anything else, an error included, is decided line by line.
+    [SkipLocalsInit]
+    private static bool TryParseWellFormedSection(ReadOnlySpan<byte> source, ref int offset, FieldTable fields,
+        int maxSectionEnd, int maxFieldCount)
+    {
+        if (!WellFormedHead.IsSupported || source.Length < 64) return false;
+        Unsafe.SkipInit(out LineMarks marks);
+        int lines = WellFormedHead.Scan(source, offset, ref marks, out int sectionEnd);
+        if (lines < 0 || sectionEnd > maxSectionEnd || fields.Count + lines > maxFieldCount) return false;
+        WellFormedHead.AddFieldLines(source, offset, lines, ref marks, fields);
+        offset = sectionEnd;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="ParseSection"/> without the whole-section path: each line on its own (internal so that
+    /// tests can hold the two paths against each other).
+    /// </summary>
+    internal static ParseStatus ParseLineByLine(ReadOnlySpan<byte> source, ref int offset, FieldTable fields,
+        int maxSectionEnd, int maxFieldCount, out HttpError error)
+    {
         while (true)
         {
             int parsed = TryParseWellFormedLine(source, offset, fields, maxSectionEnd, maxFieldCount);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Parley.Http1;
@@ -10,7 +11,7 @@ namespace Parley.Http1;
 /// </summary>
 public sealed class FieldTable
 {
-    private struct Entry
+    internal struct Entry
     {
         public int NameStart;
         public int NameLength;
@@ -44,29 +45,63 @@ public sealed class FieldTable
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void Add(int nameStart, int nameLength, int valueStart, int valueLength, KnownField known)
     {
-        if (Count == _entries.Length) Grow();
-        if (known != KnownField.Other)
+        int count = Count;
+        Entry[] entries = _entries;
+        if ((uint)count >= (uint)entries.Length) entries = Grow();
+        if (known != KnownField.Other) NoteKnown(known, count);
+        // count < entries.Length was just made sure of: no second bounds check.
+        ref Entry entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(entries), (nint)(uint)count);
+        entry.NameStart = nameStart;
+        entry.NameLength = nameLength;
+        entry.ValueStart = valueStart;
+        entry.ValueLength = valueLength;
+        entry.Known = known;
+        Count = count + 1;
+    }
+
+    /// <summary>
+    /// Room for <paramref name="lines"/> more lines, for a parser that writes them itself: it fills
+    /// entries <see cref="Count"/> to <c>Count + lines - 1</c> of the array returned and, for each known
+    /// field not seen before, its first line's index in <see cref="FirstKnownIndexes"/>, then calls <see cref="Commit"/>.
+    /// </summary>
+    internal Entry[] Reserve(int lines)
+    {
+        while (_entries.Length - Count < lines) Grow();
+        return _entries;
+    }
+
+    /// <summary>Index of each known field's first line, by <see cref="KnownField"/>; valid where its bit is seen.</summary>
+    internal int[] FirstKnownIndexes => _firstKnownIndex;
+
+    /// <summary>Counts the lines written after <see cref="Reserve"/>, with the known fields now seen and repeated.</summary>
+    internal void Commit(int lines, uint seen, uint repeated)
+    {
+        Count += lines;
+        _knownSeen = seen;
+        _knownRepeated = repeated;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void NoteKnown(KnownField known, int index)
+    {
+        uint bit = 1u << (int)known;
+        if ((_knownSeen & bit) == 0)
         {
-            uint bit = 1u << (int)known;
-            if ((_knownSeen & bit) == 0)
-            {
-                _knownSeen |= bit;
-                _firstKnownIndex[(int)known] = Count;
-            }
-            else
-            {
-                _knownRepeated |= bit;
-            }
+            _knownSeen |= bit;
+            _firstKnownIndex[(int)known & 31] = index;
         }
-        _entries[Count++] = new Entry
+        else
         {
-            NameStart = nameStart, NameLength = nameLength,
-            ValueStart = valueStart, ValueLength = valueLength, Known = known,
-        };
+            _knownRepeated |= bit;
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void Grow() => Array.Resize(ref _entries, _entries.Length * 2);
+    private Entry[] Grow()
+    {
+        Array.Resize(ref _entries, _entries.Length * 2);
+        return _entries;
+    }
 
     /// <summary>The name bytes of field line <paramref name="index"/>, as received.</summary>
     public ReadOnlySpan<byte> NameAt(int index)
@@ -115,6 +150,9 @@ public sealed class FieldTable
 
     /// <summary>Bit <c>1 &lt;&lt; (int)field</c> set for every known field present.</summary>
     internal uint KnownFieldsSeen => _knownSeen;
+
+    /// <summary>Bit <c>1 &lt;&lt; (int)field</c> set for every known field with more than one line.</summary>
+    internal uint KnownFieldsRepeated => _knownRepeated;
 
     /// <summary>Index of the first line of a known field (not <see cref="KnownField.Other"/>), or -1; no scan, no call.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -25,23 +25,40 @@ public static class HttpMethods
     /// <summary>PATCH (RFC 5789).</summary>
     public const string Patch = "PATCH";
 
+    // The standard methods by kind (1-based; 0 is an extension method), so a parse records a method
+    // with a byte store rather than a reference store and its write barrier.
+    private static readonly string[] ByKind = [Get, Put, Head, Post, Patch, Trace, Delete, Options, Connect];
+
+    /// <summary>The kind of a method's bytes: 1 to 9 for the standard methods (case-sensitive, RFC 9110 §9.1), else 0.</summary>
+    internal static byte KindOf(ReadOnlySpan<byte> method) => method.Length switch
+    {
+        3 when method.SequenceEqual("GET"u8) => GetKind,
+        3 when method.SequenceEqual("PUT"u8) => 2,
+        4 when method.SequenceEqual("HEAD"u8) => 3,
+        4 when method.SequenceEqual("POST"u8) => 4,
+        5 when method.SequenceEqual("PATCH"u8) => 5,
+        5 when method.SequenceEqual("TRACE"u8) => 6,
+        6 when method.SequenceEqual("DELETE"u8) => 7,
+        7 when method.SequenceEqual("OPTIONS"u8) => 8,
+        7 when method.SequenceEqual("CONNECT"u8) => 9,
+        _ => 0,
+    };
+
+    /// <summary>The kind of GET.</summary>
+    internal const byte GetKind = 1;
+
+    /// <summary>The shared string of a method kind other than 0.</summary>
+    internal static string OfKind(byte kind) => ByKind[kind - 1];
+
     /// <summary>True for the methods this module names; others are extension methods.</summary>
     public static bool IsStandard(string method) => Intern(method) is not null;
 
     /// <summary>Returns the shared instance of a known method (case-sensitive, RFC 9110 §9.1), or null.</summary>
-    public static string? Intern(ReadOnlySpan<byte> method) => method.Length switch
+    public static string? Intern(ReadOnlySpan<byte> method)
     {
-        3 when method.SequenceEqual("GET"u8) => Get,
-        3 when method.SequenceEqual("PUT"u8) => Put,
-        4 when method.SequenceEqual("HEAD"u8) => Head,
-        4 when method.SequenceEqual("POST"u8) => Post,
-        5 when method.SequenceEqual("PATCH"u8) => Patch,
-        5 when method.SequenceEqual("TRACE"u8) => Trace,
-        6 when method.SequenceEqual("DELETE"u8) => Delete,
-        7 when method.SequenceEqual("OPTIONS"u8) => Options,
-        7 when method.SequenceEqual("CONNECT"u8) => Connect,
-        _ => null,
-    };
+        byte kind = KindOf(method);
+        return kind == 0 ? null : OfKind(kind);
+    }
 
     private static string? Intern(string method) => method switch
     {

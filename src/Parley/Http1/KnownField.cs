@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Parley.Http1;
 
@@ -39,100 +40,92 @@ public enum KnownField : byte
 
 internal static class KnownFields
 {
-    // Names are compared a word at a time against their lowercase bytes: OR-ing 0x20 into the letter
-    // positions (the masks below; '-' positions are compared exactly) folds ASCII case, RFC 9110 §5.1,
-    // and only 'X' and 'x' become 'x'. Words may overlap; the constants are the names' bytes little-endian.
-    private const uint Letters4 = 0x20202020;
-    private const ulong Letters8 = 0x2020202020202020;
-
     /// <summary>
-    /// <see cref="Identify"/> for a name known to be made of tchar, after an inlined pre-check: most
-    /// names a request carries are not known fields, and a name's length and first letter rule out all
-    /// but the known ones without the call.
+    /// Which known field a name is, or <see cref="KnownField.Other"/>. Names are case-insensitive
+    /// (RFC 9110 §5.1): a name's length and first letter pick the one candidate it can be, and two words
+    /// of it (the first and last 8 bytes, or 4, or the 2 of "TE") compared with 0x20 OR-ed into the
+    /// letter positions settle it; only 'A'-'Z' and 'a'-'z' fold onto a lowercase letter that way, and
+    /// the '-' positions are compared exactly. No loop and no call, so a field-line loop inlines it.
     /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    public static KnownField IdentifyFiltered(ReadOnlySpan<byte> name)
-    {
-        ReadOnlySpan<uint> firstLetters = FirstLettersByLength;
-        // A first byte that is not a letter gives some shift count; a false match only costs the call.
-        return (uint)name.Length < (uint)firstLetters.Length
-            && ((firstLetters[name.Length] >> (((name[0] | 0x20) - 'a') & 31)) & 1) != 0
-            ? Identify(name) : KnownField.Other;
-    }
-
-    // Bit (letter - 'a') set at index n when a known field's name has n bytes and begins with that
-    // letter: t 19, h 7, e 4, u 20, l 11, c 2, k 10.
-    private static ReadOnlySpan<uint> FirstLettersByLength =>
-    [
-        0, 0,
-        1u << 19,             // 2: te
-        0,
-        1u << 7,              // 4: host
-        0,
-        1u << 4,              // 6: expect
-        1u << 20 | 1u << 19,  // 7: upgrade, trailer
-        1u << 11,             // 8: location
-        0,
-        1u << 2 | 1u << 10,   // 10: connection, keep-alive
-        0,
-        1u << 2,              // 12: content-type
-        0,
-        1u << 2,              // 14: content-length
-        0,
-        1u << 2,              // 16: content-encoding
-        1u << 19,             // 17: transfer-encoding
-    ];
-
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static KnownField Identify(ReadOnlySpan<byte> name)
     {
-        switch (name.Length)
+        int length = name.Length;
+        ReadOnlySpan<byte> candidates = CandidateByLength;
+        if ((uint)length >= (uint)candidates.Length) return KnownField.Other;
+        int candidate = candidates[length];
+        if (candidate == 0) return KnownField.Other;
+        ReadOnlySpan<byte> firstLetters = FirstLetters;
+        int first = name[0] | 0x20;
+        if (first != firstLetters[candidate])
         {
-            case 2:
-                return (BinaryPrimitives.ReadUInt16LittleEndian(name) | 0x2020) == 0x6574 ? KnownField.TE : KnownField.Other; // "te"
-            case 4:
-                return (U32(name, 0) | Letters4) == 0x74736f68 ? KnownField.Host : KnownField.Other; // "host"
-            case 6:
-                return (U32(name, 0) | Letters4) == 0x65707865 && (U32(name, 2) | Letters4) == 0x74636570 // "expe", "pect"
-                    ? KnownField.Expect : KnownField.Other;
-            case 7:
-            {
-                uint head = U32(name, 0) | Letters4, tail = U32(name, 3) | Letters4;
-                if (head == 0x72677075 && tail == 0x65646172) return KnownField.Upgrade; // "upgr", "rade"
-                if (head == 0x69617274 && tail == 0x72656c69) return KnownField.Trailer; // "trai", "iler"
-                return KnownField.Other;
-            }
-            case 8:
-                return (U64(name, 0) | Letters8) == 0x6e6f697461636f6c ? KnownField.Location : KnownField.Other; // "location"
-            case 10:
-            {
-                ulong head = U64(name, 0), tail = U64(name, 2);
-                if ((head | Letters8) == 0x697463656e6e6f63 && (tail | Letters8) == 0x6e6f697463656e6e) return KnownField.Connection; // "connecti", "nnection"
-                if ((head | 0x2020200020202020) == 0x696c612d7065656b && (tail | 0x2020202020002020) == 0x6576696c612d7065) return KnownField.KeepAlive; // "keep-ali", "ep-alive"
-                return KnownField.Other;
-            }
-            case 12:
-                return IsContentDash(name) && (U64(name, 4) | 0x2020202000202020) == 0x657079742d746e65 // "ent-type"
-                    ? KnownField.ContentType : KnownField.Other;
-            case 14:
-                return IsContentDash(name) && (U64(name, 6) | 0x2020202020200020) == 0x6874676e656c2d74 // "t-length"
-                    ? KnownField.ContentLength : KnownField.Other;
-            case 16:
-                return IsContentDash(name) && (U64(name, 8) | Letters8) == 0x676e69646f636e65 // "encoding"
-                    ? KnownField.ContentEncoding : KnownField.Other;
-            case 17:
-                return (U64(name, 0) | Letters8) == 0x726566736e617274 && name[8] == (byte)'-' // "transfer"
-                    && (U64(name, 9) | Letters8) == 0x676e69646f636e65 // "encoding"
-                    ? KnownField.TransferEncoding : KnownField.Other;
-            default:
-                return KnownField.Other;
+            // Two known names share each of the lengths 7 and 10.
+            candidate = AlternateByLength[length];
+            if (candidate == 0 || first != firstLetters[candidate]) return KnownField.Other;
         }
+        ulong head, tail;
+        ref byte start = ref MemoryMarshal.GetReference(name);
+        if (length >= 8)
+        {
+            head = Unsafe.ReadUnaligned<ulong>(ref start);
+            tail = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref start, length - 8));
+        }
+        else if (length >= 4)
+        {
+            head = Unsafe.ReadUnaligned<uint>(ref start);
+            tail = Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref start, length - 4));
+        }
+        else
+        {
+            head = tail = Unsafe.ReadUnaligned<ushort>(ref start);
+        }
+        bool match = (head | HeadCases[candidate]) == Heads[candidate] && (tail | TailCases[candidate]) == Tails[candidate]
+            // transfer-encoding: the words cover "transfer" and "encoding"; the '-' between is left.
+            && (length != 17 || name[8] == (byte)'-');
+        return match ? (KnownField)candidate : KnownField.Other;
     }
 
-    private static bool IsContentDash(ReadOnlySpan<byte> name) => (U64(name, 0) | 0x0020202020202020) == 0x2d746e65746e6f63; // "content-"
+    // By name length: the known field of that length (the first of two for 7 and 10), else 0.
+    private static ReadOnlySpan<byte> CandidateByLength =>
+    [
+        0, 0, (byte)KnownField.TE, 0, (byte)KnownField.Host, 0, (byte)KnownField.Expect, (byte)KnownField.Upgrade,
+        (byte)KnownField.Location, 0, (byte)KnownField.Connection, 0, (byte)KnownField.ContentType, 0,
+        (byte)KnownField.ContentLength, 0, (byte)KnownField.ContentEncoding, (byte)KnownField.TransferEncoding,
+    ];
 
-    private static uint U32(ReadOnlySpan<byte> name, int at) => BinaryPrimitives.ReadUInt32LittleEndian(name.Slice(at));
+    private static ReadOnlySpan<byte> AlternateByLength =>
+    [
+        0, 0, 0, 0, 0, 0, 0, (byte)KnownField.Trailer, 0, 0, (byte)KnownField.KeepAlive, 0, 0, 0, 0, 0, 0, 0,
+    ];
 
-    private static ulong U64(ReadOnlySpan<byte> name, int at) => BinaryPrimitives.ReadUInt64LittleEndian(name.Slice(at));
+    // By KnownField: the lowercase first letter, and the expected head and tail words (the name's bytes,
+    // lowercase, little-endian) with the 0x20 bits OR-ed into their letter positions.
+    private static ReadOnlySpan<byte> FirstLetters =>
+        [0, (byte)'h', (byte)'c', (byte)'t', (byte)'c', (byte)'e', (byte)'k', (byte)'c', (byte)'u', (byte)'t', (byte)'t', (byte)'l', (byte)'c'];
+
+    private static ReadOnlySpan<ulong> Heads =>
+    [
+        0, 0x74736F68, 0x2D746E65746E6F63, 0x726566736E617274, 0x697463656E6E6F63, 0x65707865, 0x696C612D7065656B,
+        0x2D746E65746E6F63, 0x72677075, 0x69617274, 0x6574, 0x6E6F697461636F6C, 0x2D746E65746E6F63,
+    ];
+
+    private static ReadOnlySpan<ulong> HeadCases =>
+    [
+        0, 0x20202020, 0x20202020202020, 0x2020202020202020, 0x2020202020202020, 0x20202020, 0x2020200020202020,
+        0x20202020202020, 0x20202020, 0x20202020, 0x2020, 0x2020202020202020, 0x20202020202020,
+    ];
+
+    private static ReadOnlySpan<ulong> Tails =>
+    [
+        0, 0x74736F68, 0x6874676E656C2D74, 0x676E69646F636E65, 0x6E6F697463656E6E, 0x74636570, 0x6576696C612D7065,
+        0x657079742D746E65, 0x65646172, 0x72656C69, 0x6574, 0x6E6F697461636F6C, 0x676E69646F636E65,
+    ];
+
+    private static ReadOnlySpan<ulong> TailCases =>
+    [
+        0, 0x20202020, 0x2020202020200020, 0x2020202020202020, 0x2020202020202020, 0x20202020, 0x2020202020002020,
+        0x2020202000202020, 0x20202020, 0x20202020, 0x2020, 0x2020202020202020, 0x2020202020202020,
+    ];
 
     public static string? CanonicalName(KnownField field) => field switch
     {

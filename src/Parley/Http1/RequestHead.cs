@@ -16,13 +16,16 @@ public sealed class RequestHead
     internal int TargetStart, TargetLength;
     internal int PathLength; // bytes of the target's path part (origin-form), excluding '?query'
     internal int AuthorityStart, AuthorityLength; // absolute-form and authority-form
-    private string? _method;
+    private byte _methodKind; // HttpMethods.KindOf the method; 0 for an extension method
+    private string? _extensionMethod;
 
     /// <summary>The header fields, in order received.</summary>
     public FieldTable Fields { get; } = new();
 
     /// <summary>Request method; a shared instance for standard methods.</summary>
-    public string Method => _method ??= Encoding.ASCII.GetString(Fields.Source.Slice(MethodStart, MethodLength));
+    public string Method => _methodKind != 0
+        ? HttpMethods.OfKind(_methodKind)
+        : _extensionMethod ??= Encoding.ASCII.GetString(Fields.Source.Slice(MethodStart, MethodLength));
 
     /// <summary>The request-target bytes exactly as received.</summary>
     public ReadOnlySpan<byte> Target => Fields.Source.Slice(TargetStart, TargetLength);
@@ -84,7 +87,8 @@ public sealed class RequestHead
         RequestLineParsed = false;
         MethodStart = MethodLength = TargetStart = TargetLength = PathStart = PathLength = 0;
         AuthorityStart = AuthorityLength = 0;
-        _method = null;
+        _methodKind = 0;
+        _extensionMethod = null;
         TargetForm = RequestTargetForm.Origin;
         Version = HttpVersion.Unknown;
         HeadLength = 0;
@@ -95,7 +99,7 @@ public sealed class RequestHead
         Fields.Reset(default);
     }
 
-    internal void SetMethod(string? interned) => _method = interned;
+    internal void SetMethod(byte kind) => _methodKind = kind;
 
     /// <summary>Points the spans at the buffer's new location after the owner moved the bytes.</summary>
     public void Rebind(ReadOnlyMemory<byte> request) => Fields.Rebind(request);

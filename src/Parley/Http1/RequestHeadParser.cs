@@ -87,7 +87,7 @@ public static class RequestHeadParser
 
         head.MethodStart = 0;
         head.MethodLength = methodLength;
-        head.SetMethod(isGet ? HttpMethods.Get : HttpMethods.Intern(buffer.Slice(0, methodLength)));
+        head.SetMethod(isGet ? HttpMethods.GetKind : HttpMethods.KindOf(buffer.Slice(0, methodLength)));
         head.TargetStart = targetStart;
         head.TargetLength = targetLength;
         head.Version = parsedVersion;
@@ -203,7 +203,7 @@ public static class RequestHeadParser
         }
         head.MethodStart = start;
         head.MethodLength = methodEnd;
-        head.SetMethod(HttpMethods.Intern(method));
+        head.SetMethod(HttpMethods.KindOf(method));
 
         ReadOnlySpan<byte> rest = line[(methodEnd + 1)..];
         int targetEnd = rest.IndexOf((byte)' ');

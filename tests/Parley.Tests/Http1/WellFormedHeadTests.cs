@@ -1,0 +1,163 @@
+using System.Runtime.CompilerServices;
+using System.Text;
+using Parley.Http1;
+using static Parley.Tests.Http1.ParseHarness;
+
+namespace Parley.Tests.Http1;
+
+/// <summary>
+/// The whole-section path (<see cref="WellFormedHead"/>: 64-byte blocks checked by bitmasks) held against
+/// the line-by-line path on the same bytes: every outcome, error code, end offset and field must agree.
+/// The sections put line ends, colons, name runs and the empty line at every position relative to a block
+/// (the carries between blocks), end at every offset of the buffer's last block (the shifted tail load),
+/// and are mutated at every position with the bytes the rules are about.
+/// </summary>
+public class WellFormedHeadTests
+{
+    private static readonly HeadLimits Limits = HeadLimits.Default;
+
+    private sealed record SectionOutcome(ParseStatus Status, int ErrorCode, int Offset, string Fields);
+
+    private static SectionOutcome Parse(byte[] source, int start, bool lineByLine, int maxSectionEnd, int maxFieldCount)
+    {
+        var fields = new FieldTable();
+        fields.Reset(source);
+        int offset = start;
+        ParseStatus status = lineByLine
+            ? FieldLineParser.ParseLineByLine(source, ref offset, fields, maxSectionEnd, maxFieldCount, out HttpError error)
+            : FieldLineParser.ParseSection(source, ref offset, fields, maxSectionEnd, maxFieldCount, out error);
+        if (status != ParseStatus.Complete) return new SectionOutcome(status, error.StatusCode, 0, "");
+        var s = new StringBuilder();
+        DescribeFields(s, fields);
+        foreach (KnownField known in Enum.GetValues<KnownField>())
+        {
+            if (known != KnownField.Other) s.Append($" {known}:{fields.IndexOf(known)}/{fields.IsRepeated(known)}");
+        }
+        return new SectionOutcome(status, 0, offset, s.ToString());
+    }
+
+    private static void AssertSameAsLineByLine(byte[] source, int start = 0, int maxSectionEnd = int.MaxValue, int maxFieldCount = 100)
+    {
+        SectionOutcome lineByLine = Parse(source, start, lineByLine: true, maxSectionEnd, maxFieldCount);
+        SectionOutcome whole = Parse(source, start, lineByLine: false, maxSectionEnd, maxFieldCount);
+        Assert.True(lineByLine == whole, $"line by line: {lineByLine}\nwhole section: {whole}\nsource: {Latin1(source).ReplaceLineEndings("|")}");
+    }
+
+    // Sections with names and values of many lengths, so that boundaries fall everywhere.
+    private static IEnumerable<string> Sections()
+    {
+        yield return "Host: 127.0.0.1:8080\r\nUser-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n";
+        yield return "Host: localhost\r\nAccept: text/plain,text/html;q=0.9,application/xhtml+xml;q=0.9,application/xml;q=0.8,*/*;q=0.7\r\nConnection: keep-alive\r\n\r\n";
+        yield return "Content-Length: 5\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nHost: a\r\nhost: b\r\nX: \t y \t\r\nEmpty:\r\nKeep-Alive: timeout=5\r\n\r\n";
+        var random = new Random(6400);
+        for (int i = 0; i < 12; i++)
+        {
+            var s = new StringBuilder();
+            int lines = random.Next(1, 12);
+            for (int line = 0; line < lines; line++)
+            {
+                s.Append(new string('n', random.Next(1, 90))).Append(':').Append(new string(' ', random.Next(0, 3)))
+                    .Append(new string('v', random.Next(0, 140))).Append("\r\n");
+            }
+            yield return s.Append("\r\n").ToString();
+        }
+    }
+
+    [Fact]
+    public void Agrees_with_the_line_by_line_path_wherever_the_section_starts_and_ends() // RFC 9112 §5
+    {
+        foreach (string section in Sections())
+        {
+            for (int shift = 0; shift < 64; shift++)
+            {
+                // Blocks start where the section does: a first line longer by one byte each time moves
+                // every later byte one position on within its block. The section follows a few bytes of
+                // start line and is followed by nothing, or by a pipelined next request.
+                byte[] lead = Bytes(new string('x', shift % 7));
+                byte[] body = Bytes($"Shift: {new string('s', shift)}\r\n{section}");
+                AssertSameAsLineByLine([.. lead, .. body], lead.Length);
+                AssertSameAsLineByLine([.. lead, .. body, .. Bytes("GET / HTTP/1.1\r\n")], lead.Length);
+                // Every shorter buffer holds an incomplete section.
+                if (shift % 16 == 0)
+                {
+                    for (int cut = 0; cut < body.Length; cut++) AssertSameAsLineByLine([.. lead, .. body[..cut]], lead.Length);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Agrees_with_the_line_by_line_path_on_a_stray_byte_anywhere() // RFC 9112 §2.2, §5.1, §5.2; RFC 9110 §5.5
+    {
+        byte[] strays = Bytes("\r\n\0\u0001\u001f\u007f\t :;_\"@é");
+        foreach (string section in Sections().Take(8))
+        {
+            byte[] bytes = Bytes(section);
+            for (int at = 0; at < bytes.Length; at++)
+            {
+                foreach (byte stray in strays)
+                {
+                    byte[] changed = (byte[])bytes.Clone();
+                    changed[at] = stray;
+                    AssertSameAsLineByLine(changed);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Agrees_with_the_line_by_line_path_at_the_limits() // RFC 9110 §15.5.20 (431)
+    {
+        foreach (string section in Sections().Take(6))
+        {
+            byte[] bytes = Bytes(section);
+            int lines = section.Split("\r\n").Length - 2;
+            foreach (int maxEnd in new[] { bytes.Length - 1, bytes.Length, bytes.Length + 1, bytes.Length / 2 })
+            {
+                AssertSameAsLineByLine(bytes, maxSectionEnd: maxEnd);
+            }
+            foreach (int maxCount in new[] { lines - 1, lines, lines + 1 })
+            {
+                AssertSameAsLineByLine(bytes, maxFieldCount: Math.Max(maxCount, 0));
+            }
+        }
+    }
+
+    [Fact]
+    public void Takes_sections_up_to_its_block_count_and_leaves_longer_ones_to_the_line_by_line_path()
+    {
+        // 32 blocks of 64 bytes: sections ending just inside and just past them agree all the same.
+        foreach (int total in new[] { 64 * WellFormedHead.MaxBlocks - 1, 64 * WellFormedHead.MaxBlocks, 64 * WellFormedHead.MaxBlocks + 3 })
+        {
+            string value = new('v', total - "Big: ".Length - 4);
+            byte[] bytes = Bytes($"Big: {value}\r\n\r\n");
+            Assert.Equal(total, bytes.Length);
+            AssertSameAsLineByLine(bytes);
+            Unsafe.SkipInit(out LineMarks marks);
+            int lines = WellFormedHead.Scan(bytes, 0, ref marks, out int end);
+            Assert.Equal(total <= 64 * WellFormedHead.MaxBlocks ? (1, total) : (-1, 0), (lines, end));
+        }
+    }
+
+    [Fact]
+    public void Appends_to_a_table_that_already_holds_lines() // chunked trailers and resumed heads
+    {
+        byte[] first = Bytes("Host: a\r\nConnection: close\r\n");
+        byte[] rest = Bytes("Host: b\r\nX-Padding: " + new string('p', 70) + "\r\nconnection: keep-alive\r\n\r\n");
+        byte[] all = [.. first, .. rest];
+        var fields = new FieldTable();
+        fields.Reset(all);
+        int offset = 0;
+        Assert.Equal(ParseStatus.NeedMoreData, FieldLineParser.ParseSection(first, ref offset, fields, int.MaxValue, 100, out _));
+        Assert.Equal(first.Length, offset);
+        Assert.Equal(ParseStatus.Complete, FieldLineParser.ParseSection(all, ref offset, fields, int.MaxValue, 100, out _));
+        Assert.Equal(all.Length, offset);
+        Assert.Equal(5, fields.Count);
+        Assert.Equal(0, fields.IndexOf(KnownField.Host));
+        Assert.Equal(2, fields.IndexOf(KnownField.Host, 1));
+        Assert.True(fields.IsRepeated(KnownField.Host));
+        Assert.Equal(1, fields.IndexOf(KnownField.Connection));
+        Assert.Equal(4, fields.IndexOf(KnownField.Connection, 2));
+        Assert.Equal("keep-alive", Latin1(fields.ValueAt(4)));
+    }
+}
