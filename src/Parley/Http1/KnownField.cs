@@ -51,17 +51,19 @@ internal static class KnownFields
     public static KnownField Identify(ReadOnlySpan<byte> name)
     {
         int length = name.Length;
-        ReadOnlySpan<byte> candidates = CandidateByLength;
-        if ((uint)length >= (uint)candidates.Length) return KnownField.Other;
-        int candidate = candidates[length];
-        if (candidate == 0) return KnownField.Other;
-        ReadOnlySpan<byte> firstLetters = FirstLetters;
+        if ((uint)length >= CandidateLengths || length == 0) return KnownField.Other;
+        // The tables are indexed by a length below CandidateLengths and by the KnownField values they
+        // hold themselves, so they are read without bounds checks.
+        ushort candidates = Unsafe.Add(ref MemoryMarshal.GetReference(CandidatesByLength), length);
+        if (candidates == 0) return KnownField.Other;
+        ref byte firstLetters = ref MemoryMarshal.GetReference(FirstLetters);
         int first = name[0] | 0x20;
-        if (first != firstLetters[candidate])
+        int candidate = candidates & 0xFF;
+        if (first != Unsafe.Add(ref firstLetters, candidate))
         {
             // Two known names share each of the lengths 7 and 10.
-            candidate = AlternateByLength[length];
-            if (candidate == 0 || first != firstLetters[candidate]) return KnownField.Other;
+            candidate = candidates >> 8;
+            if (candidate == 0 || first != Unsafe.Add(ref firstLetters, candidate)) return KnownField.Other;
         }
         ulong head, tail;
         ref byte start = ref MemoryMarshal.GetReference(name);
@@ -79,23 +81,25 @@ internal static class KnownFields
         {
             head = tail = Unsafe.ReadUnaligned<ushort>(ref start);
         }
-        bool match = (head | HeadCases[candidate]) == Heads[candidate] && (tail | TailCases[candidate]) == Tails[candidate]
+        bool match = (head | Unsafe.Add(ref MemoryMarshal.GetReference(HeadCases), candidate)) == Unsafe.Add(ref MemoryMarshal.GetReference(Heads), candidate)
+            && (tail | Unsafe.Add(ref MemoryMarshal.GetReference(TailCases), candidate)) == Unsafe.Add(ref MemoryMarshal.GetReference(Tails), candidate)
             // transfer-encoding: the words cover "transfer" and "encoding"; the '-' between is left.
             && (length != 17 || name[8] == (byte)'-');
         return match ? (KnownField)candidate : KnownField.Other;
     }
 
-    // By name length: the known field of that length (the first of two for 7 and 10), else 0.
-    private static ReadOnlySpan<byte> CandidateByLength =>
-    [
-        0, 0, (byte)KnownField.TE, 0, (byte)KnownField.Host, 0, (byte)KnownField.Expect, (byte)KnownField.Upgrade,
-        (byte)KnownField.Location, 0, (byte)KnownField.Connection, 0, (byte)KnownField.ContentType, 0,
-        (byte)KnownField.ContentLength, 0, (byte)KnownField.ContentEncoding, (byte)KnownField.TransferEncoding,
-    ];
+    private const int CandidateLengths = 18;
 
-    private static ReadOnlySpan<byte> AlternateByLength =>
+    // By name length: the known field of that length in the low byte and, for 7 and 10, which two
+    // known names share, the other in the high byte; 0 for none.
+    private static ReadOnlySpan<ushort> CandidatesByLength =>
     [
-        0, 0, 0, 0, 0, 0, 0, (byte)KnownField.Trailer, 0, 0, (byte)KnownField.KeepAlive, 0, 0, 0, 0, 0, 0, 0,
+        0, 0, (ushort)KnownField.TE, 0, (ushort)KnownField.Host, 0, (ushort)KnownField.Expect,
+        (ushort)((int)KnownField.Upgrade | (int)KnownField.Trailer << 8),
+        (ushort)KnownField.Location, 0,
+        (ushort)((int)KnownField.Connection | (int)KnownField.KeepAlive << 8),
+        0, (ushort)KnownField.ContentType, 0, (ushort)KnownField.ContentLength, 0,
+        (ushort)KnownField.ContentEncoding, (ushort)KnownField.TransferEncoding,
     ];
 
     // By KnownField: the lowercase first letter, and the expected head and tail words (the name's bytes,

@@ -58,10 +58,11 @@ internal static class WellFormedHead
             lineStarts = lf << 1 | lfCarry;
             emptyLine = lineStarts & cr;
             if (emptyLine != 0) break;
-            // A block inside the section: every rule on all 64 bits.
-            ulong sum = name + lineStarts;
-            ulong nameEnds = sum + addCarry;
-            addCarry = (sum < name ? 1UL : 0UL) | (nameEnds < sum ? 1UL : 0UL);
+            // A block inside the section: every rule on all 64 bits. A carry in means the previous block
+            // ended inside a name, so its last byte was no LF and bit 0 starts no line: the two never
+            // meet, and one addition takes both.
+            ulong nameEnds = name + (lineStarts | addCarry);
+            addCarry = nameEnds < name ? 1UL : 0UL;
             nameEnds &= ~name;
             // RFC 9112 §2.2: no bare CR or LF; RFC 9110 §5.5: no CTL but HTAB in a value; RFC 9112 §5.1: a
             // non-empty name, then the colon (§5.2: no obs-fold, whose leading SP or HTAB ends the name at once).
@@ -79,7 +80,7 @@ internal static class WellFormedHead
         // At bit 63 the empty line's LF is the next block's first byte.
         ulong inSection = emptyAt >= 62 ? ulong.MaxValue : (1UL << (emptyAt + 2)) - 1;
         if (emptyAt == 63 && (at + 64 >= length || Unsafe.Add(ref start, (nuint)(uint)(at + 64)) != (byte)'\n')) return -1;
-        ulong lastEnds = ((name + lineStarts + addCarry) & ~name) & inLines;
+        ulong lastEnds = ((name + (lineStarts | addCarry)) & ~name) & inLines;
         if (((((lf ^ (cr << 1 | crCarry)) | (control & ~(cr | lf))) & inSection) | (lastEnds & (~colon | lineStarts))) != 0) return -1;
         mark = lastEnds | cr & inSection;
         sectionEnd = at + emptyAt + 2;
