@@ -24,7 +24,8 @@ internal sealed partial class HttpConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ProcessRequestAsync()
     {
-        long started = Stopwatch.GetTimestamp();
+        // The start time is only for the access log; without one, no clock read per request.
+        long started = _options.AccessLog is null ? 0 : Stopwatch.GetTimestamp();
         _request.Reset();
         _response.Reset();
         ResetResponseState();

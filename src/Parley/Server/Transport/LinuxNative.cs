@@ -80,10 +80,15 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getsockname(int fd, byte* address, int* addressLength);
 
+    // recv and send are only ever called with MSG_DONTWAIT, so they return at once (a copy to or from
+    // the socket buffer): short enough to run without the transition into preemptive GC mode and back,
+    // which a loop pays twice per request otherwise.
     [LibraryImport("libc", SetLastError = true)]
+    [SuppressGCTransition]
     public static partial nint recv(int fd, byte* buffer, nint length, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
+    [SuppressGCTransition]
     public static partial nint send(int fd, byte* buffer, nint length, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
