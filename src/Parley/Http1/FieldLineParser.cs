@@ -184,7 +184,7 @@ internal static class FieldLineParser
         Unsafe.SkipInit(out LineMarks marks);
         int lines = WellFormedHead.Scan(source, offset, ref marks, out int sectionEnd);
         if (lines < 0 || sectionEnd > maxSectionEnd || fields.Count + lines > maxFieldCount) return false;
-        WellFormedHead.AddFieldLines(source, offset, lines, ref marks, fields);
+        if (!WellFormedHead.AddFieldLines(source, offset, lines, ref marks, fields)) return false;
         offset = sectionEnd;
         return true;
     }

@@ -7,21 +7,23 @@ namespace Parley.Http1;
 
 /// <summary>
 /// The whole field section of a common request head checked 64 bytes at a time, with no loop per byte
-/// and no search per line. Each block of the section is classified into bitmasks (bit i for byte i of the
-/// block) and the rules of RFC 9112 §2.2 and §5.1 are checked on the masks of the block at once:
+/// and no search per line. Each block of the section is classified into three bitmasks (bit i for byte i
+/// of the block: CR, name bytes, controls) and the rules of RFC 9112 §2.2 and §5.1 are checked on the
+/// masks of the block at once:
 /// <list type="bullet">
-/// <item>the control bytes are CR, LF and HTAB only, and every CR is followed by an LF and every LF
-/// preceded by a CR (no bare CR or LF, no CTL in a value);</item>
-/// <item>each line starts with a name of letters, digits and '-' that ends at a colon: adding the
-/// line-start bits to the name-byte mask carries each start through its run of name bytes, so the sum's
-/// bits outside the name bytes are the first byte after each name, which must be a colon and not the
-/// line start itself (an empty name, or a leading SP or HTAB: obs-fold, §5.2).</item>
+/// <item>the controls are CR and the byte after each CR, and nothing else (so no CTL but HTAB in a
+/// value, and no LF that does not follow a CR); the byte after each CR is then checked to be LF, once
+/// per line, so that every line starts two bytes after the CR of the line before;</item>
+/// <item>each line starts with a name of letters, digits and '-': adding the line-start bits to the
+/// name-byte mask carries each start through its run of name bytes, so the sum's bits outside the name
+/// bytes are the first byte after each name, which must not be the line start itself (an empty name, or
+/// a leading SP or HTAB: obs-fold, §5.2) nor the line's CR; it is then checked to be the colon, once per line.</item>
 /// </list>
-/// The first line that starts with CR is the empty line that ends the section. What this leaves for
-/// each line, its colon and its CR, is found again from the kept masks by one bit search each.
-/// Anything unusual (a tchar other than letters, digits and '-' in a name, an incomplete section, more
-/// than <see cref="MaxBlocks"/> blocks, a buffer shorter than 64 bytes) makes it answer false, and the
-/// careful per-line parser decides instead, errors and all.
+/// The first line that starts with CR is the empty line that ends the section. Each line's colon and CR
+/// are then found again from the kept marks by one bit search each. Anything unusual (a tchar other than
+/// letters, digits and '-' in a name, an incomplete section, more than <see cref="MaxBlocks"/> blocks, a
+/// buffer shorter than 64 bytes) makes it answer no, and the careful per-line parser decides instead,
+/// errors and all.
 /// </summary>
 internal static class WellFormedHead
 {
@@ -46,30 +48,30 @@ internal static class WellFormedHead
         int length = buffer.Length;
         int limit = Math.Min(length, fieldsStart + 64 * MaxBlocks);
         ref ulong mark = ref marks[0];
-        // What the previous block hands on: whether its last byte was LF (the next block starts a line)
-        // or CR (the next block must start with LF), and the carry of the name-run addition.
-        ulong lfCarry = 1, crCarry = 0, addCarry = 0;
-        ulong cr, lf, colon, name, control, lineStarts, emptyLine;
+        // What the previous block hands on: the line starts two bytes after its last two bytes' CRs, the
+        // byte after a CR in its last byte, and the carry of the name-run addition. Bit 0 of the first
+        // block starts a line.
+        ulong startCarry = 1, crCarry = 0, addCarry = 0;
+        ulong cr, name, control, lineStarts, emptyLine;
         int at = fieldsStart;
         while (true)
         {
             if (at >= limit) return -1;
-            Classify(ref start, length, at, out cr, out lf, out colon, out name, out control);
-            lineStarts = lf << 1 | lfCarry;
+            Classify(ref start, length, at, out cr, out name, out control);
+            lineStarts = cr << 2 | startCarry;
             emptyLine = lineStarts & cr;
             if (emptyLine != 0) break;
             // A block inside the section: every rule on all 64 bits. A carry in means the previous block
-            // ended inside a name, so its last byte was no LF and bit 0 starts no line: the two never
-            // meet, and one addition takes both.
+            // ended inside a name, so bit 0 starts no line: the two never meet, and one addition takes both.
             ulong nameEnds = name + (lineStarts | addCarry);
             addCarry = nameEnds < name ? 1UL : 0UL;
             nameEnds &= ~name;
             // RFC 9112 §2.2: no bare CR or LF; RFC 9110 §5.5: no CTL but HTAB in a value; RFC 9112 §5.1: a
-            // non-empty name, then the colon (§5.2: no obs-fold, whose leading SP or HTAB ends the name at once).
-            if (((lf ^ (cr << 1 | crCarry)) | (control & ~(cr | lf)) | (nameEnds & (~colon | lineStarts))) != 0) return -1;
+            // non-empty name before the line's end (§5.2: no obs-fold, whose leading SP or HTAB ends the name at once).
+            if ((control ^ (cr | cr << 1 | crCarry) | nameEnds & (lineStarts | cr)) != 0) return -1;
             mark = nameEnds | cr;
             mark = ref Unsafe.Add(ref mark, 1);
-            lfCarry = lf >> 63;
+            startCarry = cr >> 62;
             crCarry = cr >> 63;
             at += 64;
         }
@@ -79,11 +81,12 @@ internal static class WellFormedHead
         ulong inLines = (1UL << emptyAt) - 1;
         // At bit 63 the empty line's LF is the next block's first byte.
         ulong inSection = emptyAt >= 62 ? ulong.MaxValue : (1UL << (emptyAt + 2)) - 1;
-        if (emptyAt == 63 && (at + 64 >= length || Unsafe.Add(ref start, (nuint)(uint)(at + 64)) != (byte)'\n')) return -1;
-        ulong lastEnds = ((name + (lineStarts | addCarry)) & ~name) & inLines;
-        if (((((lf ^ (cr << 1 | crCarry)) | (control & ~(cr | lf))) & inSection) | (lastEnds & (~colon | lineStarts))) != 0) return -1;
+        int emptyLf = at + emptyAt + 1;
+        if (emptyLf >= length || Unsafe.Add(ref start, (nuint)(uint)emptyLf) != (byte)'\n') return -1;
+        ulong lastEnds = (name + (lineStarts | addCarry)) & ~name & inLines;
+        if (((control ^ (cr | cr << 1 | crCarry)) & inSection | lastEnds & (lineStarts | cr)) != 0) return -1;
         mark = lastEnds | cr & inSection;
-        sectionEnd = at + emptyAt + 2;
+        sectionEnd = emptyLf + 1;
 
         // A colon and a CR for each field line, and the empty line's CR.
         int marked = 0;
@@ -94,9 +97,10 @@ internal static class WellFormedHead
 
     /// <summary>
     /// Walks the marks of a section <see cref="Scan"/> accepted, adding its <paramref name="lines"/> field
-    /// lines to <paramref name="fields"/> (each value without the OWS around it, RFC 9112 §5.1).
+    /// lines to <paramref name="fields"/> (each value without the OWS around it, RFC 9112 §5.1). False,
+    /// with the table as it was, when a name does not end at a colon or a CR is not followed by LF.
     /// </summary>
-    public static void AddFieldLines(ReadOnlySpan<byte> buffer, int fieldsStart, int lines, ref LineMarks marks, FieldTable fields)
+    public static bool AddFieldLines(ReadOnlySpan<byte> buffer, int fieldsStart, int lines, ref LineMarks marks, FieldTable fields)
     {
         // Scan proved every mark lies inside the buffer and every line holds a colon before its CR, so the
         // bytes are read without bounds checks.
@@ -126,6 +130,8 @@ internal static class WellFormedHead
             }
             int lineEnd = blockBase + BitOperations.TrailingZeroCount(bits);
             bits &= bits - 1;
+            // RFC 9112 §5.1: the name ends at the colon; §2.2: the line at CRLF.
+            if (Unsafe.Add(ref start, colon) != (byte)':' || Unsafe.Add(ref start, lineEnd + 1) != (byte)'\n') return false;
 
             int valueStart = colon + 1, valueEnd = lineEnd;
             while (valueStart < valueEnd && HttpSyntax.IsOws(Unsafe.Add(ref start, valueStart))) valueStart++;
@@ -148,45 +154,41 @@ internal static class WellFormedHead
             lineStart = lineEnd + 2;
         }
         fields.Commit(lines, seen, repeated);
+        return true;
     }
 
     /// <summary>
-    /// <see cref="Classify(ref byte, out ulong, out ulong, out ulong, out ulong, out ulong)"/> for the 64
-    /// bytes at <paramref name="at"/>, or those of them the buffer holds: then the buffer's last 64 bytes,
-    /// shifted so that bit 0 stands for byte <paramref name="at"/> and the positions past the end are 0 in
-    /// every mask, which no rule of <see cref="Scan"/> accepts as the end of a section.
+    /// <see cref="Classify(ref byte, out ulong, out ulong, out ulong)"/> for the 64 bytes at
+    /// <paramref name="at"/>, or those of them the buffer holds: then the buffer's last 64 bytes, shifted
+    /// so that bit 0 stands for byte <paramref name="at"/> and the positions past the end are 0 in every
+    /// mask, which no rule of <see cref="Scan"/> accepts as the end of a section.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(ref byte start, int length, int at, out ulong cr, out ulong lf, out ulong colon, out ulong name, out ulong control)
+    private static void Classify(ref byte start, int length, int at, out ulong cr, out ulong name, out ulong control)
     {
         if (at <= length - 64)
         {
-            Classify(ref Unsafe.Add(ref start, (nuint)(uint)at), out cr, out lf, out colon, out name, out control);
+            Classify(ref Unsafe.Add(ref start, (nuint)(uint)at), out cr, out name, out control);
             return;
         }
         int shift = at - (length - 64);
-        Classify(ref Unsafe.Add(ref start, (nuint)(uint)(length - 64)), out cr, out lf, out colon, out name, out control);
+        Classify(ref Unsafe.Add(ref start, (nuint)(uint)(length - 64)), out cr, out name, out control);
         cr >>= shift;
-        lf >>= shift;
-        colon >>= shift;
         name >>= shift;
         control >>= shift;
     }
 
     /// <summary>
-    /// Masks of one 64-byte block: CR, LF, colon, name bytes (letters, digits, '-': RFC 9110 §5.6.2 tchar
-    /// as nearly every field name has them) and the bytes no field value may hold besides the line end
-    /// (RFC 9110 §5.5: CTL but HTAB, and DEL).
+    /// Masks of one 64-byte block: CR, name bytes (letters, digits, '-': RFC 9110 §5.6.2 tchar as nearly
+    /// every field name has them) and controls (RFC 9110 §5.5: CTL but HTAB, and DEL; CR and LF among them).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(ref byte at, out ulong cr, out ulong lf, out ulong colon, out ulong name, out ulong control)
+    private static void Classify(ref byte at, out ulong cr, out ulong name, out ulong control)
     {
         if (Vector512.IsHardwareAccelerated)
         {
             Vector512<byte> v = Vector512.LoadUnsafe(ref at);
             cr = Vector512.Equals(v, Vector512.Create((byte)'\r')).ExtractMostSignificantBits();
-            lf = Vector512.Equals(v, Vector512.Create((byte)'\n')).ExtractMostSignificantBits();
-            colon = Vector512.Equals(v, Vector512.Create((byte)':')).ExtractMostSignificantBits();
             name = (Vector512.LessThan((v | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)26))
                 | Vector512.LessThan(v - Vector512.Create((byte)'0'), Vector512.Create((byte)10))
                 | Vector512.Equals(v, Vector512.Create((byte)'-'))).ExtractMostSignificantBits();
@@ -195,24 +197,20 @@ internal static class WellFormedHead
         }
         else if (Vector256.IsHardwareAccelerated)
         {
-            Classify256(Vector256.LoadUnsafe(ref at), out uint cr0, out uint lf0, out uint colon0, out uint name0, out uint control0);
-            Classify256(Vector256.LoadUnsafe(ref at, 32), out uint cr1, out uint lf1, out uint colon1, out uint name1, out uint control1);
+            Classify256(Vector256.LoadUnsafe(ref at), out uint cr0, out uint name0, out uint control0);
+            Classify256(Vector256.LoadUnsafe(ref at, 32), out uint cr1, out uint name1, out uint control1);
             cr = cr0 | (ulong)cr1 << 32;
-            lf = lf0 | (ulong)lf1 << 32;
-            colon = colon0 | (ulong)colon1 << 32;
             name = name0 | (ulong)name1 << 32;
             control = control0 | (ulong)control1 << 32;
         }
         else
         {
-            cr = lf = colon = name = control = 0;
+            cr = name = control = 0;
             for (int i = 0; i < 4; i++)
             {
                 Vector128<byte> v = Vector128.LoadUnsafe(ref at, (nuint)(16 * i));
                 int shift = 16 * i;
                 cr |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\r')).ExtractMostSignificantBits() << shift;
-                lf |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\n')).ExtractMostSignificantBits() << shift;
-                colon |= (ulong)Vector128.Equals(v, Vector128.Create((byte)':')).ExtractMostSignificantBits() << shift;
                 name |= (ulong)(Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26))
                     | Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10))
                     | Vector128.Equals(v, Vector128.Create((byte)'-'))).ExtractMostSignificantBits() << shift;
@@ -223,11 +221,9 @@ internal static class WellFormedHead
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify256(Vector256<byte> v, out uint cr, out uint lf, out uint colon, out uint name, out uint control)
+    private static void Classify256(Vector256<byte> v, out uint cr, out uint name, out uint control)
     {
         cr = Vector256.Equals(v, Vector256.Create((byte)'\r')).ExtractMostSignificantBits();
-        lf = Vector256.Equals(v, Vector256.Create((byte)'\n')).ExtractMostSignificantBits();
-        colon = Vector256.Equals(v, Vector256.Create((byte)':')).ExtractMostSignificantBits();
         name = (Vector256.LessThan((v | Vector256.Create((byte)0x20)) - Vector256.Create((byte)'a'), Vector256.Create((byte)26))
             | Vector256.LessThan(v - Vector256.Create((byte)'0'), Vector256.Create((byte)10))
             | Vector256.Equals(v, Vector256.Create((byte)'-'))).ExtractMostSignificantBits();

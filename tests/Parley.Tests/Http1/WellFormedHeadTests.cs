@@ -43,6 +43,19 @@ public class WellFormedHeadTests
         Assert.True(lineByLine == whole, $"line by line: {lineByLine}\nwhole section: {whole}\nsource: {Latin1(source).ReplaceLineEndings("|")}");
     }
 
+    private static void AssertTakenWhole(byte[] source, int start, int sectionLength)
+    {
+        if (source.Length < 64 || !WellFormedHead.IsSupported) return;
+        Unsafe.SkipInit(out LineMarks marks);
+        int lines = WellFormedHead.Scan(source, start, ref marks, out int end);
+        Assert.True(lines >= 0, $"not taken whole: {Latin1(source).ReplaceLineEndings("|")}");
+        Assert.Equal(start + sectionLength, end);
+        var fields = new FieldTable();
+        fields.Reset(source);
+        Assert.True(WellFormedHead.AddFieldLines(source, start, lines, ref marks, fields));
+        Assert.Equal(lines, fields.Count);
+    }
+
     // Sections with names and values of many lengths, so that boundaries fall everywhere.
     private static IEnumerable<string> Sections()
     {
@@ -77,6 +90,9 @@ public class WellFormedHeadTests
                 byte[] body = Bytes($"Shift: {new string('s', shift)}\r\n{section}");
                 AssertSameAsLineByLine([.. lead, .. body], lead.Length);
                 AssertSameAsLineByLine([.. lead, .. body, .. Bytes("GET / HTTP/1.1\r\n")], lead.Length);
+                // And a well-formed section is taken whole, not left to the other path.
+                AssertTakenWhole([.. lead, .. body], lead.Length, body.Length);
+                AssertTakenWhole([.. lead, .. body, .. Bytes("GET / HTTP/1.1\r\n")], lead.Length, body.Length);
                 // Every shorter buffer holds an incomplete section.
                 if (shift % 16 == 0)
                 {
