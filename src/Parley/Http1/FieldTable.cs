@@ -48,7 +48,7 @@ public sealed class FieldTable
         int count = Count;
         Entry[] entries = _entries;
         if ((uint)count >= (uint)entries.Length) entries = Grow();
-        if (known != KnownField.Other) NoteKnown(known, count);
+        if (known != KnownField.Other) NoteKnown(known, count, ref _knownSeen, ref _knownRepeated, _firstKnownIndex);
         // count < entries.Length was just made sure of: no second bounds check.
         ref Entry entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(entries), (nint)(uint)count);
         entry.NameStart = nameStart;
@@ -61,8 +61,9 @@ public sealed class FieldTable
 
     /// <summary>
     /// Room for <paramref name="lines"/> more lines, for a parser that writes them itself: it fills
-    /// entries <see cref="Count"/> to <c>Count + lines - 1</c> of the array returned and, for each known
-    /// field not seen before, its first line's index in <see cref="FirstKnownIndexes"/>, then calls <see cref="Commit"/>.
+    /// entries <see cref="Count"/> to <c>Count + lines - 1</c> of the array returned, notes the known
+    /// fields among them with <see cref="NoteKnown"/> (on <see cref="FirstKnownIndexes"/> and its own copies
+    /// of the seen and repeated masks), then calls <see cref="Commit"/>.
     /// </summary>
     internal Entry[] Reserve(int lines)
     {
@@ -81,19 +82,18 @@ public sealed class FieldTable
         _knownRepeated = repeated;
     }
 
+    /// <summary>
+    /// Notes that line <paramref name="index"/> is the known field <paramref name="known"/>: the index of
+    /// its first line when <paramref name="seen"/> lacks it, else its bit in <paramref name="repeated"/>.
+    /// Shared by <see cref="Add"/> and parsers that keep the two masks until they <see cref="Commit"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void NoteKnown(KnownField known, int index)
+    internal static void NoteKnown(KnownField known, int index, ref uint seen, ref uint repeated, int[] firstIndexes)
     {
         uint bit = 1u << (int)known;
-        if ((_knownSeen & bit) == 0)
-        {
-            _knownSeen |= bit;
-            _firstKnownIndex[(int)known & 31] = index;
-        }
-        else
-        {
-            _knownRepeated |= bit;
-        }
+        if ((seen & bit) == 0) firstIndexes[(int)known] = index;
+        else repeated |= bit;
+        seen |= bit;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

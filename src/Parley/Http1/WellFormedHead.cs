@@ -105,31 +105,17 @@ internal static class WellFormedHead
         // Scan proved every mark lies inside the buffer and every line holds a colon before its CR, so the
         // bytes are read without bounds checks.
         ref byte start = ref MemoryMarshal.GetReference(buffer);
-        ref ulong mark = ref marks[0];
-        ulong bits = mark;
-        int blockBase = fieldsStart, lineStart = fieldsStart;
+        var walk = new MarkWalk(ref marks, fieldsStart);
+        int lineStart = fieldsStart;
         int first = fields.Count;
         ref FieldTable.Entry entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(fields.Reserve(lines)), first);
-        ref int firstIndex = ref MemoryMarshal.GetArrayDataReference(fields.FirstKnownIndexes);
+        int[] firstIndexes = fields.FirstKnownIndexes;
+        // The table's masks are written only once every line passed, so a false leaves it as it was.
         uint seen = fields.KnownFieldsSeen, repeated = fields.KnownFieldsRepeated;
         for (int line = first; line < first + lines; line++)
         {
-            while (bits == 0)
-            {
-                mark = ref Unsafe.Add(ref mark, 1);
-                bits = mark;
-                blockBase += 64;
-            }
-            int colon = blockBase + BitOperations.TrailingZeroCount(bits);
-            bits &= bits - 1;
-            while (bits == 0)
-            {
-                mark = ref Unsafe.Add(ref mark, 1);
-                bits = mark;
-                blockBase += 64;
-            }
-            int lineEnd = blockBase + BitOperations.TrailingZeroCount(bits);
-            bits &= bits - 1;
+            int colon = walk.Next();
+            int lineEnd = walk.Next();
             // RFC 9112 §5.1: the name ends at the colon; §2.2: the line at CRLF.
             if (Unsafe.Add(ref start, colon) != (byte)':' || Unsafe.Add(ref start, lineEnd + 1) != (byte)'\n') return false;
 
@@ -144,13 +130,7 @@ internal static class WellFormedHead
             entry.ValueLength = valueEnd - valueStart;
             entry.Known = known;
             entry = ref Unsafe.Add(ref entry, 1);
-            if (known != KnownField.Other)
-            {
-                uint bit = 1u << (int)known;
-                if ((seen & bit) == 0) Unsafe.Add(ref firstIndex, (int)known) = line;
-                else repeated |= bit;
-                seen |= bit;
-            }
+            if (known != KnownField.Other) FieldTable.NoteKnown(known, line, ref seen, ref repeated, firstIndexes);
             lineStart = lineEnd + 2;
         }
         fields.Commit(lines, seen, repeated);
@@ -229,6 +209,38 @@ internal static class WellFormedHead
             | Vector256.Equals(v, Vector256.Create((byte)'-'))).ExtractMostSignificantBits();
         control = ((Vector256.LessThan(v, Vector256.Create((byte)0x20)) & ~Vector256.Equals(v, Vector256.Create((byte)'\t')))
             | Vector256.Equals(v, Vector256.Create((byte)0x7F))).ExtractMostSignificantBits();
+    }
+}
+
+/// <summary>
+/// Walks the set bits of <see cref="LineMarks"/> in order, as byte indexes: block k's bit i is byte
+/// <c>start + 64 k + i</c>. The caller asks for no more bits than are set.
+/// </summary>
+internal ref struct MarkWalk
+{
+    private ref ulong _block;
+    private ulong _bits;
+    private int _blockBase;
+
+    public MarkWalk(ref LineMarks marks, int start)
+    {
+        _block = ref marks[0];
+        _bits = _block;
+        _blockBase = start;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public int Next()
+    {
+        while (_bits == 0)
+        {
+            _block = ref Unsafe.Add(ref _block, 1);
+            _bits = _block;
+            _blockBase += 64;
+        }
+        int at = _blockBase + BitOperations.TrailingZeroCount(_bits);
+        _bits &= _bits - 1;
+        return at;
     }
 }
 
