@@ -112,7 +112,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     /// <summary>Answers a connection over the limit with <paramref name="response"/> and closes it.</summary>
     public static void Refuse(int fd, ReadOnlySpan<byte> response)
     {
-        fixed (byte* p = response) send(fd, p, response.Length, MSG_DONTWAIT | MSG_NOSIGNAL);
+        fixed (byte* p = response) Send(fd, p, response.Length, MSG_DONTWAIT | MSG_NOSIGNAL, out _);
         shutdown(fd, SHUT_RDWR);
         close(fd);
     }
@@ -310,8 +310,8 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     private bool IsDrained(long seenEvents)
     {
         byte probe;
-        nint n = recv(Fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n >= 0 || Marshal.GetLastPInvokeError() != EAGAIN) return false;
+        nint n = Receive(Fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT, out int errno);
+        if (n >= 0 || errno != EAGAIN) return false;
         Volatile.Write(ref _readDrainedAt, seenEvents);
         return true;
     }
@@ -323,14 +323,13 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         while (true)
         {
             nint n;
-            fixed (byte* p = buffer) n = recv(Fd, p, buffer.Length, MSG_DONTWAIT);
+            fixed (byte* p = buffer) n = Receive(Fd, p, buffer.Length, MSG_DONTWAIT, out errno);
             if (n >= 0)
             {
                 // A short read emptied the socket as of the events seen so far.
                 if (n < buffer.Length) Volatile.Write(ref _readDrainedAt, seenEvents);
                 return (int)n;
             }
-            errno = Marshal.GetLastPInvokeError();
             if (errno == EINTR) continue;
             if (errno == EAGAIN) Volatile.Write(ref _readDrainedAt, seenEvents);
             return -1;
@@ -344,13 +343,12 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         while (total < data.Length)
         {
             nint n;
-            fixed (byte* p = data) n = send(Fd, p + total, data.Length - total, MSG_DONTWAIT | MSG_NOSIGNAL | flags);
+            fixed (byte* p = data) n = Send(Fd, p + total, data.Length - total, MSG_DONTWAIT | MSG_NOSIGNAL | flags, out errno);
             if (n > 0)
             {
                 total += (int)n;
                 continue;
             }
-            errno = Marshal.GetLastPInvokeError();
             if (errno == EINTR) continue;
             return total > 0 ? total : -1;
         }
