@@ -42,6 +42,25 @@ public class DateFieldTests
         Assert.Fail("could not read twice within one second");
     }
 
+    [Fact]
+    public void Moves_to_the_next_second_soon_after_the_clock_does() // RFC 9110 §6.6.1: the time the message was made
+    {
+        _ = DateField.CurrentLine; // a snapshot of this second
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        // 60 ms into the next second: the coarse tick the snapshot is checked against moves in steps of a few ms.
+        Thread.Sleep(TimeSpan.FromMilliseconds(1000 - now.Millisecond + 60));
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            long expected = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            string line = Encoding.ASCII.GetString(DateField.CurrentLine);
+            if (DateTimeOffset.UtcNow.ToUnixTimeSeconds() != expected || DateTimeOffset.UtcNow.Millisecond < 60) continue;
+            DateTimeOffset parsed = DateTimeOffset.ParseExact(line[6..^2], "ddd, dd MMM yyyy HH:mm:ss 'GMT'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+            Assert.Equal(expected, parsed.ToUnixTimeSeconds());
+            return;
+        }
+        Assert.Fail("could not read the line well inside one second");
+    }
+
     private static class Unsafe
     {
         public static bool AreSame(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) =>
