@@ -1,3 +1,4 @@
+using System.Buffers;
 using Parley.Http1;
 
 namespace Parley.Server;
@@ -21,8 +22,34 @@ internal sealed class Exchange
 
     public HttpResponse Response { get; }
 
-    /// <summary>Holds no array while pooled: the first write rents one.</summary>
+    /// <summary>Rents its array at the first write; keeps it while pooled only as one of the kept few (see <see cref="ExchangePool"/>).</summary>
     public ByteBuffer Output { get; } = new(0);
+
+    /// <summary>The size of the receive buffer a connection takes up with the exchange.</summary>
+    public const int ReceiveBufferSize = 4096;
+
+    private byte[]? _receiveBuffer;
+
+    /// <summary>
+    /// The receive buffer for the connection that takes up this exchange: the one kept while pooled, or a
+    /// new rental. Given back with <see cref="KeepReceiveBuffer"/> when the connection goes idle.
+    /// </summary>
+    public byte[] TakeReceiveBuffer()
+    {
+        byte[]? buffer = _receiveBuffer;
+        _receiveBuffer = null;
+        return buffer ?? ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
+    }
+
+    /// <summary>True while the exchange keeps a receive buffer for the next connection.</summary>
+    internal bool HoldsReceiveBuffer => _receiveBuffer is not null;
+
+    /// <summary>Takes back a connection's receive buffer (empty of requests); one grown larger goes back to the array pool.</summary>
+    public void KeepReceiveBuffer(byte[] buffer)
+    {
+        if (_receiveBuffer is null && buffer.Length == ReceiveBufferSize) _receiveBuffer = buffer;
+        else ArrayPool<byte>.Shared.Return(buffer);
+    }
 
     public ByteBuffer? BodyBuffer { get; set; }
 
@@ -34,11 +61,13 @@ internal sealed class Exchange
         Response.Connection = connection;
     }
 
-    /// <summary>Drops what the last exchange left, so that nothing of it reaches the next connection.</summary>
+    /// <summary>
+    /// Drops what the last exchange left, so that nothing of it reaches the next connection. The empty
+    /// output and receive arrays stay (see <see cref="ReleaseArrays"/>).
+    /// </summary>
     public void Clean()
     {
         Output.Clear();
-        Output.ReleaseIfEmpty();
         BodyBuffer?.Clear();
         BodyBuffer?.ReleaseIfEmpty();
         Head.Reset();
@@ -46,18 +75,38 @@ internal sealed class Exchange
         Response.Reset();
         Bind(null);
     }
+
+    /// <summary>Gives the empty output and receive arrays back to the array pool.</summary>
+    public void ReleaseArrays()
+    {
+        Output.ReleaseIfEmpty();
+        if (_receiveBuffer is { } buffer)
+        {
+            _receiveBuffer = null;
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 }
 
-/// <summary>A bounded pool of <see cref="Exchange"/> objects shared by a server's connections.</summary>
+/// <summary>
+/// A bounded pool of <see cref="Exchange"/> objects shared by a server's connections. Up to
+/// <see cref="KeptWithBuffers"/> pooled exchanges keep their output and receive arrays and are handed out
+/// first, so that in steady state a connection taking up a request makes no array-pool round trips; the
+/// others hold no arrays, so that a burst of busy connections leaves little memory behind.
+/// </summary>
 internal sealed class ExchangePool(int maxRetained)
 {
-    private readonly Stack<Exchange> _free = new();
+    /// <summary>How many pooled exchanges keep their arrays: 64 × 8 KiB at most.</summary>
+    public const int KeptWithBuffers = 64;
+
+    private readonly Stack<Exchange> _kept = new();
+    private readonly Stack<Exchange> _bare = new();
 
     public Exchange Rent()
     {
-        lock (_free)
+        lock (_kept)
         {
-            if (_free.TryPop(out Exchange? exchange)) return exchange;
+            if (_kept.TryPop(out Exchange? exchange) || _bare.TryPop(out exchange)) return exchange;
         }
         return new Exchange();
     }
@@ -65,9 +114,19 @@ internal sealed class ExchangePool(int maxRetained)
     public void Return(Exchange exchange)
     {
         exchange.Clean();
-        lock (_free)
+        lock (_kept)
         {
-            if (_free.Count < maxRetained) _free.Push(exchange);
+            if (_kept.Count < KeptWithBuffers)
+            {
+                _kept.Push(exchange);
+                return;
+            }
+        }
+        // Released before it is pushed: once in the pool, another connection may take it at once.
+        exchange.ReleaseArrays();
+        lock (_kept)
+        {
+            if (_bare.Count < maxRetained - KeptWithBuffers) _bare.Push(exchange);
         }
     }
 }

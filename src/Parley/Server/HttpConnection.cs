@@ -22,7 +22,7 @@ namespace Parley.Server;
 /// </summary>
 internal sealed partial class HttpConnection : IThreadPoolWorkItem
 {
-    private const int InitialBufferSize = 4096;
+    private const int InitialBufferSize = Exchange.ReceiveBufferSize;
     private const int MaxLingerBytes = 64 * 1024;
 
     private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Closed }
@@ -74,7 +74,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
                     // no state machine but this one (and no buffer, see PrepareIdle).
                     await _transport.WaitForDataAsync().ConfigureAwait(false);
                     if (!EnterBusy(Phase.Idle)) break;
-                    _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
+                    AttachExchange();
+                    _buffer = _exchange!.TakeReceiveBuffer();
                     _headStartTicks = Environment.TickCount64;
                     resumed = true;
                     continue;
@@ -154,11 +155,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     /// </summary>
     private bool PrepareIdle()
     {
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
+        GiveBackBuffer();
         DetachExchange();
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
@@ -200,7 +197,6 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         _request = exchange.Request;
         _response = exchange.Response;
         _output = exchange.Output;
-        _head.Reset();
     }
 
     // Called only with the output sent: what the exchange holds is garbage from here on.
@@ -258,12 +254,17 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
 
     private void ReleaseBuffers()
     {
-        if (_buffer.Length > 0)
-        {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
-        }
+        GiveBackBuffer();
         DetachExchange();
+    }
+
+    // The receive buffer goes with the exchange it came with, to be kept for the next connection.
+    private void GiveBackBuffer()
+    {
+        if (_buffer.Length == 0) return;
+        if (_exchange is { } exchange) exchange.KeepReceiveBuffer(_buffer);
+        else ArrayPool<byte>.Shared.Return(_buffer);
+        _buffer = [];
     }
 
     // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.

@@ -1,0 +1,77 @@
+using Parley.Server;
+
+namespace Parley.Tests.Server;
+
+/// <summary>
+/// The exchange pool: a few pooled exchanges keep their arrays and are handed out first, the rest keep
+/// none (our design: no array-pool round trips per request in steady state, little memory after a burst).
+/// </summary>
+public class ExchangePoolTests
+{
+    private static Exchange WithBuffer(ExchangePool pool)
+    {
+        Exchange exchange = pool.Rent();
+        exchange.KeepReceiveBuffer(exchange.TakeReceiveBuffer());
+        return exchange;
+    }
+
+    [Fact]
+    public void A_returned_exchange_comes_back_with_the_same_receive_buffer()
+    {
+        var pool = new ExchangePool(maxRetained: 1024);
+        Exchange exchange = pool.Rent();
+        byte[] buffer = exchange.TakeReceiveBuffer();
+        Assert.Equal(Exchange.ReceiveBufferSize, buffer.Length);
+        exchange.KeepReceiveBuffer(buffer);
+        pool.Return(exchange);
+
+        Exchange again = pool.Rent();
+        Assert.Same(exchange, again);
+        Assert.Same(buffer, again.TakeReceiveBuffer());
+        Assert.False(again.HoldsReceiveBuffer);
+    }
+
+    [Fact]
+    public void A_grown_receive_buffer_is_not_kept()
+    {
+        var exchange = new Exchange();
+        exchange.KeepReceiveBuffer(new byte[Exchange.ReceiveBufferSize * 2]);
+        Assert.False(exchange.HoldsReceiveBuffer);
+    }
+
+    [Fact]
+    public void Beyond_the_kept_few_returned_exchanges_hold_no_buffer()
+    {
+        var pool = new ExchangePool(maxRetained: 1024);
+        int count = ExchangePool.KeptWithBuffers + 10;
+        var busy = Enumerable.Range(0, count).Select(_ => WithBuffer(pool)).ToList();
+        foreach (Exchange exchange in busy) pool.Return(exchange);
+
+        Assert.Equal(ExchangePool.KeptWithBuffers, busy.Count(e => e.HoldsReceiveBuffer));
+        Assert.All(busy.Skip(ExchangePool.KeptWithBuffers), e => Assert.False(e.HoldsReceiveBuffer));
+    }
+
+    [Fact]
+    public void After_a_burst_the_exchanges_with_buffers_are_handed_out_first()
+    {
+        var pool = new ExchangePool(maxRetained: 1024);
+        var busy = Enumerable.Range(0, ExchangePool.KeptWithBuffers * 2).Select(_ => WithBuffer(pool)).ToList();
+        foreach (Exchange exchange in busy) pool.Return(exchange);
+
+        // The bare exchanges were returned last, yet the first KeptWithBuffers rentals all bring a buffer.
+        var rented = Enumerable.Range(0, ExchangePool.KeptWithBuffers).Select(_ => pool.Rent()).ToList();
+        Assert.All(rented, e => Assert.True(e.HoldsReceiveBuffer));
+        Assert.False(pool.Rent().HoldsReceiveBuffer);
+    }
+
+    [Fact]
+    public void The_pool_retains_at_most_its_bound()
+    {
+        var pool = new ExchangePool(maxRetained: ExchangePool.KeptWithBuffers + 4);
+        var busy = Enumerable.Range(0, ExchangePool.KeptWithBuffers + 20).Select(_ => pool.Rent()).ToList();
+        foreach (Exchange exchange in busy) pool.Return(exchange);
+
+        var again = new HashSet<Exchange>(Enumerable.Range(0, busy.Count).Select(_ => pool.Rent()));
+        Assert.Equal(ExchangePool.KeptWithBuffers + 4, again.Count(busy.Contains));
+    }
+}
