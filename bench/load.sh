@@ -2,18 +2,21 @@
 # Load benchmark: Parley against raw Kestrel and nginx, side by side, on one machine.
 #
 # Each server runs pinned to CPU $SERVER_CPU (default 0); wrk and the idle-connection tool run pinned to
-# CPU $CLIENT_CPU (default 1). After every start a server is warmed with mixed load, then measured.
-# Servers are interleaved over $ROUNDS rounds (the order rotates each round) so drift hits all alike; the
-# table shows medians over rounds and ratios to raw Kestrel. All traffic goes to 127.0.0.1.
+# CPU $CLIENT_CPU (default 1). All servers are started once and each is warmed with mixed load; then, for
+# $ROUNDS rounds, every scenario is measured on each server in turn (the order rotates each round), so
+# the servers of one scenario are measured seconds apart and drift hits them alike. The table shows
+# medians over rounds and each server's ratio to raw Kestrel, the median of the ratios within a round.
+# Idle connections are measured last, on a fresh process of each server. All traffic goes to 127.0.0.1.
 #
-#   bench/load.sh                     full run (3 rounds, 30 s warm-up, 15 s per scenario: ~20 min)
-#   QUICK=1 bench/load.sh             smoke run (1 round, 5 s warm-up, 5 s per scenario: ~3 min)
+#   bench/load.sh                     full run (3 rounds, 30 s warm-up, 15 s per scenario: ~22 min)
+#   QUICK=1 bench/load.sh             smoke run (1 round, 5 s warm-up, 5 s per scenario: ~4 min)
 #
 # Environment (defaults in brackets; QUICK=1 changes the first three):
 #   ROUNDS [3]  WARMUP seconds [30]  DURATION seconds per scenario [15]
 #   SERVERS ["kestrel parley parley-epoll nginx"] (parley-epoll: the same app on TransportKind.Epoll)
 #   SCENARIOS ["plaintext pipelined json close file idle alloc"]
-#   IDLE_CONNECTIONS [10000]  ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
+#   IDLE_CONNECTIONS [10000]  IDLE_WARMUP seconds of plaintext on the fresh process first [2]
+#   ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
 #   GC [server] (server|workstation, for both .NET apps; pinned to one CPU the runtime falls back to
 #   workstation GC either way, and each app logs which GC it runs)  BUILD [1] (0 reuses $WORK/bin)
 #   SERVER_CPU [0]  CLIENT_CPU [1]  WORK [a new /tmp/parley-load.XXXXXX]
@@ -33,6 +36,7 @@ SCENARIOS=${SCENARIOS:-"plaintext pipelined json close file idle alloc"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 ALLOC_REQUESTS=${ALLOC_REQUESTS:-1000000}
 PIPELINE_DEPTH=${PIPELINE_DEPTH:-16}
+IDLE_WARMUP=${IDLE_WARMUP:-2}
 GC=${GC:-server}
 BUILD=${BUILD:-1}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -45,8 +49,8 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 declare -A PORT=([parley]=18081 [kestrel]=18082 [nginx]=18083 [parley-epoll]=18084)
 
 STARTED_PIDS=()
-SERVER_PID=""   # the process whose CPU and memory are measured (nginx: the worker)
-LAUNCH_PID=""   # the process we started and stop (nginx: the master)
+declare -A SERVER_PID=()   # per server: the process whose CPU and memory are measured (nginx: the worker)
+declare -A LAUNCH_PID=()   # per server: the process we started and stop (nginx: the master)
 
 log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -136,23 +140,23 @@ start_server() { # name
             local transport=sockets; [[ $name == parley-epoll ]] && transport=epoll
             PARLEY_TRANSPORT=$transport BENCH_DATA_DIR="$WORK/www" DOTNET_gcServer=$gc_flag \
                 taskset -c "$SERVER_CPU" "$exe" "$port" >"$WORK/logs/$name.log" 2>&1 &
-            LAUNCH_PID=$!
-            SERVER_PID=$LAUNCH_PID
-            STARTED_PIDS+=("$LAUNCH_PID")
+            LAUNCH_PID[$name]=$!
+            SERVER_PID[$name]=$!
+            STARTED_PIDS+=("$!")
             ;;
         nginx)
             rm -f "$WORK/nginx.pid"
             taskset -c "$SERVER_CPU" "$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" >"$WORK/logs/nginx.log" 2>&1 &
-            LAUNCH_PID=$!
-            STARTED_PIDS+=("$LAUNCH_PID")
-            SERVER_PID=""
-            local i
+            LAUNCH_PID[$name]=$!
+            STARTED_PIDS+=("$!")
+            local i worker=""
             for i in $(seq 100); do
-                SERVER_PID=$(pgrep -P "$LAUNCH_PID" | head -n 1 || true)
-                [[ -n "$SERVER_PID" ]] && break
+                worker=$(pgrep -P "${LAUNCH_PID[$name]}" | head -n 1 || true)
+                [[ -n "$worker" ]] && break
                 sleep 0.1
             done
-            [[ -n "$SERVER_PID" ]] || die "nginx worker did not start (see $WORK/nginx-error.log)"
+            [[ -n "$worker" ]] || die "nginx worker did not start (see $WORK/nginx-error.log)"
+            SERVER_PID[$name]=$worker
             ;;
         *) die "unknown server $name" ;;
     esac
@@ -162,14 +166,14 @@ start_server() { # name
     [[ "$name" == nginx ]] || log " $(head -n 1 "$WORK/logs/$name.log")"
 }
 
-stop_server() {
-    local pid=$LAUNCH_PID
+stop_server() { # name
+    local pid=${LAUNCH_PID[$1]}
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
     wait "$pid" 2>/dev/null || true
     forget_pid "$pid"
-    LAUNCH_PID="" SERVER_PID=""
+    unset "LAUNCH_PID[$1]" "SERVER_PID[$1]"
 }
 
 cpu_ticks() { # pid -> utime + stime of the whole process, in clock ticks (/proc/PID/stat fields 14, 15)
@@ -185,13 +189,13 @@ rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # Runs wrk (arguments as given) pinned to the client CPU, measuring the server's CPU time around it.
 # Prints "requests seconds rps p99_ms errors cpu_us_per_request".
-measure_wrk() { # output-file duration wrk-args...
-    local out=$1 duration=$2
-    shift 2
+measure_wrk() { # server output-file duration wrk-args...
+    local pid=${SERVER_PID[$1]} out=$2 duration=$3
+    shift 3
     local before after
-    before=$(cpu_ticks "$SERVER_PID")
+    before=$(cpu_ticks "$pid")
     timeout $((duration + 60)) taskset -c "$CLIENT_CPU" wrk -t1 -d"${duration}s" --latency "$@" >"$out" 2>&1 || true
-    after=$(cpu_ticks "$SERVER_PID")
+    after=$(cpu_ticks "$pid")
     local parsed; parsed=$(awk -f "$HERE/load/parse_wrk.awk" "$out")
     local requests=${parsed%% *}
     local cpu_us=nan
@@ -214,7 +218,7 @@ run_wrk_scenario() { # round server scenario duration [record]
         *) die "unknown wrk scenario $scenario" ;;
     esac
     local out="$WORK/logs/wrk-r$round-$server-$scenario$([[ $record == 1 ]] || echo -warmup).txt"
-    local result; result=$(measure_wrk "$out" "$duration" "${args[@]}")
+    local result; result=$(measure_wrk "$server" "$out" "$duration" "${args[@]}")
     [[ "$record" == 1 ]] || return 0
     local requests seconds rps p99 errors cpu_us mib=nan
     read -r requests seconds rps p99 errors cpu_us <<<"$result"
@@ -239,7 +243,7 @@ run_idle() { # round server
     local round=$1 server=$2 port=${PORT[$2]}
     local out="$WORK/logs/idle-r$round-$server.txt"
     local before after open=0 tool i
-    before=$(rss_kib "$SERVER_PID")
+    before=$(rss_kib "${SERVER_PID[$server]}")
     taskset -c "$CLIENT_CPU" python3 "$HERE/load/idle_connections.py" --port "$port" --count "$IDLE_CONNECTIONS" --hold 120 >"$out" 2>&1 &
     tool=$!
     STARTED_PIDS+=("$tool")
@@ -251,7 +255,7 @@ run_idle() { # round server
     if grep -q '^READY' "$out"; then
         open=$(awk '/^READY/ { print $2 }' "$out")
         sleep 1  # let the server settle after the last response
-        after=$(rss_kib "$SERVER_PID")
+        after=$(rss_kib "${SERVER_PID[$server]}")
     fi
     kill -TERM "$tool" 2>/dev/null || true
     wait "$tool" 2>/dev/null || true
@@ -304,25 +308,55 @@ main() {
     prepare_content
     printf 'round\tserver\tscenario\trps\tp99_ms\tcpu_us\tmib_s\tkib_conn\tbytes_req\trequests\terrors\n' >"$RESULTS"
 
-    local servers=($SERVERS) round i n=${#servers[@]}
-    for round in $(seq "$ROUNDS"); do
-        for i in $(seq 0 $((n - 1))); do
-            local server=${servers[$(( (i + round - 1) % n ))]}
-            log "round $round/$ROUNDS: $server"
-            start_server "$server"
-            warm_up "$round" "$server"
-            local scenario
-            for scenario in $SCENARIOS; do
-                case "$scenario" in
-                    plaintext|pipelined|json|close|file) run_wrk_scenario "$round" "$server" "$scenario" "$DURATION" ;;
-                    idle) run_idle "$round" "$server" ;;
-                    alloc) run_alloc "$round" "$server" ;;
-                    *) die "unknown scenario $scenario" ;;
-                esac
-            done
-            stop_server
-        done
+    local servers=($SERVERS) round i n=${#servers[@]} server scenario
+    local load_scenarios=() want_idle=0
+    for scenario in $SCENARIOS; do
+        case "$scenario" in
+            plaintext|pipelined|json|close|file|alloc) load_scenarios+=("$scenario") ;;
+            idle) want_idle=1 ;;
+            *) die "unknown scenario $scenario" ;;
+        esac
     done
+
+    # Every server runs for the whole load phase (an idle one costs the others nothing: no timers worth
+    # measuring, no threads spinning), so each scenario measures the servers back to back, seconds apart,
+    # round after round, and drift on this shared machine hits them alike.
+    if (( ${#load_scenarios[@]} )); then
+        for server in "${servers[@]}"; do
+            log "starting $server"
+            start_server "$server"
+            warm_up 0 "$server"
+        done
+        for round in $(seq "$ROUNDS"); do
+            for scenario in "${load_scenarios[@]}"; do
+                log "round $round/$ROUNDS: $scenario"
+                for i in $(seq 0 $((n - 1))); do
+                    server=${servers[$(( (i + round - 1) % n ))]}
+                    case "$scenario" in
+                        alloc) run_alloc "$round" "$server" ;;
+                        *) run_wrk_scenario "$round" "$server" "$scenario" "$DURATION" ;;
+                    esac
+                done
+            done
+        done
+        for server in "${servers[@]}"; do stop_server "$server"; done
+    fi
+
+    # Idle connections on a fresh process each time: after minutes of load every server's heap and pools
+    # are resident, and new connections then fit in pages already counted, which hides their cost.
+    if (( want_idle )); then
+        for round in $(seq "$ROUNDS"); do
+            for i in $(seq 0 $((n - 1))); do
+                server=${servers[$(( (i + round - 1) % n ))]}
+                log "round $round/$ROUNDS: idle, $server on a fresh process"
+                start_server "$server"
+                run_wrk_scenario "$round" "$server" plaintext "$IDLE_WARMUP" 0
+                sleep 1
+                run_idle "$round" "$server"
+                stop_server "$server"
+            done
+        done
+    fi
 
     echo
     echo "Load benchmark, $(date -u +%Y-%m-%dT%H:%MZ): medians of $ROUNDS round(s); server on CPU $SERVER_CPU, wrk on CPU $CLIENT_CPU;"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Summary for bench/load.sh: report.py table RESULTS.tsv prints markdown tables of the medians over
-rounds and their ratios to raw Kestrel. (report.py wrk FILE parses one wrk output, as load/parse_wrk.awk
+rounds and the ratios to raw Kestrel (load scenarios: the median of the ratios within each round). (report.py wrk FILE parses one wrk output, as load/parse_wrk.awk
 does inside the script.)"""
 import re
 import statistics
@@ -85,6 +85,17 @@ def table(path):
     def med(server, scenario, key):
         return median([num(r[key]) for r in rows if r["server"] == server and r["scenario"] == scenario])
 
+    def paired(server, scenario, key):
+        # The median of the per-round ratios to Kestrel: each round measures a scenario on every server
+        # seconds apart, so a ratio within a round cancels the drift between rounds.
+        base = {r["round"]: num(r[key]) for r in rows if r["server"] == "kestrel" and r["scenario"] == scenario}
+        ratios = [num(r[key]) / base[r["round"]] for r in rows
+                  if r["server"] == server and r["scenario"] == scenario and base.get(r["round"], 0) == base.get(r["round"], 0) and base.get(r["round"], 0)]
+        if not ratios:
+            return "—"
+        m = median(ratios)
+        return "—" if m != m else f"{m:.2f}x"
+
     def rounds(server, scenario):
         return sum(1 for r in rows if r["server"] == server and r["scenario"] == scenario)
 
@@ -99,8 +110,8 @@ def table(path):
                 continue
             rps, p99, cpu, mib = med(sv, sc, "rps"), med(sv, sc, "p99_ms"), med(sv, sc, "cpu_us"), med(sv, sc, "mib_s")
             errors = sum(int(num(r["errors"])) for r in rows if r["server"] == sv and r["scenario"] == sc if num(r["errors"]) == num(r["errors"]))
-            print(f"| {SCENARIO_TITLE[sc]} | {sv} | {n} | {fmt(rps)} | {ratio(rps, med('kestrel', sc, 'rps'))} | "
-                  f"{fmt(p99, 2)} | {ratio(p99, med('kestrel', sc, 'p99_ms'))} | {fmt(cpu, 2)} | {ratio(cpu, med('kestrel', sc, 'cpu_us'))} | "
+            print(f"| {SCENARIO_TITLE[sc]} | {sv} | {n} | {fmt(rps)} | {paired(sv, sc, 'rps')} | "
+                  f"{fmt(p99, 2)} | {paired(sv, sc, 'p99_ms')} | {fmt(cpu, 2)} | {paired(sv, sc, 'cpu_us')} | "
                   f"{fmt(mib) if sc == 'file' else '—'} | {errors} |")
     print()
     print("| measure | server | rounds | value | vs Kestrel | detail |")
