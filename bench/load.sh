@@ -13,7 +13,8 @@
 #
 # Environment (defaults in brackets; QUICK=1 changes the first three):
 #   ROUNDS [3]  WARMUP seconds [30]  DURATION seconds per scenario [15]
-#   SERVERS ["kestrel parley parley-epoll nginx"] (parley-epoll: the same app on TransportKind.Epoll)
+#   SERVERS ["kestrel parley parley-epoll nginx ceiling"] (parley-epoll: the same app on TransportKind.Epoll;
+#   ceiling: bench/load/ceiling.c, a C epoll responder that does no HTTP work, plaintext and pipelined only)
 #   SCENARIOS ["plaintext pipelined json close file idle alloc"]
 #   IDLE_CONNECTIONS [10000]  IDLE_WARMUP seconds of plaintext on the fresh process first [2]
 #   ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
@@ -31,7 +32,7 @@ fi
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-30}
 DURATION=${DURATION:-15}
-SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx"}
+SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx ceiling"}
 SCENARIOS=${SCENARIOS:-"plaintext pipelined json close file idle alloc"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 ALLOC_REQUESTS=${ALLOC_REQUESTS:-1000000}
@@ -46,7 +47,7 @@ RESULTS="$WORK/results.tsv"
 CLK_TCK=$(getconf CLK_TCK)
 NGINX=${NGINX:-/usr/sbin/nginx}
 
-declare -A PORT=([parley]=18081 [kestrel]=18082 [nginx]=18083 [parley-epoll]=18084)
+declare -A PORT=([parley]=18081 [kestrel]=18082 [nginx]=18083 [parley-epoll]=18084 [ceiling]=18085)
 
 STARTED_PIDS=()
 declare -A SERVER_PID=()   # per server: the process whose CPU and memory are measured (nginx: the worker)
@@ -82,6 +83,7 @@ check_tools() {
     command -v wrk >/dev/null || missing+=(wrk)
     if [[ " $SERVERS " == *" nginx "* && ! -x "$NGINX" ]]; then missing+=(nginx); fi
     command -v curl >/dev/null || missing+=(curl)
+    if [[ " $SERVERS " == *" ceiling "* ]]; then command -v gcc >/dev/null || missing+=(gcc); fi
     if (( ${#missing[@]} )) && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
         log "installing ${missing[*]} with apt-get"
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >"$WORK/apt.log" 2>&1 \
@@ -92,6 +94,7 @@ check_tools() {
         command -v "$tool" >/dev/null || die "$tool not found (apt-get install wrk curl python3; .NET 10 SDK)"
     done
     if [[ " $SERVERS " == *" nginx "* ]]; then [[ -x "$NGINX" ]] || die "nginx not found at $NGINX (apt-get install nginx)"; fi
+    if [[ " $SERVERS " == *" ceiling "* ]]; then command -v gcc >/dev/null || die "gcc not found (apt-get install gcc), needed for the ceiling server"; fi
     # 10,000 idle connections need more than 10,000 descriptors on each side.
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
     (( $(ulimit -n) > IDLE_CONNECTIONS + 100 )) || log "warning: ulimit -n is $(ulimit -n); the idle test needs more than $IDLE_CONNECTIONS"
@@ -100,6 +103,9 @@ check_tools() {
 build_apps() {
     mkdir -p "$WORK/bin"
     if [[ "$BUILD" != 1 ]]; then return; fi
+    if [[ " $SERVERS " == *" ceiling "* ]]; then
+        gcc -O2 -o "$WORK/bin/ceiling" "$HERE/load/ceiling.c" || die "build of the ceiling server failed"
+    fi
     local app
     for app in parley kestrel; do
         [[ " $SERVERS " == *" $app "* || ( $app == parley && " $SERVERS " == *" parley-epoll "* ) ]] || continue
@@ -144,6 +150,12 @@ start_server() { # name
             SERVER_PID[$name]=$!
             STARTED_PIDS+=("$!")
             ;;
+        ceiling)
+            taskset -c "$SERVER_CPU" "$WORK/bin/ceiling" "$port" >"$WORK/logs/$name.log" 2>&1 &
+            LAUNCH_PID[$name]=$!
+            SERVER_PID[$name]=$!
+            STARTED_PIDS+=("$!")
+            ;;
         nginx)
             rm -f "$WORK/nginx.pid"
             taskset -c "$SERVER_CPU" "$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" >"$WORK/logs/nginx.log" 2>&1 &
@@ -163,7 +175,7 @@ start_server() { # name
     wait_ready "http://127.0.0.1:$port/plaintext" || { cat "$WORK/logs/$name.log" >&2; die "$name did not answer on port $port"; }
     # The .NET apps print which GC they really run: pinned to one CPU, the runtime uses workstation GC
     # even when server GC is asked for.
-    [[ "$name" == nginx ]] || log " $(head -n 1 "$WORK/logs/$name.log")"
+    [[ "$name" == nginx || "$name" == ceiling ]] || log " $(head -n 1 "$WORK/logs/$name.log")"
 }
 
 stop_server() { # name
@@ -207,6 +219,8 @@ measure_wrk() { # server output-file duration wrk-args...
 
 run_wrk_scenario() { # round server scenario duration [record]
     local round=$1 server=$2 scenario=$3 duration=$4 record=${5:-1}
+    # The ceiling answers every request with the plaintext response: it stands for nothing else.
+    [[ "$server" != ceiling || "$scenario" == plaintext || "$scenario" == pipelined ]] || return 0
     local base="http://127.0.0.1:${PORT[$server]}"
     local args
     case "$scenario" in
@@ -241,6 +255,7 @@ warm_up() { # round server
 
 run_idle() { # round server
     local round=$1 server=$2 port=${PORT[$2]}
+    [[ "$server" != ceiling ]] || return 0
     local out="$WORK/logs/idle-r$round-$server.txt"
     local before after open=0 tool i
     before=$(rss_kib "${SERVER_PID[$server]}")
@@ -274,7 +289,7 @@ run_idle() { # round server
 # Bytes the server allocated per request over one wrk run of at least ALLOC_REQUESTS plaintext requests.
 run_alloc() { # round server
     local round=$1 server=$2 port=${PORT[$2]}
-    [[ "$server" != nginx ]] || return 0
+    [[ "$server" != nginx && "$server" != ceiling ]] || return 0
     # Size one run from the plaintext rate measured this round (or a guess), bounded to 5..180 s.
     local rate duration
     rate=$(awk -F'\t' -v r="$round" -v s="$server" '$1 == r && $2 == s && $3 == "plaintext" { print int($4) }' "$RESULTS" | tail -n 1)
@@ -348,6 +363,7 @@ main() {
         for round in $(seq "$ROUNDS"); do
             for i in $(seq 0 $((n - 1))); do
                 server=${servers[$(( (i + round - 1) % n ))]}
+                [[ "$server" != ceiling ]] || continue
                 log "round $round/$ROUNDS: idle, $server on a fresh process"
                 start_server "$server"
                 run_wrk_scenario "$round" "$server" plaintext "$IDLE_WARMUP" 0

@@ -80,7 +80,8 @@ def table(path):
     for r in rows:
         if r["server"] not in servers:
             servers.append(r["server"])
-    order = [s for s in ["kestrel", "parley", "parley-epoll", "nginx"] if s in servers] + [s for s in servers if s not in ("kestrel", "parley", "parley-epoll", "nginx")]
+    known = ["kestrel", "parley", "parley-epoll", "nginx", "ceiling"]
+    order = [s for s in known if s in servers] + [s for s in servers if s not in known]
 
     def med(server, scenario, key):
         return median([num(r[key]) for r in rows if r["server"] == server and r["scenario"] == scenario])
