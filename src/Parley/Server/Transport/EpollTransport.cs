@@ -130,7 +130,10 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0)
         {
             Interlocked.Increment(ref _writeEvents);
-            _send.TryComplete();
+            // Nearly every report carries EPOLLOUT only because the socket is writable, with no send
+            // waiting: then the operation's lock is not taken. A send that becomes pending meanwhile reads
+            // the new count once it is pending and completes itself (Operation.Start).
+            if (_send.IsPending) _send.TryComplete();
         }
     }
 
@@ -392,7 +395,9 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
                 _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Operation)state!).Cancel(token), this);
             }
             // Readiness that arrived between the failed attempt and arming would otherwise be lost
-            // (edge-triggered): check the event count and retry if it moved.
+            // (edge-triggered): check the event count and retry if it moved. For a send, the fence orders
+            // "pending" before the count read, against the loop's count increment before its pending read.
+            if (!isReceive) Interlocked.MemoryBarrier();
             long now = isReceive ? Volatile.Read(ref owner._readEvents) : Volatile.Read(ref owner._writeEvents);
             if (now != seenEvents || Volatile.Read(ref owner._aborted) != 0) TryComplete();
             return new ValueTask<int>(this, _core.Version);
