@@ -86,10 +86,10 @@ def table(path):
     def med(server, scenario, key):
         return median([num(r[key]) for r in rows if r["server"] == server and r["scenario"] == scenario])
 
-    def paired(server, scenario, key):
-        # The median of the per-round ratios to Kestrel: each round measures a scenario on every server
-        # seconds apart, so a ratio within a round cancels the drift between rounds.
-        base = {r["round"]: num(r[key]) for r in rows if r["server"] == "kestrel" and r["scenario"] == scenario}
+    def paired(server, scenario, key, against="kestrel"):
+        # The median of the per-round ratios to Kestrel (or another server): each round measures a
+        # scenario on every server seconds apart, so a ratio within a round cancels the drift between rounds.
+        base = {r["round"]: num(r[key]) for r in rows if r["server"] == against and r["scenario"] == scenario}
         ratios = [num(r[key]) / base[r["round"]] for r in rows
                   if r["server"] == server and r["scenario"] == scenario and base.get(r["round"], 0) == base.get(r["round"], 0) and base.get(r["round"], 0)]
         if not ratios:
@@ -110,10 +110,21 @@ def table(path):
             if not n:
                 continue
             rps, p99, cpu, mib = med(sv, sc, "rps"), med(sv, sc, "p99_ms"), med(sv, sc, "cpu_us"), med(sv, sc, "mib_s")
+            # wrk times only the first request of each pipelined write: no latency figure to compare.
+            p99_vs = "—" if sc == "pipelined" else paired(sv, sc, "p99_ms")
+            if sc == "pipelined":
+                p99 = float("nan")
             errors = sum(int(num(r["errors"])) for r in rows if r["server"] == sv and r["scenario"] == sc if num(r["errors"]) == num(r["errors"]))
             print(f"| {SCENARIO_TITLE[sc]} | {sv} | {n} | {fmt(rps)} | {paired(sv, sc, 'rps')} | "
-                  f"{fmt(p99, 2)} | {paired(sv, sc, 'p99_ms')} | {fmt(cpu, 2)} | {paired(sv, sc, 'cpu_us')} | "
+                  f"{fmt(p99, 2)} | {p99_vs} | {fmt(cpu, 2)} | {paired(sv, sc, 'cpu_us')} | "
                   f"{fmt(mib) if sc == 'file' else '—'} | {errors} |")
+    if rounds("nginx", "file"):
+        print()
+        print("| 1 MiB file against nginx (median of the per-round MiB/s ratios) | server | ratio |")
+        print("|---|---|---|")
+        for sv in order:
+            if sv != "nginx" and rounds(sv, "file"):
+                print(f"| | {sv} | {paired(sv, 'file', 'mib_s', against='nginx')} |")
     print()
     print("| measure | server | rounds | value | vs Kestrel | detail |")
     print("|---|---|---|---|---|---|")
