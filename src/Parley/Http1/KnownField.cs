@@ -54,9 +54,9 @@ internal static class KnownFields
         if ((uint)length >= CandidateLengths || length == 0) return KnownField.Other;
         // The tables are indexed by a length below CandidateLengths and by the KnownField values they
         // hold themselves, so they are read without bounds checks.
-        ushort candidates = Unsafe.Add(ref MemoryMarshal.GetReference(CandidatesByLength), length);
+        ushort candidates = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(CandidatesByLength), length);
         if (candidates == 0) return KnownField.Other;
-        ref byte firstLetters = ref MemoryMarshal.GetReference(FirstLetters);
+        ref byte firstLetters = ref MemoryMarshal.GetArrayDataReference(FirstLetters);
         int first = name[0] | 0x20;
         int candidate = candidates & 0xFF;
         if (first != Unsafe.Add(ref firstLetters, candidate))
@@ -81,8 +81,9 @@ internal static class KnownFields
         {
             head = tail = Unsafe.ReadUnaligned<ushort>(ref start);
         }
-        bool match = (head | Unsafe.Add(ref MemoryMarshal.GetReference(HeadCases), candidate)) == Unsafe.Add(ref MemoryMarshal.GetReference(Heads), candidate)
-            && (tail | Unsafe.Add(ref MemoryMarshal.GetReference(TailCases), candidate)) == Unsafe.Add(ref MemoryMarshal.GetReference(Tails), candidate)
+        ref ulong words = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Words), candidate * 4);
+        bool match = (head | Unsafe.Add(ref words, 1)) == words
+            && (tail | Unsafe.Add(ref words, 3)) == Unsafe.Add(ref words, 2)
             // transfer-encoding: the words cover "transfer" and "encoding"; the '-' between is left.
             && (length != 17 || name[8] == (byte)'-');
         return match ? (KnownField)candidate : KnownField.Other;
@@ -90,46 +91,71 @@ internal static class KnownFields
 
     private const int CandidateLengths = 18;
 
+    // The tables below are built from CanonicalName, so that each name is written once.
+
     // By name length: the known field of that length in the low byte and, for 7 and 10, which two
     // known names share, the other in the high byte; 0 for none.
-    private static ReadOnlySpan<ushort> CandidatesByLength =>
-    [
-        0, 0, (ushort)KnownField.TE, 0, (ushort)KnownField.Host, 0, (ushort)KnownField.Expect,
-        (ushort)((int)KnownField.Upgrade | (int)KnownField.Trailer << 8),
-        (ushort)KnownField.Location, 0,
-        (ushort)((int)KnownField.Connection | (int)KnownField.KeepAlive << 8),
-        0, (ushort)KnownField.ContentType, 0, (ushort)KnownField.ContentLength, 0,
-        (ushort)KnownField.ContentEncoding, (ushort)KnownField.TransferEncoding,
-    ];
+    private static readonly ushort[] CandidatesByLength = BuildCandidatesByLength();
 
-    // By KnownField: the lowercase first letter, and the expected head and tail words (the name's bytes,
-    // lowercase, little-endian) with the 0x20 bits OR-ed into their letter positions.
-    private static ReadOnlySpan<byte> FirstLetters =>
-        [0, (byte)'h', (byte)'c', (byte)'t', (byte)'c', (byte)'e', (byte)'k', (byte)'c', (byte)'u', (byte)'t', (byte)'t', (byte)'l', (byte)'c'];
+    // By KnownField: the lowercase first letter.
+    private static readonly byte[] FirstLetters = BuildFirstLetters();
 
-    private static ReadOnlySpan<ulong> Heads =>
-    [
-        0, 0x74736F68, 0x2D746E65746E6F63, 0x726566736E617274, 0x697463656E6E6F63, 0x65707865, 0x696C612D7065656B,
-        0x2D746E65746E6F63, 0x72677075, 0x69617274, 0x6574, 0x6E6F697461636F6C, 0x2D746E65746E6F63,
-    ];
+    // By KnownField, four words: the head word (the first 8 bytes of the name, or 4, or the 2 of "TE",
+    // lowercase, little-endian), its case bits (0x20 at each letter position, OR-ed into the received
+    // word so that only letters fold), then the tail word (the last 8, 4 or 2 bytes) and its case bits.
+    private static readonly ulong[] Words = BuildWords();
 
-    private static ReadOnlySpan<ulong> HeadCases =>
-    [
-        0, 0x20202020, 0x20202020202020, 0x2020202020202020, 0x2020202020202020, 0x20202020, 0x2020200020202020,
-        0x20202020202020, 0x20202020, 0x20202020, 0x2020, 0x2020202020202020, 0x20202020202020,
-    ];
+    private static IEnumerable<(KnownField Field, string Name)> Names()
+    {
+        for (KnownField field = KnownField.Other + 1; CanonicalName(field) is { } name; field++) yield return (field, name);
+    }
 
-    private static ReadOnlySpan<ulong> Tails =>
-    [
-        0, 0x74736F68, 0x6874676E656C2D74, 0x676E69646F636E65, 0x6E6F697463656E6E, 0x74636570, 0x6576696C612D7065,
-        0x657079742D746E65, 0x65646172, 0x72656C69, 0x6574, 0x6E6F697461636F6C, 0x676E69646F636E65,
-    ];
+    private static ushort[] BuildCandidatesByLength()
+    {
+        var table = new ushort[CandidateLengths];
+        foreach ((KnownField field, string name) in Names())
+        {
+            // Identify reads words of 8, 4 or 2 bytes: a name must fit them, and share its length with one other at most.
+            if (name.Length >= CandidateLengths || name.Length is 1 or 3 || table[name.Length] > 0xFF)
+            {
+                throw new InvalidOperationException($"known field name {name} does not fit the lookup");
+            }
+            table[name.Length] = table[name.Length] == 0 ? (ushort)field : (ushort)(table[name.Length] | (int)field << 8);
+        }
+        return table;
+    }
 
-    private static ReadOnlySpan<ulong> TailCases =>
-    [
-        0, 0x20202020, 0x2020202020200020, 0x2020202020202020, 0x2020202020202020, 0x20202020, 0x2020202020002020,
-        0x2020202000202020, 0x20202020, 0x20202020, 0x2020, 0x2020202020202020, 0x2020202020202020,
-    ];
+    private static byte[] BuildFirstLetters()
+    {
+        var table = new byte[Names().Count() + 1];
+        foreach ((KnownField field, string name) in Names()) table[(int)field] = (byte)char.ToLowerInvariant(name[0]);
+        return table;
+    }
+
+    private static ulong[] BuildWords()
+    {
+        var table = new ulong[(Names().Count() + 1) * 4];
+        foreach ((KnownField field, string name) in Names())
+        {
+            int size = name.Length >= 8 ? 8 : name.Length >= 4 ? 4 : 2;
+            int at = (int)field * 4;
+            (table[at], table[at + 1]) = Word(name, 0, size);
+            (table[at + 2], table[at + 3]) = Word(name, name.Length - size, size);
+        }
+        return table;
+    }
+
+    private static (ulong Word, ulong CaseBits) Word(string name, int start, int size)
+    {
+        ulong word = 0, caseBits = 0;
+        for (int i = 0; i < size; i++)
+        {
+            char c = name[start + i];
+            word |= (ulong)char.ToLowerInvariant(c) << (8 * i);
+            if (char.IsAsciiLetter(c)) caseBits |= 0x20UL << (8 * i);
+        }
+        return (word, caseBits);
+    }
 
     public static string? CanonicalName(KnownField field) => field switch
     {
