@@ -163,6 +163,9 @@ internal static class FieldLineParser
     /// Resumable: on NeedMoreData, <paramref name="offset"/> points at the first unparsed line.
     /// Complete leaves <paramref name="offset"/> just past the empty line.
     /// </summary>
+    // The whole-section path keeps 256 bytes of line marks on the stack, which need no zeroing; a caller
+    // that inlines this method carries the same attribute (the method compiled decides).
+    [SkipLocalsInit]
     public static ParseStatus ParseSection(ReadOnlySpan<byte> source, ref int offset, FieldTable fields,
         int maxSectionEnd, int maxFieldCount, out HttpError error)
     {

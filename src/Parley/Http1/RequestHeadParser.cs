@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace Parley.Http1;
@@ -17,6 +18,8 @@ public static class RequestHeadParser
     /// Parses the request head at the start of <paramref name="request"/> into <paramref name="head"/>
     /// (which must be <see cref="RequestHead.Reset"/> before the first call for a new request).
     /// </summary>
+    // FieldLineParser.ParseSection inlines here with its line marks, which need no zeroing.
+    [SkipLocalsInit]
     public static ParseStatus Parse(ReadOnlyMemory<byte> request, RequestHead head, HeadLimits limits, out HttpError error)
     {
         head.Fields.Rebind(request);

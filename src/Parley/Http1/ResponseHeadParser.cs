@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Parley.Http1;
 
 /// <summary>
@@ -7,6 +9,8 @@ namespace Parley.Http1;
 public static class ResponseHeadParser
 {
     /// <summary>Parses the head at the start of <paramref name="response"/>; resumable like <see cref="RequestHeadParser"/>.</summary>
+    // FieldLineParser.ParseSection inlines here with its line marks, which need no zeroing.
+    [SkipLocalsInit]
     public static ParseStatus Parse(ReadOnlyMemory<byte> response, ResponseHead head, HeadLimits limits, out HttpError error)
     {
         head.Fields.Rebind(response);
