@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Parley.Http1;
 
@@ -163,17 +164,18 @@ internal static class WellFormedHead
     /// every field name has them) and controls (RFC 9110 §5.5: CTL but HTAB, and DEL; CR and LF among them).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(ref byte at, out ulong cr, out ulong name, out ulong control)
+    internal static void Classify(ref byte at, out ulong cr, out ulong name, out ulong control)
     {
-        if (Vector512.IsHardwareAccelerated)
+        if (Vector512.IsHardwareAccelerated && Avx512Vbmi.IsSupported)
         {
+            // One 128-entry table lookup gives each byte its classes: bit 7 control, bit 6 name byte. The
+            // lookup reads the low 7 bits of a byte, so bytes 0x80-0xFF (obs-text, RFC 9110 §5.5: allowed
+            // in values, never a name byte nor a control) have both bits cleared by their own top bit.
             Vector512<byte> v = Vector512.LoadUnsafe(ref at);
+            Vector512<byte> classes = Avx512Vbmi.PermuteVar64x8x2(ClassesLow, v, ClassesHigh);
             cr = Vector512.Equals(v, Vector512.Create((byte)'\r')).ExtractMostSignificantBits();
-            name = (Vector512.LessThan((v | Vector512.Create((byte)0x20)) - Vector512.Create((byte)'a'), Vector512.Create((byte)26))
-                | Vector512.LessThan(v - Vector512.Create((byte)'0'), Vector512.Create((byte)10))
-                | Vector512.Equals(v, Vector512.Create((byte)'-'))).ExtractMostSignificantBits();
-            control = ((Vector512.LessThan(v, Vector512.Create((byte)0x20)) & ~Vector512.Equals(v, Vector512.Create((byte)'\t')))
-                | Vector512.Equals(v, Vector512.Create((byte)0x7F))).ExtractMostSignificantBits();
+            name = Vector512.AndNot(classes + classes, v).ExtractMostSignificantBits();
+            control = Vector512.AndNot(classes, v).ExtractMostSignificantBits();
         }
         else if (Vector256.IsHardwareAccelerated)
         {
@@ -209,6 +211,23 @@ internal static class WellFormedHead
             | Vector256.Equals(v, Vector256.Create((byte)'-'))).ExtractMostSignificantBits();
         control = ((Vector256.LessThan(v, Vector256.Create((byte)0x20)) & ~Vector256.Equals(v, Vector256.Create((byte)'\t')))
             | Vector256.Equals(v, Vector256.Create((byte)0x7F))).ExtractMostSignificantBits();
+    }
+
+    // The class of each byte 0x00-0x7F for the table lookup of Classify, in two halves of 64: bit 7 for
+    // the controls (CTL but HTAB, and DEL), bit 6 for the name bytes (letters, digits and '-').
+    private static readonly Vector512<byte> ClassesLow = ClassTable(0), ClassesHigh = ClassTable(64);
+
+    private static Vector512<byte> ClassTable(int first)
+    {
+        Span<byte> table = stackalloc byte[64];
+        for (int i = 0; i < 64; i++)
+        {
+            int b = first + i;
+            bool control = (b < 0x20 && b != '\t') || b == 0x7F;
+            bool name = char.IsAsciiLetterOrDigit((char)b) || b == '-';
+            table[i] = (byte)((control ? 0x80 : 0) | (name ? 0x40 : 0));
+        }
+        return Vector512.Create<byte>(table);
     }
 }
 
