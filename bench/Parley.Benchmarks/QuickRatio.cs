@@ -32,7 +32,7 @@ public static class QuickRatio
         {
             n += ParleyBatch(memory, head, HeadLimits.Default, 10000);
         }
-        Console.WriteLine($"{n} heads, {clock.Elapsed.TotalNanoseconds / n:F1} ns each");
+        Console.WriteLine($"{n} heads, {clock.Elapsed.TotalNanoseconds / n:F1} ns each (vectors {System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}/{System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}/{System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
     }
 
     public static void Run(int batches)

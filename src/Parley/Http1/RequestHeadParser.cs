@@ -62,7 +62,7 @@ public static class RequestHeadParser
     /// precedence are those of the careful path alone. True with Invalid when the line is well formed but
     /// its target is not (the careful path would reach the same check with the same state).
     /// </summary>
-    private static bool TryParseWellFormedRequestLine(ReadOnlySpan<byte> buffer, RequestHead head, HeadLimits limits,
+    internal static bool TryParseWellFormedRequestLine(ReadOnlySpan<byte> buffer, RequestHead head, HeadLimits limits,
         out int lineEnd, out ParseStatus status, out HttpError error)
     {
         lineEnd = 0;
