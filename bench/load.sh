@@ -255,7 +255,6 @@ warm_up() { # round server
 
 run_idle() { # round server
     local round=$1 server=$2 port=${PORT[$2]}
-    [[ "$server" != ceiling ]] || return 0
     local out="$WORK/logs/idle-r$round-$server.txt"
     local before after open=0 tool i
     before=$(rss_kib "${SERVER_PID[$server]}")

@@ -10,16 +10,16 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] == "stages")
-        {
-            Stages.Run(args.Length > 1 ? int.Parse(args[1]) : 300);
-            return 0;
-        }
         // Check once, before measuring, that both parsers accept every request sample the same way.
         SampleCheck.Run();
         if (args.Length > 0 && args[0] == "quick")
         {
             QuickRatio.Run(args.Length > 1 ? int.Parse(args[1]) : 300);
+            return 0;
+        }
+        if (args.Length > 0 && args[0] == "stages")
+        {
+            Stages.Run(args.Length > 1 ? int.Parse(args[1]) : 300);
             return 0;
         }
         if (args.Length > 2 && args[0] == "spin")

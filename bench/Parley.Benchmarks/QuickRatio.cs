@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http;
 using Parley.Http1;
 
@@ -32,7 +33,7 @@ public static class QuickRatio
         {
             n += ParleyBatch(memory, head, HeadLimits.Default, 10000);
         }
-        Console.WriteLine($"{n} heads, {clock.Elapsed.TotalNanoseconds / n:F1} ns each (vectors {System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated}/{System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated}/{System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated})");
+        Console.WriteLine($"{n} heads, {clock.Elapsed.TotalNanoseconds / n:F1} ns each (vectors {Vector128.IsHardwareAccelerated}/{Vector256.IsHardwareAccelerated}/{Vector512.IsHardwareAccelerated})");
     }
 
     public static void Run(int batches)

@@ -35,7 +35,7 @@ public static class Stages
                 ("fields", () => FieldsBatch(bytes, fields, fieldsStart)),
                 ("pieces", () => PiecesBatch(bytes, head)),
                 ("line", () => LineBatch(bytes, head)),
-                ("classify", () => ClassifyBatch(bytes, fieldsStart)),
+                ("classify", () => ClassifyBatch(bytes)),
                 ("scan", () => ScanBatch(bytes, fieldsStart)),
                 ("add", () => AddBatch(bytes, fields, fieldsStart)),
                 ("semantics", () => SemanticsBatch(parsed, bytes)),
@@ -109,7 +109,7 @@ public static class Stages
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int ClassifyBatch(byte[] bytes, int fieldsStart)
+    private static int ClassifyBatch(byte[] bytes)
     {
         ulong all = 0;
         ref byte start = ref bytes[0];

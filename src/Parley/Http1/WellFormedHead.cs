@@ -223,7 +223,7 @@ internal static class WellFormedHead
         for (int i = 0; i < 64; i++)
         {
             int b = first + i;
-            bool control = (b < 0x20 && b != '\t') || b == 0x7F;
+            bool control = HttpSyntax.InvalidFieldValueBytes.Contains((byte)b);
             bool name = char.IsAsciiLetterOrDigit((char)b) || b == '-';
             table[i] = (byte)((control ? 0x80 : 0) | (name ? 0x40 : 0));
         }

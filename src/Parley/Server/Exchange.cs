@@ -101,6 +101,8 @@ internal sealed class ExchangePool(int maxRetained)
 
     private readonly Stack<Exchange> _kept = new();
     private readonly Stack<Exchange> _bare = new();
+    // The kept few count against the pool's bound like the others.
+    private readonly int _keptLimit = Math.Min(KeptWithBuffers, maxRetained);
 
     public Exchange Rent()
     {
@@ -116,7 +118,7 @@ internal sealed class ExchangePool(int maxRetained)
         exchange.Clean();
         lock (_kept)
         {
-            if (_kept.Count < KeptWithBuffers)
+            if (_kept.Count < _keptLimit)
             {
                 _kept.Push(exchange);
                 return;
@@ -126,7 +128,7 @@ internal sealed class ExchangePool(int maxRetained)
         exchange.ReleaseArrays();
         lock (_kept)
         {
-            if (_bare.Count < maxRetained - KeptWithBuffers) _bare.Push(exchange);
+            if (_bare.Count < maxRetained - _keptLimit) _bare.Push(exchange);
         }
     }
 }

@@ -74,4 +74,15 @@ public class ExchangePoolTests
         var again = new HashSet<Exchange>(Enumerable.Range(0, busy.Count).Select(_ => pool.Rent()));
         Assert.Equal(ExchangePool.KeptWithBuffers + 4, again.Count(busy.Contains));
     }
+
+    [Fact]
+    public void A_bound_below_the_kept_few_holds_for_them_too()
+    {
+        var pool = new ExchangePool(maxRetained: 8);
+        var busy = Enumerable.Range(0, 20).Select(_ => WithBuffer(pool)).ToList();
+        foreach (Exchange exchange in busy) pool.Return(exchange);
+
+        var again = new HashSet<Exchange>(Enumerable.Range(0, busy.Count).Select(_ => pool.Rent()));
+        Assert.Equal(8, again.Count(busy.Contains));
+    }
 }
