@@ -101,34 +101,47 @@ internal sealed class ExchangePool(int maxRetained)
 
     private readonly Stack<Exchange> _kept = new();
     private readonly Stack<Exchange> _bare = new();
+    // Taken by every request's rent and return, so a gate rather than a lock (see SpinGate).
+    private SpinGate _gate;
     // The kept few count against the pool's bound like the others.
     private readonly int _keptLimit = Math.Min(KeptWithBuffers, maxRetained);
 
     public Exchange Rent()
     {
-        lock (_kept)
+        Exchange? exchange;
+        _gate.Enter();
+        try
         {
-            if (_kept.TryPop(out Exchange? exchange) || _bare.TryPop(out exchange)) return exchange;
+            if (!_kept.TryPop(out exchange)) _bare.TryPop(out exchange);
         }
-        return new Exchange();
+        finally
+        {
+            _gate.Exit();
+        }
+        return exchange ?? new Exchange();
     }
 
     public void Return(Exchange exchange)
     {
         exchange.Clean();
-        lock (_kept)
-        {
-            if (_kept.Count < _keptLimit)
-            {
-                _kept.Push(exchange);
-                return;
-            }
-        }
+        if (TryPush(_kept, exchange, _keptLimit)) return;
         // Released before it is pushed: once in the pool, another connection may take it at once.
         exchange.ReleaseArrays();
-        lock (_kept)
+        TryPush(_bare, exchange, maxRetained - _keptLimit);
+    }
+
+    private bool TryPush(Stack<Exchange> stack, Exchange exchange, int limit)
+    {
+        _gate.Enter();
+        try
         {
-            if (_bare.Count < maxRetained - _keptLimit) _bare.Push(exchange);
+            if (stack.Count >= limit) return false;
+            stack.Push(exchange);
+            return true;
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 }

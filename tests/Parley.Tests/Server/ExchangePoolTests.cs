@@ -85,4 +85,29 @@ public class ExchangePoolTests
         var again = new HashSet<Exchange>(Enumerable.Range(0, busy.Count).Select(_ => pool.Rent()));
         Assert.Equal(8, again.Count(busy.Contains));
     }
+
+    [Fact]
+    public void Threads_renting_and_returning_at_once_never_share_an_exchange()
+    {
+        var pool = new ExchangePool(maxRetained: 16);
+        var holders = new System.Collections.Concurrent.ConcurrentDictionary<Exchange, int>();
+        int shared = 0;
+        var workers = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            for (int i = 0; i < 50_000; i++)
+            {
+                Exchange exchange = pool.Rent();
+                if (!holders.TryAdd(exchange, 0)) Interlocked.Increment(ref shared);
+                holders.TryRemove(exchange, out int _);
+                pool.Return(exchange);
+            }
+        })).ToList();
+        workers.ForEach(t => t.Start());
+        workers.ForEach(t => t.Join());
+
+        Assert.Equal(0, shared);
+        // Every exchange went back: the pool holds its bound and hands out distinct ones.
+        var again = Enumerable.Range(0, 16).Select(_ => pool.Rent()).ToList();
+        Assert.Equal(16, again.Distinct().Count());
+    }
 }

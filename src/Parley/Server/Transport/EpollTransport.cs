@@ -364,8 +364,8 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     /// <summary>One pending receive or send, completed by the loop (or by the starter when readiness raced it).</summary>
     private sealed class Operation(EpollTransport owner, bool isReceive) : IValueTaskSource<int>, IValueTaskSource
     {
-        // The operation is its own lock: private to the transport, and one object fewer per connection.
-        private object _gate => this;
+        // Guards the fields below between the starter, the loop and a cancellation; no object of its own.
+        private SpinGate _gate;
         private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = false };
         private Memory<byte> _receiveBuffer;
         private ReadOnlyMemory<byte> _sendData;
@@ -381,15 +381,14 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         public ValueTask<int> Start(Memory<byte> receiveBuffer, ReadOnlyMemory<byte> sendData, long seenEvents,
             CancellationToken cancellationToken, bool waitOnly = false, FileRegion? file = null)
         {
-            lock (_gate)
-            {
-                _core.Reset();
-                _receiveBuffer = receiveBuffer;
-                _sendData = sendData;
-                _file = file;
-                _waitOnly = waitOnly;
-                _pending = true;
-            }
+            _gate.Enter();
+            _core.Reset();
+            _receiveBuffer = receiveBuffer;
+            _sendData = sendData;
+            _file = file;
+            _waitOnly = waitOnly;
+            _pending = true;
+            _gate.Exit();
             if (cancellationToken.CanBeCanceled)
             {
                 _cancellation = cancellationToken.UnsafeRegister(static (state, token) => ((Operation)state!).Cancel(token), this);
@@ -407,7 +406,8 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         {
             int result = 0;
             Exception? error = null;
-            lock (_gate)
+            _gate.Enter();
+            try
             {
                 if (!_pending) return;
                 if (isReceive)
@@ -442,15 +442,24 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
                 }
                 Clear();
             }
+            finally
+            {
+                _gate.Exit();
+            }
             Finish(result, error);
         }
 
         private void Cancel(CancellationToken token)
         {
-            lock (_gate)
+            _gate.Enter();
+            try
             {
                 if (!_pending) return;
                 Clear();
+            }
+            finally
+            {
+                _gate.Exit();
             }
             Finish(0, new OperationCanceledException(token));
         }
