@@ -77,6 +77,13 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
                     AttachExchange();
                     _buffer = _exchange!.TakeReceiveBuffer();
                     _headStartTicks = Environment.TickCount64;
+                    // The bytes that ended the wait are read in this frame too. A receive that does not
+                    // complete at once (the Socket transport's do, now and then) then suspends only this
+                    // state machine, which the connection holds anyway, and rents no pooled one.
+                    SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+                    int received = await _transport.ReceiveAsync(_buffer.AsMemory()).ConfigureAwait(false);
+                    if (!EnterBusy(Phase.ReadingHead) || received == 0) break;
+                    _end = received;
                     resumed = true;
                     continue;
                 }
@@ -108,16 +115,18 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     /// <summary>
     /// Reads until a complete request head is buffered (<see cref="HeadResult.Ready"/>). With nothing
     /// buffered it returns <see cref="HeadResult.Idle"/> for the caller to wait for bytes, and is called again
-    /// with <paramref name="resumed"/> once they are there; <see cref="HeadResult.Close"/> ends the connection.
+    /// with <paramref name="resumed"/> once the caller has received the first of them (and noted when);
+    /// <see cref="HeadResult.Close"/> ends the connection.
     /// </summary>
-    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
+    // Pooled: this method goes asynchronous when a head arrives in pieces or a flush must wait, and its
+    // state machine must not be an allocation each time.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<HeadResult> ReadRequestHeadAsync(bool resumed)
     {
         if (_exchange is null) AttachExchange();
         _head.Reset();
         // A pipelined request already in the buffer started arriving no later than now.
-        if (_end > _start) _headStartTicks = Environment.TickCount64;
+        if (!resumed && _end > _start) _headStartTicks = Environment.TickCount64;
         while (true)
         {
             if (_end > _start)
@@ -134,13 +143,12 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             // The batch of pipelined requests is done: send all their responses in one write.
             if (_output.Length > 0) await FlushOutputAsync(default).ConfigureAwait(false);
 
-            if (_end == _start && !resumed)
+            if (_end == _start)
             {
                 _start = _end = 0;
                 return PrepareIdle() ? HeadResult.Idle : HeadResult.Close;
             }
-            if (_end > _start) MakeRoomForHead();
-            resumed = false;
+            MakeRoomForHead();
 
             SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
             int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
