@@ -6,9 +6,9 @@ namespace Parley.Server;
 /// Mutual exclusion over a few lines of state, held in one int: entering is one compare-exchange and
 /// leaving one store. A <c>lock</c> on an object calls into the runtime and looks up the current thread
 /// on every enter: perf showed it as a tenth of the user time of a plaintext request on the epoll
-/// transport, and System.Threading.Lock still looks the thread up. The sections
-/// this guards never block, never wait for another lock and never re-enter, so the gate need not know
-/// its owner; a thread that finds it taken spins, then yields, until it is free.
+/// transport, and System.Threading.Lock still looks the thread up. The sections this guards are short
+/// (a few fields, or one non-blocking system call), never wait for another lock and never re-enter, so
+/// the gate need not know its owner; a thread that finds it taken spins, then yields, until it is free.
 /// </summary>
 internal struct SpinGate
 {
