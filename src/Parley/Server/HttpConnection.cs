@@ -80,7 +80,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
                     // The bytes that ended the wait are read in this frame too. A receive that does not
                     // complete at once (the Socket transport's do, now and then) then suspends only this
                     // state machine, which the connection holds anyway, and rents no pooled one.
-                    SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+                    AwaitHead();
                     int received = await _transport.ReceiveAsync(_buffer.AsMemory()).ConfigureAwait(false);
                     if (!EnterBusy(Phase.ReadingHead) || received == 0) break;
                     _end = received;
@@ -150,7 +150,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             }
             MakeRoomForHead();
 
-            SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+            AwaitHead();
             int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
             if (!EnterBusy(Phase.ReadingHead) || received == 0) return HeadResult.Close;
             _end += received;
@@ -224,6 +224,10 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         Volatile.Write(ref _deadline, deadline);
         Volatile.Write(ref _phase, (int)phase);
     }
+
+    // Waiting for (more of) a head: the timeout runs from when its first bytes arrived.
+    private void AwaitHead() =>
+        SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
 
     // Claims the connection back from a wait; false when the heartbeat or a stop closed it meanwhile.
     private bool EnterBusy(Phase from) =>
