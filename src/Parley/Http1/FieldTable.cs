@@ -127,8 +127,17 @@ public sealed class FieldTable
         return source.Slice(e.ValueStart, e.ValueLength);
     }
 
-    /// <summary>Where the value of field line <paramref name="index"/> starts in <see cref="Source"/>.</summary>
-    internal int ValueStartAt(int index) => _entries[CheckIndex(index)].ValueStart;
+    /// <summary>
+    /// The entry of a line whose index the table gave out itself (<see cref="FirstIndexOf"/>), so below
+    /// <see cref="Count"/>: read without the range checks of the public accessors, which keep the
+    /// semantic checks of every request from inlining.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ref readonly Entry RecordedEntry(int index)
+    {
+        System.Diagnostics.Debug.Assert((uint)index < (uint)Count);
+        return ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_entries), (nint)(uint)index);
+    }
 
     /// <summary>Which engine-interpreted field line <paramref name="index"/> is, if any.</summary>
     public KnownField KnownAt(int index) => _entries[CheckIndex(index)].Known;

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Parley.Http1;
 
@@ -39,16 +40,21 @@ internal static class RequestSemantics
             error = HttpError.BadRequest("missing Host field");
             return false;
         }
-        if (hostIndex >= 0 && !HostSyntax.IsValidHostField(source, fields.ValueStartAt(hostIndex), fields.ValueAt(source, hostIndex)))
+        if (hostIndex >= 0)
         {
-            error = HttpError.BadRequest("invalid Host field");
-            return false;
+            ref readonly FieldTable.Entry host = ref fields.RecordedEntry(hostIndex);
+            if (!HostSyntax.IsValidHostField(source, host.ValueStart, source.Slice(host.ValueStart, host.ValueLength)))
+            {
+                error = HttpError.BadRequest("invalid Host field");
+                return false;
+            }
         }
         bool connectionClose = false, connectionKeepAlive = false;
         int connectionIndex = fields.FirstIndexOf(KnownField.Connection);
         if (connectionIndex >= 0)
         {
-            ScanConnectionOptions(fields.ValueAt(source, connectionIndex), ref connectionClose, ref connectionKeepAlive);
+            ref readonly FieldTable.Entry connection = ref fields.RecordedEntry(connectionIndex);
+            ScanConnectionOptions(source.Slice(connection.ValueStart, connection.ValueLength), ref connectionClose, ref connectionKeepAlive);
             if (fields.IsRepeated(KnownField.Connection))
             {
                 for (int i = fields.IndexOf(KnownField.Connection, connectionIndex + 1); i >= 0; i = fields.IndexOf(KnownField.Connection, i + 1))
@@ -187,6 +193,7 @@ internal static class RequestSemantics
     private static bool IsClose(ReadOnlySpan<byte> option) =>
         option.Length == 5 && (BinaryPrimitives.ReadUInt32LittleEndian(option) | 0x20202020) == 0x736f6c63 && (option[4] | 0x20) == 'e'; // "clos", "e"
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ScanConnectionOptions(ReadOnlySpan<byte> value, ref bool close, ref bool keepAlive)
     {
         // A single option, the usual case, needs no split.
@@ -200,6 +207,11 @@ internal static class RequestSemantics
             close = true;
             return;
         }
+        ScanConnectionList(value, ref close, ref keepAlive);
+    }
+
+    private static void ScanConnectionList(ReadOnlySpan<byte> value, ref bool close, ref bool keepAlive)
+    {
         foreach (Range part in value.Split((byte)','))
         {
             ReadOnlySpan<byte> option = HttpSyntax.TrimOws(value[part]);
