@@ -11,7 +11,9 @@ namespace Parley.Benchmarks;
 /// <c>-- quick [batches]</c>: a steadier check than BenchmarkDotNet on a loaded machine. Runs batches of
 /// 2,000 parses of each sample with both parsers, interleaved in one process, and reports the minimum
 /// ns per request over all batches of each (the least-disturbed batch) and the ratio of the minima, then
-/// the medians and their ratio. An unreported pass over every sample runs first.
+/// the medians and their ratio. An unreported pass over every sample runs first. Kestrel runs twice:
+/// its parser alone (<see cref="KestrelCountingHandler"/>, the comparison) and its parser with
+/// its own header collection (<see cref="KestrelCollectingHandler"/>), each against the same Parley times.
 /// The same work as <see cref="ParserBenchmarks"/>: nothing on Kestrel's side is changed. Each batch is
 /// a method of its own, called many times, so both run as ordinary tier-1 code, as under
 /// BenchmarkDotNet, rather than as a loop compiled on stack replacement with other inlining choices.
@@ -40,9 +42,10 @@ public static class QuickRatio
     {
         var head = new RequestHead();
         var limits = HeadLimits.Default;
-        var result = new KestrelParseResult();
-        var handler = new KestrelCountingHandler(result);
+        var counting = new KestrelCountingHandler(new KestrelParseResult());
+        var collecting = new KestrelCollectingHandler(new KestrelParseResult(), KestrelRequestHeaders.Create());
         var kestrel = new HttpParser<KestrelCountingHandler>(showErrorDetails: false);
+        var kestrelCollecting = new HttpParser<KestrelCollectingHandler>(showErrorDetails: false);
         (string Name, byte[] Bytes, int Heads)[] samples =
         [
             ("curl", Samples.Curl, 1), ("chromium", Samples.Chromium, 1), ("pipelined16", Samples.Pipelined, Samples.PipelineDepth),
@@ -52,7 +55,8 @@ public static class QuickRatio
         {
             for (int b = 0; b < Math.Max(batches / 4, 50); b++)
             {
-                KestrelBatch(new ReadOnlySequence<byte>(bytes), kestrel, handler, result, PerBatch);
+                KestrelBatch(new ReadOnlySequence<byte>(bytes), kestrel, counting, PerBatch);
+                KestrelBatch(new ReadOnlySequence<byte>(bytes), kestrelCollecting, collecting, PerBatch);
                 ParleyBatch(bytes, head, limits, PerBatch);
             }
         }
@@ -60,33 +64,42 @@ public static class QuickRatio
         {
             var memory = new ReadOnlyMemory<byte>(bytes);
             var sequence = new ReadOnlySequence<byte>(bytes);
-            double bestParley = double.MaxValue, bestKestrel = double.MaxValue;
             var parleyTimes = new double[batches];
             var kestrelTimes = new double[batches];
+            var collectingTimes = new double[batches];
             for (int b = 0; b < batches; b++)
             {
                 long t0 = Stopwatch.GetTimestamp();
-                KestrelBatch(sequence, kestrel, handler, result, PerBatch);
+                KestrelBatch(sequence, kestrel, counting, PerBatch);
                 long t1 = Stopwatch.GetTimestamp();
                 ParleyBatch(memory, head, limits, PerBatch);
                 long t2 = Stopwatch.GetTimestamp();
+                KestrelBatch(sequence, kestrelCollecting, collecting, PerBatch);
+                long t3 = Stopwatch.GetTimestamp();
                 double scale = 1e9 / Stopwatch.Frequency / PerBatch / heads;
                 kestrelTimes[b] = (t1 - t0) * scale;
                 parleyTimes[b] = (t2 - t1) * scale;
-                bestKestrel = Math.Min(bestKestrel, kestrelTimes[b]);
-                bestParley = Math.Min(bestParley, parleyTimes[b]);
+                collectingTimes[b] = (t3 - t2) * scale;
             }
-            Array.Sort(kestrelTimes);
-            Array.Sort(parleyTimes);
-            double medianKestrel = kestrelTimes[batches / 2], medianParley = parleyTimes[batches / 2];
-            Console.WriteLine($"{name,-12} kestrel {bestKestrel,7:F1} ns  parley {bestParley,7:F1} ns  ratio {bestParley / bestKestrel:F2}" +
-                $"  (medians {medianKestrel:F1} / {medianParley:F1} ns, ratio {medianParley / medianKestrel:F2})");
+            Report(name, "kestrel", kestrelTimes, parleyTimes);
+            Report(name, "kestrel+headers", collectingTimes, parleyTimes);
         }
     }
 
+    // The minima (least-disturbed batches) and their ratio, then the medians and theirs.
+    private static void Report(string sample, string kestrelCase, double[] kestrelTimes, double[] parleyTimes)
+    {
+        double[] kestrel = [.. kestrelTimes], parley = [.. parleyTimes];
+        Array.Sort(kestrel);
+        Array.Sort(parley);
+        double medianKestrel = kestrel[kestrel.Length / 2], medianParley = parley[parley.Length / 2];
+        Console.WriteLine($"{sample,-12} {kestrelCase,-15} {kestrel[0],7:F1} ns  parley {parley[0],7:F1} ns  ratio {parley[0] / kestrel[0]:F2}" +
+            $"  (medians {medianKestrel:F1} / {medianParley:F1} ns, ratio {medianParley / medianKestrel:F2})");
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int KestrelBatch(ReadOnlySequence<byte> sequence, HttpParser<KestrelCountingHandler> kestrel,
-        KestrelCountingHandler handler, KestrelParseResult result, int count)
+    private static int KestrelBatch<THandler>(ReadOnlySequence<byte> sequence, HttpParser<THandler> kestrel, THandler handler, int count)
+        where THandler : struct, IHttpRequestLineHandler, IHttpHeadersHandler, IKestrelBenchHandler
     {
         int heads = 0;
         for (int i = 0; i < count; i++)
@@ -94,7 +107,7 @@ public static class QuickRatio
             var reader = new SequenceReader<byte>(sequence);
             while (!reader.End)
             {
-                result.Reset();
+                handler.Reset();
                 if (!KestrelParsing.ParseOne(kestrel, handler, ref reader)) throw new InvalidOperationException("incomplete");
                 heads++;
             }

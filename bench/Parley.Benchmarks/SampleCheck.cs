@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http;
+using Microsoft.Extensions.Primitives;
 using HttpMethod = Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpMethod;
 using HttpVersion = Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.HttpVersion;
 using Parley.Http1;
@@ -49,6 +50,22 @@ public static class SampleCheck
         if (result.Method != HttpMethod.Get || result.Version != HttpVersion.Http11)
         {
             throw new InvalidOperationException($"{name}: Kestrel saw {result.Method} {result.Version}");
+        }
+
+        // With its header collection: every sample's names are distinct, so the collection holds one
+        // entry per line, and the same again after a reset and a second parse (values reused).
+        var collecting = new KestrelCollectingHandler(new KestrelParseResult(), KestrelRequestHeaders.Create());
+        var collectingParser = new HttpParser<KestrelCollectingHandler>(showErrorDetails: true);
+        var headers = (IDictionary<string, StringValues>)collecting.Headers;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            collecting.Reset();
+            var again = new SequenceReader<byte>(new ReadOnlySequence<byte>(bytes));
+            if (!KestrelParsing.ParseOne(collectingParser, collecting, ref again) || again.Consumed != bytes.Length
+                || headers.Count != expectedFields)
+            {
+                throw new InvalidOperationException($"{name}: Kestrel's header collection holds {headers.Count}/{expectedFields} fields (pass {pass + 1})");
+            }
         }
     }
 
