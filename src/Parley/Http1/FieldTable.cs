@@ -25,7 +25,15 @@ public sealed class FieldTable
     // Which known fields were seen (bit per KnownField value), which more than once, and the index of
     // each one's first line: framing decisions then need no scan of the table.
     private uint _knownSeen, _knownRepeated;
-    private readonly int[] _firstKnownIndex = new int[32];
+    private KnownIndexes _firstKnownIndex;
+
+    // Index of each known field's first line, by KnownField (a bit of a 32-bit mask each): inline in the
+    // table, so reading one is no array reference and no bounds check.
+    [InlineArray(32)]
+    private struct KnownIndexes
+    {
+        private int _index;
+    }
 
     /// <summary>How many field lines the message carried (a repeated name counts each time).</summary>
     public int Count { get; private set; }
@@ -48,7 +56,7 @@ public sealed class FieldTable
         int count = Count;
         Entry[] entries = _entries;
         if ((uint)count >= (uint)entries.Length) entries = Grow();
-        if (known != KnownField.Other) NoteKnown(known, count, ref _knownSeen, ref _knownRepeated, _firstKnownIndex);
+        if (known != KnownField.Other) NoteKnown(known, count, ref _knownSeen, ref _knownRepeated, ref _firstKnownIndex[0]);
         // count < entries.Length was just made sure of: no second bounds check.
         ref Entry entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(entries), (nint)(uint)count);
         entry.NameStart = nameStart;
@@ -72,7 +80,7 @@ public sealed class FieldTable
     }
 
     /// <summary>Index of each known field's first line, by <see cref="KnownField"/>; valid where its bit is seen.</summary>
-    internal int[] FirstKnownIndexes => _firstKnownIndex;
+    internal ref int FirstKnownIndexes => ref _firstKnownIndex[0];
 
     /// <summary>Counts the lines written after <see cref="Reserve"/>, with the known fields now seen and repeated.</summary>
     internal void Commit(int lines, uint seen, uint repeated)
@@ -88,10 +96,11 @@ public sealed class FieldTable
     /// Shared by <see cref="Add"/> and parsers that keep the two masks until they <see cref="Commit"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void NoteKnown(KnownField known, int index, ref uint seen, ref uint repeated, int[] firstIndexes)
+    internal static void NoteKnown(KnownField known, int index, ref uint seen, ref uint repeated, ref int firstIndexes)
     {
         uint bit = 1u << (int)known;
-        if ((seen & bit) == 0) firstIndexes[(int)known] = index;
+        // KnownField values are below 32, as the masks need.
+        if ((seen & bit) == 0) Unsafe.Add(ref firstIndexes, (int)known) = index;
         else repeated |= bit;
         seen |= bit;
     }
@@ -166,7 +175,7 @@ public sealed class FieldTable
     /// <summary>Index of the first line of a known field (not <see cref="KnownField.Other"/>), or -1; no scan, no call.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int FirstIndexOf(KnownField field) =>
-        (_knownSeen & (1u << (int)field)) != 0 ? _firstKnownIndex[(int)field] : -1;
+        (_knownSeen & (1u << (int)field)) != 0 ? Unsafe.Add(ref _firstKnownIndex[0], (int)field) : -1;
 
     /// <summary>True when the known field has more than one line.</summary>
     internal bool IsRepeated(KnownField field) => (_knownRepeated & (1u << (int)field)) != 0;

@@ -53,18 +53,16 @@ internal static class KnownFields
         int length = name.Length;
         if ((uint)length >= CandidateLengths || length == 0) return KnownField.Other;
         // The tables are indexed by a length below CandidateLengths and by the KnownField values they
-        // hold themselves, so they are read without bounds checks.
-        ushort candidates = Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(CandidatesByLength), length);
-        if (candidates == 0) return KnownField.Other;
-        ref byte firstLetters = ref MemoryMarshal.GetArrayDataReference(FirstLetters);
+        // hold themselves, so they are read without bounds checks. One load gives both candidates of
+        // the length with their first letters; a received first byte with 0x20 OR-ed in is never the 0
+        // of a missing candidate.
+        uint candidates = Unsafe.Add(ref Unsafe.AsRef(in ByLength[0]), length);
         int first = name[0] | 0x20;
-        int candidate = candidates & 0xFF;
-        if (first != Unsafe.Add(ref firstLetters, candidate))
-        {
-            // Two known names share each of the lengths 7 and 10.
-            candidate = candidates >> 8;
-            if (candidate == 0 || first != Unsafe.Add(ref firstLetters, candidate)) return KnownField.Other;
-        }
+        int candidate;
+        if (first == (byte)(candidates >> 8)) candidate = (byte)candidates;
+        // Two known names share each of the lengths 7 and 10.
+        else if (first == (byte)(candidates >> 24)) candidate = (byte)(candidates >> 16);
+        else return KnownField.Other;
         ulong head, tail;
         ref byte start = ref MemoryMarshal.GetReference(name);
         if (length >= 8)
@@ -81,7 +79,7 @@ internal static class KnownFields
         {
             head = tail = Unsafe.ReadUnaligned<ushort>(ref start);
         }
-        ref ulong words = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(Words), candidate * 4);
+        ref ulong words = ref Unsafe.Add(ref Unsafe.AsRef(in Words[0]), candidate * 4);
         bool match = (head | Unsafe.Add(ref words, 1)) == words
             && (tail | Unsafe.Add(ref words, 3)) == Unsafe.Add(ref words, 2)
             // transfer-encoding: the words cover "transfer" and "encoding"; the '-' between is left.
@@ -91,50 +89,59 @@ internal static class KnownFields
 
     private const int CandidateLengths = 18;
 
-    // The tables below are built from CanonicalName, so that each name is written once.
+    // The tables below are built from CanonicalName, so that each name is written once. They are
+    // inline arrays held in static fields rather than arrays, so that a field-line loop reads them at a
+    // fixed address, not through an array reference loaded first.
 
-    // By name length: the known field of that length in the low byte and, for 7 and 10, which two
-    // known names share, the other in the high byte; 0 for none.
-    private static readonly ushort[] CandidatesByLength = BuildCandidatesByLength();
-
-    // By KnownField: the lowercase first letter.
-    private static readonly byte[] FirstLetters = BuildFirstLetters();
+    // By name length: the known field of that length (bits 0-7) and its lowercase first letter (8-15),
+    // and for 7 and 10, which two known names share, the other field and its letter (16-23, 24-31); 0
+    // for none (no name starts with NUL, so a 0 letter never matches).
+    private static readonly LengthTable ByLength = BuildByLength();
 
     // By KnownField, four words: the head word (the first 8 bytes of the name, or 4, or the 2 of "TE",
     // lowercase, little-endian), its case bits (0x20 at each letter position, OR-ed into the received
     // word so that only letters fold), then the tail word (the last 8, 4 or 2 bytes) and its case bits.
-    private static readonly ulong[] Words = BuildWords();
+    private static readonly WordTable Words = BuildWords();
+
+    private const int FieldCount = 13; // KnownField values, Other included
+
+    [InlineArray(CandidateLengths)]
+    private struct LengthTable
+    {
+        private uint _entry;
+    }
+
+    [InlineArray(FieldCount * 4)]
+    private struct WordTable
+    {
+        private ulong _word;
+    }
 
     private static IEnumerable<(KnownField Field, string Name)> Names()
     {
         for (KnownField field = KnownField.Other + 1; CanonicalName(field) is { } name; field++) yield return (field, name);
     }
 
-    private static ushort[] BuildCandidatesByLength()
+    private static LengthTable BuildByLength()
     {
-        var table = new ushort[CandidateLengths];
+        var table = new LengthTable();
         foreach ((KnownField field, string name) in Names())
         {
             // Identify reads words of 8, 4 or 2 bytes: a name must fit them, and share its length with one other at most.
-            if (name.Length >= CandidateLengths || name.Length is 1 or 3 || table[name.Length] > 0xFF)
+            if (name.Length >= CandidateLengths || name.Length is 1 or 3 || table[name.Length] > 0xFFFF)
             {
                 throw new InvalidOperationException($"known field name {name} does not fit the lookup");
             }
-            table[name.Length] = table[name.Length] == 0 ? (ushort)field : (ushort)(table[name.Length] | (int)field << 8);
+            uint entry = (uint)field | (uint)char.ToLowerInvariant(name[0]) << 8;
+            table[name.Length] = table[name.Length] == 0 ? entry : table[name.Length] | entry << 16;
         }
         return table;
     }
 
-    private static byte[] BuildFirstLetters()
+    private static WordTable BuildWords()
     {
-        var table = new byte[Names().Count() + 1];
-        foreach ((KnownField field, string name) in Names()) table[(int)field] = (byte)char.ToLowerInvariant(name[0]);
-        return table;
-    }
-
-    private static ulong[] BuildWords()
-    {
-        var table = new ulong[(Names().Count() + 1) * 4];
+        if (Names().Count() + 1 != FieldCount) throw new InvalidOperationException("FieldCount does not match KnownField");
+        var table = new WordTable();
         foreach ((KnownField field, string name) in Names())
         {
             int size = name.Length >= 8 ? 8 : name.Length >= 4 ? 4 : 2;

@@ -110,7 +110,7 @@ internal static class WellFormedHead
         int lineStart = fieldsStart;
         int first = fields.Count;
         ref FieldTable.Entry entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(fields.Reserve(lines)), first);
-        int[] firstIndexes = fields.FirstKnownIndexes;
+        ref int firstIndexes = ref fields.FirstKnownIndexes;
         // The table's masks are written only once every line passed, so a false leaves it as it was.
         uint seen = fields.KnownFieldsSeen, repeated = fields.KnownFieldsRepeated;
         for (int line = first; line < first + lines; line++)
@@ -131,7 +131,7 @@ internal static class WellFormedHead
             entry.ValueLength = valueEnd - valueStart;
             entry.Known = known;
             entry = ref Unsafe.Add(ref entry, 1);
-            if (known != KnownField.Other) FieldTable.NoteKnown(known, line, ref seen, ref repeated, firstIndexes);
+            if (known != KnownField.Other) FieldTable.NoteKnown(known, line, ref seen, ref repeated, ref firstIndexes);
             lineStart = lineEnd + 2;
         }
         fields.Commit(lines, seen, repeated);
