@@ -20,7 +20,9 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
 {
     private readonly EpollLoop _loop;
     private readonly Operation _receive;
-    private readonly Operation _send;
+    // Made at the first send that cannot complete at once (and for a client's connect): most connections
+    // never have one, and an idle connection is smaller without it.
+    private Operation? _send;
     private SockAddr _remoteAddress;
     private IPEndPoint? _remoteEndPoint;
     private IPEndPoint? _localEndPoint;
@@ -58,7 +60,6 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         _loop = loop;
         remoteAddress[..Math.Min(remoteAddress.Length, SockAddrSize)].CopyTo(_remoteAddress);
         _receive = new Operation(this, isReceive: true);
-        _send = new Operation(this, isReceive: false);
         // A new connection counts as drained: if its request is already there, registering reports it
         // (an edge-triggered EPOLL_CTL_ADD signals the readiness present at that moment), so the first wait
         // needs no probe.
@@ -133,8 +134,20 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
             // Nearly every report carries EPOLLOUT only because the socket is writable, with no send
             // waiting: then the operation's lock is not taken. A send that becomes pending meanwhile reads
             // the new count once it is pending and completes itself (Operation.Start).
-            if (_send.IsPending) _send.TryComplete();
+            // A send made its operation before marking it pending; until then there is none to complete.
+            if (Volatile.Read(ref _send) is { IsPending: true } send) send.TryComplete();
         }
+    }
+
+    // Only the connection's own code starts sends, one at a time, so the operation is made without a race;
+    // the loop reads the field (volatile) and finds either none or one fully constructed.
+    private Operation SendOperation => _send ?? CreateSendOperation();
+
+    private Operation CreateSendOperation()
+    {
+        var send = new Operation(this, isReceive: false);
+        Volatile.Write(ref _send, send);
+        return send;
     }
 
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -180,8 +193,9 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     public ValueTask WaitConnectedAsync(CancellationToken cancellationToken)
     {
         // Zero events seen: any write readiness since registration completes the wait.
-        ValueTask<int> pending = _send.Start(default, default, 0, cancellationToken);
-        return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
+        Operation send = SendOperation;
+        ValueTask<int> pending = send.Start(default, default, 0, cancellationToken);
+        return pending.IsCompletedSuccessfully ? default : new ValueTask(send, send.Version);
     }
 
     public override ValueTask<int> WaitForDataAsync()
@@ -198,7 +212,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         int sent = TrySend(data.Span, out int errno);
         if (sent == data.Length) return default;
         if (sent < 0 && errno != EAGAIN) return ValueTask.FromException<int>(Failure("send", errno));
-        return _send.Start(default, data[Math.Max(sent, 0)..], seen, cancellationToken);
+        return SendOperation.Start(default, data[Math.Max(sent, 0)..], seen, cancellationToken);
     }
 
     public override ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
@@ -225,8 +239,9 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
             region.Release();
             return ValueTask.FromException(errno == -1 ? region.EndedEarly() : Failure(sent < 0 ? "send" : "sendfile", errno));
         }
-        ValueTask<int> pending = _send.Start(default, prefix[Math.Max(sent, 0)..], seen, cancellationToken, file: region);
-        return pending.IsCompletedSuccessfully ? default : new ValueTask(_send, _send.Version);
+        Operation send = SendOperation;
+        ValueTask<int> pending = send.Start(default, prefix[Math.Max(sent, 0)..], seen, cancellationToken, file: region);
+        return pending.IsCompletedSuccessfully ? default : new ValueTask(send, send.Version);
     }
 
     public override void SendBlocking(ReadOnlySpan<byte> data)
@@ -278,7 +293,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     public override void Close()
     {
         // A handler may have left a body read behind; shutting down ends it as Abort would.
-        if (_receive.IsPending || _send.IsPending) Abort();
+        if (_receive.IsPending || Volatile.Read(ref _send) is { IsPending: true }) Abort();
         Dispose();
     }
 
