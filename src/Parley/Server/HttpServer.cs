@@ -105,12 +105,12 @@ public sealed class HttpServer : IAsyncDisposable
         if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
         _listener?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
-        foreach (HttpConnection connection in _connections.Keys) connection.CloseIfIdle();
+        foreach (KeyValuePair<HttpConnection, byte> entry in _connections) entry.Key.CloseIfIdle();
         if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
         Task finished = await Task.WhenAny(_drained.Task, Task.Delay(drainTimeout ?? Options.DrainTimeout)).ConfigureAwait(false);
         if (finished != _drained.Task)
         {
-            foreach (HttpConnection connection in _connections.Keys) connection.ForceClose();
+            foreach (KeyValuePair<HttpConnection, byte> entry in _connections) entry.Key.ForceClose();
             await Task.WhenAny(_drained.Task, Task.Delay(1000)).ConfigureAwait(false);
         }
         if (_heartbeat is not null) await _heartbeat.DisposeAsync().ConfigureAwait(false);
@@ -237,7 +237,9 @@ public sealed class HttpServer : IAsyncDisposable
     private void OnHeartbeat()
     {
         long now = Environment.TickCount64;
-        foreach (HttpConnection connection in _connections.Keys) connection.OnHeartbeat(now);
+        // Enumerated in place (safe alongside adds and removes): Keys would copy every connection into a
+        // new list each second, garbage that grows with the number of open connections.
+        foreach (KeyValuePair<HttpConnection, byte> entry in _connections) entry.Key.OnHeartbeat(now);
     }
 
     private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
