@@ -17,7 +17,7 @@
 #   ceiling: bench/load/ceiling.c, a C epoll responder that does no HTTP work, plaintext and pipelined only)
 #   SCENARIOS ["plaintext pipelined json close file idle alloc"]
 #   IDLE_CONNECTIONS [10000]  IDLE_WARMUP seconds of plaintext on the fresh process first [2]
-#   IDLE_PREOPEN [1000]: then twice that many connections opened and closed, 2 s apart, so the runtime
+#   IDLE_PREOPEN [1000]: then that many connections opened and closed, twice, 2 s apart, so the runtime
 #   has compiled the connection paths at their last tier before the RSS is read (0 skips it)
 #   ALLOC_REQUESTS [1000000]  PIPELINE_DEPTH [16]
 #   GC [server] (server|workstation, for both .NET apps; pinned to one CPU the runtime falls back to

@@ -66,8 +66,8 @@ public readonly struct KestrelCountingHandler(KestrelParseResult result) : IHttp
 /// <summary>
 /// A handler that also does Kestrel's own work on each header after the parser found it: as far as we
 /// read Kestrel, <c>Http1Connection.OnHeader</c> hands every header to
-/// <c>HttpRequestHeaders.Append(name, value, checkForNewlineChars: false)</c> (known-header lookup, value
-/// string reused when the bytes repeat, NUL and non-ASCII checks), <c>OnHeadersComplete</c> ends the
+/// <c>HttpRequestHeaders.Append(name, value, checkForNewlineChars: false)</c> (known-header lookup, the value
+/// decoded into a string, NUL rejected, or a known header's string reused when the bytes repeat), <c>OnHeadersComplete</c> ends the
 /// section, and <c>HttpProtocol.Reset</c> resets the collection before each request. Kestrel's request-line
 /// checks after the parser, Host checks and body framing are not run: they need a whole connection.
 /// </summary>

@@ -56,7 +56,7 @@ public sealed class FieldTable
         int count = Count;
         Entry[] entries = _entries;
         if ((uint)count >= (uint)entries.Length) entries = Grow();
-        if (known != KnownField.Other) NoteKnown(known, count, ref _knownSeen, ref _knownRepeated, ref _firstKnownIndex[0]);
+        if (known != KnownField.Other) NoteKnown(known, count, ref _knownSeen, ref _knownRepeated, ref FirstKnownIndexes);
         // count < entries.Length was just made sure of: no second bounds check.
         ref Entry entry = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(entries), (nint)(uint)count);
         entry.NameStart = nameStart;
@@ -175,7 +175,7 @@ public sealed class FieldTable
     /// <summary>Index of the first line of a known field (not <see cref="KnownField.Other"/>), or -1; no scan, no call.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal int FirstIndexOf(KnownField field) =>
-        (_knownSeen & (1u << (int)field)) != 0 ? Unsafe.Add(ref _firstKnownIndex[0], (int)field) : -1;
+        (_knownSeen & (1u << (int)field)) != 0 ? Unsafe.Add(ref FirstKnownIndexes, (int)field) : -1;
 
     /// <summary>True when the known field has more than one line.</summary>
     internal bool IsRepeated(KnownField field) => (_knownRepeated & (1u << (int)field)) != 0;
