@@ -20,9 +20,9 @@ internal sealed partial class HttpConnection
     private long _bodyStartTicks;
 
     /// <summary>Handles the parsed request. False when the connection must close afterwards.</summary>
-    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<bool> ProcessRequestAsync()
+    // A handler that completes at once, on a connection that stays open, takes this path without a state
+    // machine; the others go on in AwaitHandlerAsync and EndExchangeAsync.
+    private ValueTask<bool> ProcessRequestAsync()
     {
         // The start time is only for the access log; without one, no clock read per request.
         long started = _options.AccessLog is null ? 0 : Stopwatch.GetTimestamp();
@@ -43,8 +43,7 @@ internal sealed partial class HttpConnection
                 if (_head.ContentLength > _options.MaxRequestBodySize)
                 {
                     // RFC 9110 §15.5.14: 413; we will not read the body, so the connection must close.
-                    await SendErrorAndCloseAsync(413, "request body too large").ConfigureAwait(false);
-                    return false;
+                    return RejectBodyAsync();
                 }
                 break;
             case BodyFraming.Chunked:
@@ -60,17 +59,46 @@ internal sealed partial class HttpConnection
                 break;
         }
 
+        ValueTask handled;
         try
         {
-            ValueTask handled = _server.Handler(_request, _response);
-            if (handled.IsCompletedSuccessfully) handled.GetAwaiter().GetResult();
-            else await handled.ConfigureAwait(false);
+            handled = _server.Handler(_request, _response);
+        }
+        catch (Exception ex) when (!IsDisconnect(ex) || ex is BadRequestException)
+        {
+            if (!RecoverFromHandlerFailure(ex)) return new(false);
+            handled = default;
+        }
+        if (!handled.IsCompletedSuccessfully) return AwaitHandlerAsync(handled, started);
+        handled.GetAwaiter().GetResult();
+        return CompleteExchange(started);
+    }
+
+    private async ValueTask<bool> RejectBodyAsync()
+    {
+        await SendErrorAndCloseAsync(413, "request body too large").ConfigureAwait(false);
+        return false;
+    }
+
+    // Pooled: a handler that goes asynchronous does so on every request, and this state machine must not be
+    // a per-request allocation.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> AwaitHandlerAsync(ValueTask handled, long started)
+    {
+        try
+        {
+            await handled.ConfigureAwait(false);
         }
         catch (Exception ex) when (!IsDisconnect(ex) || ex is BadRequestException)
         {
             if (!RecoverFromHandlerFailure(ex)) return false;
         }
+        return await CompleteExchange(started).ConfigureAwait(false);
+    }
 
+    // After the handler: settles the unread body and the response's framing, and whether the connection stays open.
+    private ValueTask<bool> CompleteExchange(long started)
+    {
         if (!_bodyComplete) ConsumeBufferedBody();
         bool drainLater = false;
         if (!_bodyComplete)
@@ -89,7 +117,7 @@ internal sealed partial class HttpConnection
             // wire yet, answer 500 instead (keeping the responses batched before it); otherwise the client
             // cannot tell where the response ends, and the only honest signal left is closing the connection.
             _options.ErrorLog?.Invoke($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
-            if (_responseFlushed) return false;
+            if (_responseFlushed) return new(false);
             DiscardResponse();
             _keepAlive = false;
             _response.StatusCode = 500;
@@ -98,6 +126,15 @@ internal sealed partial class HttpConnection
         }
         LogAccess(_response.StatusCode, _bodyWritten, started, rawTarget: false);
 
+        if (drainLater || !_keepAlive) return EndExchangeAsync(drainLater);
+        _start = _bodyPos;
+        return new(true);
+    }
+
+    // Pooled: a body drained on a kept connection may go asynchronous on every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> EndExchangeAsync(bool drainLater)
+    {
         if (drainLater && !await DrainBodyAsync().ConfigureAwait(false)) _keepAlive = false;
         if (!_keepAlive)
         {

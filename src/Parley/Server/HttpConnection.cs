@@ -64,10 +64,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     {
         try
         {
-            bool resumed = false;
+            HeadResult result = await ReadRequestHeadAsync(resumed: false).ConfigureAwait(false);
             while (true)
             {
-                HeadResult result = await ReadRequestHeadAsync(resumed).ConfigureAwait(false);
                 if (result == HeadResult.Idle)
                 {
                     // The wait between requests happens in this frame, so that an idle connection holds
@@ -76,21 +75,41 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
                     if (!EnterBusy(Phase.Idle)) break;
                     AttachExchange();
                     _buffer = _exchange!.TakeReceiveBuffer();
-                    _headStartTicks = Environment.TickCount64;
+                    _headStartTicks = 0;
                     // The bytes that ended the wait are read in this frame too. A receive that does not
                     // complete at once (the Socket transport's do, now and then) then suspends only this
                     // state machine, which the connection holds anyway, and rents no pooled one.
-                    AwaitHead();
-                    int received = await _transport.ReceiveAsync(_buffer.AsMemory()).ConfigureAwait(false);
-                    if (!EnterBusy(Phase.ReadingHead) || received == 0) break;
+                    ValueTask<int> receive = _transport.ReceiveAsync(_buffer.AsMemory());
+                    int received;
+                    if (receive.IsCompletedSuccessfully)
+                    {
+                        received = receive.Result;
+                    }
+                    else
+                    {
+                        AwaitHead();
+                        received = await receive.ConfigureAwait(false);
+                        if (!EnterBusy(Phase.ReadingHead)) break;
+                    }
+                    if (received == 0) break;
                     _end = received;
-                    resumed = true;
+                    result = await ReadRequestHeadAsync(resumed: true).ConfigureAwait(false);
                     continue;
                 }
-                resumed = false;
                 if (result == HeadResult.Close) break;
                 RequestCount++;
                 if (!await ProcessRequestAsync().ConfigureAwait(false)) break;
+                if (_end > _start)
+                {
+                    // A pipelined request follows.
+                    result = await ReadRequestHeadAsync(resumed: false).ConfigureAwait(false);
+                    continue;
+                }
+                // Nothing more is buffered, the common case: the batch ends here, as it would in
+                // ReadRequestHeadAsync, but without a call to it.
+                await FlushOutputAsync(default).ConfigureAwait(false);
+                _start = _end = 0;
+                result = PrepareIdle() ? HeadResult.Idle : HeadResult.Close;
             }
         }
         catch (Exception ex) when (IsDisconnect(ex))
@@ -118,28 +137,40 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     /// with <paramref name="resumed"/> once the caller has received the first of them (and noted when);
     /// <see cref="HeadResult.Close"/> ends the connection.
     /// </summary>
-    // Pooled: this method goes asynchronous when a head arrives in pieces or a flush must wait, and its
-    // state machine must not be an allocation each time.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<HeadResult> ReadRequestHeadAsync(bool resumed)
+    // A head that is buffered whole, as nearly every one is, is parsed here without a state machine.
+    private ValueTask<HeadResult> ReadRequestHeadAsync(bool resumed)
     {
         if (_exchange is null) AttachExchange();
         _head.Reset();
-        // A pipelined request already in the buffer started arriving no later than now.
-        if (!resumed && _end > _start) _headStartTicks = Environment.TickCount64;
+        // A pipelined request already in the buffer started arriving no later than when it is first
+        // waited for (AwaitHead reads the clock then); a resumed one, when the wait for it ended.
+        if (!resumed) _headStartTicks = 0;
+        if (_end > _start)
+        {
+            ParseStatus status = ParseBufferedHead(out HttpError error);
+            if (status == ParseStatus.Complete) return new(HeadResult.Ready);
+            if (status == ParseStatus.Invalid) return RejectHeadAsync(error);
+        }
+        return ReadMoreOfHeadAsync();
+    }
+
+    // The parse goes on from where the last call stopped (RequestHead keeps its place).
+    private ParseStatus ParseBufferedHead(out HttpError error) =>
+        RequestHeadParser.Parse(_buffer.AsMemory(_start, _end - _start), _head, _options.HeadLimits, out error);
+
+    private async ValueTask<HeadResult> RejectHeadAsync(HttpError error)
+    {
+        await SendErrorAndCloseAsync(error.StatusCode, error.Reason).ConfigureAwait(false);
+        return HeadResult.Close;
+    }
+
+    // Pooled: this method goes asynchronous when a head arrives in pieces or a flush must wait, and its
+    // state machine must not be an allocation each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<HeadResult> ReadMoreOfHeadAsync()
+    {
         while (true)
         {
-            if (_end > _start)
-            {
-                ParseStatus status = RequestHeadParser.Parse(_buffer.AsMemory(_start, _end - _start), _head, _options.HeadLimits, out HttpError error);
-                if (status == ParseStatus.Complete) return HeadResult.Ready;
-                if (status == ParseStatus.Invalid)
-                {
-                    await SendErrorAndCloseAsync(error.StatusCode, error.Reason).ConfigureAwait(false);
-                    return HeadResult.Close;
-                }
-            }
-
             // The batch of pipelined requests is done: send all their responses in one write.
             if (_output.Length > 0) await FlushOutputAsync(default).ConfigureAwait(false);
 
@@ -150,10 +181,28 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
             }
             MakeRoomForHead();
 
-            AwaitHead();
-            int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end)).ConfigureAwait(false);
-            if (!EnterBusy(Phase.ReadingHead) || received == 0) return HeadResult.Close;
+            ValueTask<int> receive = _transport.ReceiveAsync(_buffer.AsMemory(_end));
+            int received;
+            if (receive.IsCompletedSuccessfully)
+            {
+                received = receive.Result;
+            }
+            else
+            {
+                AwaitHead();
+                received = await receive.ConfigureAwait(false);
+                if (!EnterBusy(Phase.ReadingHead)) return HeadResult.Close;
+            }
+            if (received == 0) return HeadResult.Close;
             _end += received;
+
+            ParseStatus status = ParseBufferedHead(out HttpError error);
+            if (status == ParseStatus.Complete) return HeadResult.Ready;
+            if (status == ParseStatus.Invalid)
+            {
+                await SendErrorAndCloseAsync(error.StatusCode, error.Reason).ConfigureAwait(false);
+                return HeadResult.Close;
+            }
         }
     }
 
@@ -225,9 +274,15 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         Volatile.Write(ref _phase, (int)phase);
     }
 
-    // Waiting for (more of) a head: the timeout runs from when its first bytes arrived.
-    private void AwaitHead() =>
+    // Waiting for (more of) a head: the timeout runs from when its first bytes arrived, which is taken as
+    // the first time the head has to be waited for (0: not yet), so that a head that arrives whole costs no
+    // clock read. A wait is published only once its operation is pending: until then the phase stays Busy,
+    // which the heartbeat leaves alone, and a receive that completes at once needs no claim back.
+    private void AwaitHead()
+    {
+        if (_headStartTicks == 0) _headStartTicks = Environment.TickCount64;
         SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+    }
 
     // Claims the connection back from a wait; false when the heartbeat or a stop closed it meanwhile.
     private bool EnterBusy(Phase from) =>
@@ -279,13 +334,25 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
         _buffer = [];
     }
 
-    // Pooled: this method goes asynchronous on every request, and its state machine must not be a per-request allocation.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FlushOutputAsync(CancellationToken cancellationToken)
+    // A send that completes at once (nearly every one) costs no clock read, no phase change and no state
+    // machine; one that must wait publishes its wait only once it is pending, as AwaitHead does.
+    private ValueTask FlushOutputAsync(CancellationToken cancellationToken)
     {
-        if (_output.Length == 0) return;
+        if (_output.Length == 0) return default;
+        ValueTask<int> send = _transport.SendAsync(_output.WrittenMemory, cancellationToken);
+        if (!send.IsCompletedSuccessfully) return AwaitSendAsync(send);
+        send.GetAwaiter().GetResult();
+        OutputSent();
+        return default;
+    }
+
+    // Pooled: under a slow reader this goes asynchronous on every response, and its state machine must not
+    // be an allocation each time.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitSendAsync(ValueTask<int> send)
+    {
         SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
-        await _transport.SendAsync(_output.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        await send.ConfigureAwait(false);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
         OutputSent();
     }

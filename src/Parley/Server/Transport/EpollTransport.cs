@@ -125,7 +125,9 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         {
             // Edge-triggered: a hang-up reported with the last data is reported once; remember it.
             if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) Volatile.Write(ref _peerHungUp, 1);
-            Interlocked.Increment(ref _readEvents);
+            // This thread alone writes the count, so no locked increment: the gate the completion enters
+            // next is the fence that orders the new count before its read of "pending" (Operation.Start).
+            Volatile.Write(ref _readEvents, _readEvents + 1);
             _receive.TryComplete();
         }
         if ((events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0)
