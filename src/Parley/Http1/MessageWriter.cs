@@ -37,19 +37,6 @@ public static class MessageWriter
         output.Write("\r\n"u8);
     }
 
-    /// <summary>Writes <c>name: value\r\n</c> for a field already checked by <see cref="ValidateField"/> (ASCII only).</summary>
-    internal static void WriteValidatedField(ByteBuffer output, string name, string value)
-    {
-        Span<byte> span = output.GetSpan(name.Length + value.Length + 4);
-        int written = System.Text.Encoding.ASCII.GetBytes(name, span);
-        span[written++] = (byte)':';
-        span[written++] = (byte)' ';
-        written += System.Text.Encoding.ASCII.GetBytes(value, span[written..]);
-        span[written++] = (byte)'\r';
-        span[written++] = (byte)'\n';
-        output.Advance(written);
-    }
-
     /// <summary>Writes a field line already encoded, CRLF included.</summary>
     public static void WriteFieldLine(ByteBuffer output, ReadOnlySpan<byte> line) => output.Write(line);
 

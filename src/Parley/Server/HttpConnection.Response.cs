@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using Parley.Http1;
 
 namespace Parley.Server;
@@ -177,6 +178,22 @@ internal sealed partial class HttpConnection
         }
     }
 
+    // The longest framing a head can have after its fields (Keep-Alive's prefix aside): a Content-Length of
+    // 19 digits, "Connection: keep-alive", ", max=" with 10 digits and the CRLFs.
+    private const int MaxFramingBytes = 128;
+
+    private static void Append(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        at += bytes.Length;
+    }
+
+    private static void AppendDecimal(Span<byte> span, ref int at, long value)
+    {
+        Utf8Formatter.TryFormat(value, span[at..], out int written);
+        at += written;
+    }
+
     private void WriteHead(BodyMode mode, long contentLength)
     {
         int status = _response.StatusCode;
@@ -185,42 +202,49 @@ internal sealed partial class HttpConnection
         if (maxRequests > 0 && RequestCount >= maxRequests) _keepAlive = false;
         if (_response.CloseConnection) _keepAlive = false;
 
-        ByteBuffer output = _output;
-        MessageWriter.WriteStatusLine(output, status);
-        output.Write(DateField.CurrentLine);
-        if (_server.ServerFieldLine is { } serverLine) output.Write(serverLine);
         ResponseHeaders headers = _response.Headers;
-        for (int i = 0; i < headers.Count; i++)
-        {
-            KeyValuePair<string, string> field = headers.At(i);
-            MessageWriter.WriteValidatedField(output, field.Key, field.Value); // checked by ResponseHeaders.Add
-        }
+        ReadOnlySpan<byte> statusLine = StatusCodes.StatusLine(status);
+        ReadOnlySpan<byte> date = DateField.CurrentLine;
+        ReadOnlySpan<byte> server = _server.ServerFieldLine;
+        ReadOnlySpan<byte> fields = headers.EncodedFieldLines();
+        ReadOnlySpan<byte> keepAlivePrefix = _server.KeepAliveFieldPrefix;
+        // One reservation for the whole head: the framing lines after the handler's fields take at most
+        // MaxFramingBytes besides the Keep-Alive prefix.
+        Span<byte> span = _output.GetSpan(statusLine.Length + date.Length + server.Length + fields.Length + keepAlivePrefix.Length + MaxFramingBytes);
+        int at = 0;
+        Append(span, ref at, statusLine);
+        Append(span, ref at, date);
+        Append(span, ref at, server);
+        Append(span, ref at, fields);
         if (mode == BodyMode.Chunked)
         {
-            output.Write("Transfer-Encoding: chunked\r\n"u8);
+            Append(span, ref at, "Transfer-Encoding: chunked\r\n"u8);
         }
         else if (mode == BodyMode.FixedLength && contentLength >= 0 && status is not (< 200 or 204))
         {
             // RFC 9110 §8.6: never a Content-Length on 1xx or 204 responses.
-            MessageWriter.WriteContentLength(output, contentLength);
+            Append(span, ref at, "Content-Length: "u8);
+            AppendDecimal(span, ref at, contentLength);
+            Append(span, ref at, "\r\n"u8);
         }
         if (!_keepAlive)
         {
-            output.Write("Connection: close\r\n"u8);
+            Append(span, ref at, "Connection: close\r\n"u8);
         }
         else
         {
             // RFC 9112 §9.3: an HTTP/1.0 client keeps the connection only when told so.
-            if (_head.Version == HttpVersion.Http10) output.Write("Connection: keep-alive\r\n"u8);
-            output.Write(_server.KeepAliveFieldPrefix);
+            if (_head.Version == HttpVersion.Http10) Append(span, ref at, "Connection: keep-alive\r\n"u8);
+            Append(span, ref at, keepAlivePrefix);
             if (maxRequests > 0)
             {
-                output.Write(", max="u8);
-                MessageWriter.WriteDecimal(output, maxRequests - RequestCount);
+                Append(span, ref at, ", max="u8);
+                AppendDecimal(span, ref at, maxRequests - RequestCount);
             }
-            output.Write("\r\n"u8);
+            Append(span, ref at, "\r\n"u8);
         }
-        output.Write("\r\n"u8);
+        Append(span, ref at, "\r\n"u8);
+        _output.Advance(at);
 
         _mode = mode;
         _declaredLength = contentLength;

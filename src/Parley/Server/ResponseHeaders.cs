@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Text;
 
 namespace Parley.Server;
 
@@ -12,6 +13,13 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
 {
     private KeyValuePair<string, string>[] _items = new KeyValuePair<string, string>[8];
     private bool _readOnly;
+    // The field lines as last encoded, and the items they were encoded from. A handler that sets the same
+    // strings on every response (literals, as most do) gets its lines copied rather than encoded again;
+    // the same references mean the same characters, since strings do not change.
+    private byte[] _encoded = [];
+    private int _encodedLength;
+    private KeyValuePair<string, string>[] _encodedItems = [];
+    private int _encodedCount = -1;
 
     /// <summary>Number of field lines.</summary>
     public int Count { get; private set; }
@@ -79,7 +87,48 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    internal KeyValuePair<string, string> At(int index) => _items[index];
+    /// <summary>
+    /// The field lines, <c>name: value\r\n</c> each, in order (validated by <see cref="Add"/>). Valid until
+    /// the next call.
+    /// </summary>
+    internal ReadOnlySpan<byte> EncodedFieldLines()
+    {
+        if (!IsEncoded()) Encode();
+        return _encoded.AsSpan(0, _encodedLength);
+    }
+
+    private bool IsEncoded()
+    {
+        if (Count != _encodedCount) return false;
+        for (int i = 0; i < Count; i++)
+        {
+            if (!ReferenceEquals(_items[i].Key, _encodedItems[i].Key) || !ReferenceEquals(_items[i].Value, _encodedItems[i].Value)) return false;
+        }
+        return true;
+    }
+
+    private void Encode()
+    {
+        int length = 0;
+        for (int i = 0; i < Count; i++) length += _items[i].Key.Length + _items[i].Value.Length + 4;
+        if (_encoded.Length < length) _encoded = new byte[Math.Max(length, 64)];
+        if (_encodedItems.Length < Count) _encodedItems = new KeyValuePair<string, string>[_items.Length];
+        Span<byte> span = _encoded;
+        int at = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            (string name, string value) = _items[i];
+            at += Encoding.ASCII.GetBytes(name, span[at..]);
+            span[at++] = (byte)':';
+            span[at++] = (byte)' ';
+            at += Encoding.ASCII.GetBytes(value, span[at..]);
+            span[at++] = (byte)'\r';
+            span[at++] = (byte)'\n';
+        }
+        _encodedLength = at;
+        Array.Copy(_items, _encodedItems, Count);
+        _encodedCount = Count;
+    }
 
     internal void MakeReadOnly() => _readOnly = true;
 

@@ -54,6 +54,43 @@ public class ServerExchangeTests : TransportTests
     }
 
     [Fact]
+    public async Task Each_response_carries_the_fields_its_handler_set_when_they_change_between_requests()
+    {
+        // The connection's exchange keeps the field lines it last encoded, for a handler that sets the same
+        // strings again: a change of value, of name, of count or of order must show in the next response.
+        string[][] fieldsPerRequest =
+        [
+            ["X-A", "1"],
+            ["X-A", "1"],
+            ["X-A", "2"],
+            ["X-B", "2"],
+            ["X-B", "2", "X-C", "3"],
+            ["X-C", "3", "X-B", "2"],
+            ["X-C", new string('3', 1)],
+            [],
+            ["X-Long", new string('v', 300)],
+            ["X-A", "1"],
+        ];
+        await using var server = await StartAsync((request, response) =>
+        {
+            string[] fields = fieldsPerRequest[int.Parse(request.Path.AsSpan(1))];
+            for (int i = 0; i < fields.Length; i += 2) response.Headers.Add(fields[i], fields[i + 1]);
+            response.WriteText("ok");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        for (int n = 0; n < fieldsPerRequest.Length; n++)
+        {
+            await connection.SendAsync($"GET /{n} HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse response = await connection.ReadResponseAsync();
+            string[] expected = fieldsPerRequest[n];
+            string[] custom = response.Headers.Where(h => h.Key.StartsWith("X-", StringComparison.Ordinal)).Select(h => $"{h.Key}: {h.Value}").ToArray();
+            Assert.Equal(Enumerable.Range(0, expected.Length / 2).Select(i => $"{expected[2 * i]}: {expected[2 * i + 1]}"), custom);
+            Assert.Equal("ok", response.BodyText);
+        }
+    }
+
+    [Fact]
     public async Task Answers_pipelined_requests_in_order_from_one_write()
     {
         await using var server = await StartAsync((request, response) =>
