@@ -20,7 +20,7 @@ namespace Parley.Server;
 /// Timeouts are enforced by the server's once-a-second heartbeat through <see cref="OnHeartbeat"/>: the
 /// connection publishes what it is waiting for (its phase) and until when.
 /// </summary>
-internal sealed partial class HttpConnection : IThreadPoolWorkItem
+internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredConnection
 {
     private const int InitialBufferSize = Exchange.ReceiveBufferSize;
     private const int MaxLingerBytes = 64 * 1024;
@@ -57,6 +57,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem
     public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
     public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
     public int RequestCount { get; private set; }
+
+    /// <inheritdoc />
+    public int RegistrySlot { get; set; } = -1;
 
     void IThreadPoolWorkItem.Execute() => _ = RunAsync();
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -13,7 +12,7 @@ namespace Parley.Server;
 /// </summary>
 public sealed class HttpServer : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<HttpConnection, byte> _connections = new();
+    private readonly ConnectionRegistry<HttpConnection> _connections = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Socket? _listener;
     private Timer? _heartbeat;
@@ -105,12 +104,12 @@ public sealed class HttpServer : IAsyncDisposable
         if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
         _listener?.Dispose();
         if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
-        foreach (KeyValuePair<HttpConnection, byte> entry in _connections) entry.Key.CloseIfIdle();
+        foreach (HttpConnection? connection in _connections.Slots) connection?.CloseIfIdle();
         if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
         Task finished = await Task.WhenAny(_drained.Task, Task.Delay(drainTimeout ?? Options.DrainTimeout)).ConfigureAwait(false);
         if (finished != _drained.Task)
         {
-            foreach (KeyValuePair<HttpConnection, byte> entry in _connections) entry.Key.ForceClose();
+            foreach (HttpConnection? connection in _connections.Slots) connection?.ForceClose();
             await Task.WhenAny(_drained.Task, Task.Delay(1000)).ConfigureAwait(false);
         }
         if (_heartbeat is not null) await _heartbeat.DisposeAsync().ConfigureAwait(false);
@@ -163,7 +162,7 @@ public sealed class HttpServer : IAsyncDisposable
             return;
         }
         var connection = new HttpConnection(this, transport);
-        _connections.TryAdd(connection, 0);
+        _connections.Add(connection);
         // During a stop the connection ends at its first wait (IsStopping), closing itself.
         _ = connection.RunAsync();
     }
@@ -197,7 +196,7 @@ public sealed class HttpServer : IAsyncDisposable
                 continue;
             }
             var connection = new HttpConnection(this, CreateTransport(socket));
-            _connections.TryAdd(connection, 0);
+            _connections.Add(connection);
             if (_stopping)
             {
                 connection.ForceClose();
@@ -230,16 +229,14 @@ public sealed class HttpServer : IAsyncDisposable
 
     internal void OnConnectionClosed(HttpConnection connection)
     {
-        if (!_connections.TryRemove(connection, out _)) return;
+        if (!_connections.Remove(connection)) return;
         if (Interlocked.Decrement(ref _connectionCount) == 0 && _stopping) _drained.TrySetResult();
     }
 
     private void OnHeartbeat()
     {
         long now = Environment.TickCount64;
-        // Enumerated in place (safe alongside adds and removes): Keys would copy every connection into a
-        // new list each second, garbage that grows with the number of open connections.
-        foreach (KeyValuePair<HttpConnection, byte> entry in _connections) entry.Key.OnHeartbeat(now);
+        foreach (HttpConnection? connection in _connections.Slots) connection?.OnHeartbeat(now);
     }
 
     private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)
