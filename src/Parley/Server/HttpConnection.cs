@@ -137,7 +137,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     /// <summary>
     /// Reads until a complete request head is buffered (<see cref="HeadResult.Ready"/>). With nothing
     /// buffered it returns <see cref="HeadResult.Idle"/> for the caller to wait for bytes, and is called again
-    /// with <paramref name="resumed"/> once the caller has received the first of them (and noted when);
+    /// with <paramref name="resumed"/> once the caller has received the first of them (noting when, if that
+    /// receive had to wait);
     /// <see cref="HeadResult.Close"/> ends the connection.
     /// </summary>
     // A head that is buffered whole, as nearly every one is, is parsed here without a state machine.
