@@ -82,16 +82,10 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                     // The bytes that ended the wait are read in this frame too. A receive that does not
                     // complete at once (the Socket transport's do, now and then) then suspends only this
                     // state machine, which the connection holds anyway, and rents no pooled one.
-                    ValueTask<int> receive = _transport.ReceiveAsync(_buffer.AsMemory());
-                    int received;
-                    if (receive.IsCompletedSuccessfully)
+                    int received = StartHeadReceive(_buffer.AsMemory(), out ValueTask<int> pending);
+                    if (received < 0)
                     {
-                        received = receive.Result;
-                    }
-                    else
-                    {
-                        AwaitHead();
-                        received = await receive.ConfigureAwait(false);
+                        received = await pending.ConfigureAwait(false);
                         if (!EnterBusy(Phase.ReadingHead)) break;
                     }
                     if (received == 0) break;
@@ -185,16 +179,10 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             }
             MakeRoomForHead();
 
-            ValueTask<int> receive = _transport.ReceiveAsync(_buffer.AsMemory(_end));
-            int received;
-            if (receive.IsCompletedSuccessfully)
+            int received = StartHeadReceive(_buffer.AsMemory(_end), out ValueTask<int> pending);
+            if (received < 0)
             {
-                received = receive.Result;
-            }
-            else
-            {
-                AwaitHead();
-                received = await receive.ConfigureAwait(false);
+                received = await pending.ConfigureAwait(false);
                 if (!EnterBusy(Phase.ReadingHead)) return HeadResult.Close;
             }
             if (received == 0) return HeadResult.Close;
@@ -286,6 +274,16 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     {
         if (_headStartTicks == 0) _headStartTicks = Environment.TickCount64;
         SetPhase(Phase.ReadingHead, _headStartTicks + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+    }
+
+    // Receives (more of) a head: the byte count when the receive completed at once; otherwise -1, with the
+    // receive left in pending for the caller to await (in its own frame) and the wait published.
+    private int StartHeadReceive(Memory<byte> into, out ValueTask<int> pending)
+    {
+        pending = _transport.ReceiveAsync(into);
+        if (pending.IsCompletedSuccessfully) return pending.Result;
+        AwaitHead();
+        return -1;
     }
 
     // Claims the connection back from a wait; false when the heartbeat or a stop closed it meanwhile.
