@@ -147,7 +147,10 @@ public class ServeDrainTests
             }
         }
         Task[] clients = Enumerable.Range(0, 4).Select(_ => ClientAsync()).ToArray();
-        await Task.Delay(1000);
+        // The stop must come under load: once the clients have had more than 20 answers (a fresh process
+        // compiles the demo site's paths first, which on a busy machine can take more than a second).
+        var warming = Stopwatch.StartNew();
+        while (Volatile.Read(ref completed) <= 20 && warming.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(20);
         Process.Start("kill", ["-TERM", process.ProcessId.ToString()]).WaitForExit();
         int exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(15));
         await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(20));
