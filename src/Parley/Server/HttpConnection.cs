@@ -103,10 +103,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                     continue;
                 }
                 // Nothing more is buffered, the common case: the batch ends here, as it would in
-                // ReadRequestHeadAsync, but without a call to it.
+                // ReadMoreOfHeadAsync, but without a call to it.
                 await FlushOutputAsync(default).ConfigureAwait(false);
-                _start = _end = 0;
-                result = PrepareIdle() ? HeadResult.Idle : HeadResult.Close;
+                result = PrepareIdle();
             }
         }
         catch (Exception ex) when (IsDisconnect(ex))
@@ -172,11 +171,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             // The batch of pipelined requests is done: send all their responses in one write.
             if (_output.Length > 0) await FlushOutputAsync(default).ConfigureAwait(false);
 
-            if (_end == _start)
-            {
-                _start = _end = 0;
-                return PrepareIdle() ? HeadResult.Idle : HeadResult.Close;
-            }
+            if (_end == _start) return PrepareIdle();
             MakeRoomForHead();
 
             int received = StartHeadReceive(_buffer.AsMemory(_end), out ValueTask<int> pending);
@@ -190,25 +185,23 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
 
             ParseStatus status = ParseBufferedHead(out HttpError error);
             if (status == ParseStatus.Complete) return HeadResult.Ready;
-            if (status == ParseStatus.Invalid)
-            {
-                await SendErrorAndCloseAsync(error.StatusCode, error.Reason).ConfigureAwait(false);
-                return HeadResult.Close;
-            }
+            if (status == ParseStatus.Invalid) return await RejectHeadAsync(error).ConfigureAwait(false);
         }
     }
 
     /// <summary>
-    /// Gets ready to wait for the next request without holding a receive buffer or an exchange, so an
-    /// idle keep-alive connection costs little memory. False when the server is stopping.
+    /// Gets ready to wait for the next request (nothing is buffered) without holding a receive buffer or
+    /// an exchange, so an idle keep-alive connection costs little memory. <see cref="HeadResult.Close"/>
+    /// when the server is stopping.
     /// </summary>
-    private bool PrepareIdle()
+    private HeadResult PrepareIdle()
     {
+        _start = _end = 0;
         GiveBackBuffer();
         DetachExchange();
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
-        return !_server.IsStopping;
+        return _server.IsStopping ? HeadResult.Close : HeadResult.Idle;
     }
 
     // Ensures free space after _end for more of a head: compacts a pipelined remainder to the front, or grows.
