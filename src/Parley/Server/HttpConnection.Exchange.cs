@@ -64,7 +64,7 @@ internal sealed partial class HttpConnection
         {
             handled = _server.Handler(_request, _response);
         }
-        catch (Exception ex) when (!IsDisconnect(ex) || ex is BadRequestException)
+        catch (Exception ex) when (!IsDisconnect(ex))
         {
             if (!RecoverFromHandlerFailure(ex)) return new(false);
             handled = default;
@@ -89,7 +89,7 @@ internal sealed partial class HttpConnection
         {
             await handled.ConfigureAwait(false);
         }
-        catch (Exception ex) when (!IsDisconnect(ex) || ex is BadRequestException)
+        catch (Exception ex) when (!IsDisconnect(ex))
         {
             if (!RecoverFromHandlerFailure(ex)) return false;
         }
