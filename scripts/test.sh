@@ -34,11 +34,12 @@ declare -A PROBE=(
   [python3]="command -v python3"
   [nginx]="test -x /usr/sbin/nginx"
   [chromium]="test -x /usr/bin/chromium"
+  [openssl]="command -v openssl"
 )
 
 ensure_apt_packages() {
   local missing=() pkg
-  for pkg in curl nginx chromium wget python3; do
+  for pkg in curl nginx chromium wget python3 openssl; do
     eval "${PROBE[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
