@@ -43,7 +43,7 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     /// a connection at its first file send. Bytes queued beyond what the peer's window admits are
     /// transmitted later from the processing of the peer's acknowledgements; on loopback that runs on the
     /// receiving client's CPU, taking time from the reader. With the cap, sendfile(2) stops early and the
-    /// loop sends the rest from its own thread when the socket reports room (docs/benchmarks.md has the
+    /// loop sends the rest from its own thread when the socket reports room (bench/results/2026-11-25-0104.md has the
     /// A/B figures). Not on the Socket transport: there every early stop costs a thread-pool hop, and the
     /// same A/B run was slower with it.
     /// </summary>
