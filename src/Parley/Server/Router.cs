@@ -4,24 +4,43 @@ using Parley.Http1;
 namespace Parley.Server;
 
 /// <summary>
-/// Routes requests by method and path. An exact path (<c>/contact</c>) or a prefix (<c>/static/*</c>)
+/// Routes requests by method and target. An exact path (<c>/contact</c>) or a prefix (<c>/static/*</c>)
 /// maps each method to a handler. A known path asked with another method gets 405 with <c>Allow</c>
 /// (RFC 9110 §15.5.6); OPTIONS is answered from the same table (§9.3.7); GET routes answer HEAD too
-/// (§9.3.2); an unknown path goes to <see cref="NotFound"/>.
+/// (§9.3.2); an unknown path goes to <see cref="NotFound"/>. <c>OPTIONS *</c> and CONNECT target the
+/// server as a whole, mapped as <c>*</c> (see <see cref="Map"/>): unmapped, <c>OPTIONS *</c> gets 204 with
+/// every method the router serves, and CONNECT gets 501 (§9.3.6, §15.6.2).
 /// </summary>
 public sealed class Router
 {
+    /// <summary>The path under which <c>OPTIONS *</c> and CONNECT are mapped: the server as a whole.</summary>
+    public const string ServerWide = "*";
+
     private sealed class Route(string path, bool isPrefix)
     {
         public readonly string Path = path;
         public readonly byte[] PathBytes = Encoding.UTF8.GetBytes(path);
         public readonly bool IsPrefix = isPrefix;
         public readonly List<KeyValuePair<string, RequestHandler>> Methods = [];
+        public RequestHandler? AnyMethod;
         public string Allow = "";
+
+        public RequestHandler? Find(string method)
+        {
+            for (int i = 0; i < Methods.Count; i++)
+            {
+                if (ReferenceEquals(Methods[i].Key, method) || Methods[i].Key == method) return Methods[i].Value;
+            }
+            return null;
+        }
     }
 
     private readonly List<Route> _routes = [];
+    private readonly Route _serverWide = new(ServerWide, isPrefix: false);
+    private readonly List<KeyValuePair<byte[], RequestHandler>> _connectAuthorities = [];
     private readonly HashSet<string> _knownMethods = new(StringComparer.Ordinal) { HttpMethods.Options };
+    private string _allMethods = HttpMethods.Options;
+    private bool _anyMethodMapped;
 
     /// <summary>Creates an empty router.</summary>
     public Router() => Handler = HandleAsync;
@@ -37,11 +56,79 @@ public sealed class Router
         return ValueTask.CompletedTask;
     };
 
-    /// <summary>Maps <paramref name="method"/> on <paramref name="path"/>; a path ending in <c>/*</c> matches everything below it.</summary>
+    /// <summary>
+    /// Maps <paramref name="method"/> on <paramref name="path"/>, replacing an earlier mapping of the same
+    /// pair. A path ending in <c>/*</c> matches everything below it. <see cref="ServerWide"/> (<c>*</c>)
+    /// takes <c>OPTIONS *</c> (replacing the router's own answer) or every CONNECT; CONNECT may also be
+    /// mapped on one authority (<c>host:port</c>, RFC 9112 §3.2.3), matched with the host case-insensitive.
+    /// </summary>
+    /// <exception cref="ArgumentException">The method is not a token, or the path is none of the above.</exception>
     public Router Map(string method, string path, RequestHandler handler)
     {
-        if (!HttpSyntax.IsToken(method)) throw new ArgumentException($"invalid method '{method}'", nameof(method));
-        if (!path.StartsWith('/')) throw new ArgumentException("paths start with '/'", nameof(path));
+        ArgumentNullException.ThrowIfNull(handler);
+        if (method is null || !HttpSyntax.IsToken(method)) throw new ArgumentException($"invalid method '{method}'", nameof(method));
+        ArgumentNullException.ThrowIfNull(path);
+        method = HttpMethods.Intern(Encoding.ASCII.GetBytes(method)) ?? method;
+        if (path == ServerWide)
+        {
+            if (method != HttpMethods.Options && method != HttpMethods.Connect)
+            {
+                throw new ArgumentException($"'*' is the target of OPTIONS * and CONNECT only (RFC 9112 §3.2.3-§3.2.4), not of {method}", nameof(path));
+            }
+            SetMethod(_serverWide, method, handler);
+        }
+        else if (method == HttpMethods.Connect)
+        {
+            byte[] authority = Encoding.ASCII.GetBytes(path);
+            if (path.Length == 0 || !Ascii.IsValid(path) || !HostSyntax.IsValidAuthority(authority, requirePort: true))
+            {
+                throw new ArgumentException($"CONNECT names an authority (host:port, RFC 9112 §3.2.3) or '*', not '{path}'", nameof(path));
+            }
+            _connectAuthorities.RemoveAll(pair => Ascii.EqualsIgnoreCase(pair.Key, authority));
+            _connectAuthorities.Add(new(authority, handler));
+        }
+        else
+        {
+            SetMethod(FindOrAddRoute(path), method, handler);
+        }
+        _knownMethods.Add(method);
+        if (method == HttpMethods.Get) _knownMethods.Add(HttpMethods.Head);
+        _allMethods = BuildAllow(_knownMethods);
+        return this;
+    }
+
+    /// <summary>
+    /// Maps every method on <paramref name="path"/> to one handler (an echo or a proxy): it gets HEAD and
+    /// OPTIONS too, and methods the router does not know. A method mapped by name on the same path wins.
+    /// </summary>
+    /// <exception cref="ArgumentException">The path does not start with '/'.</exception>
+    public Router MapAnyMethod(string path, RequestHandler handler)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        ArgumentNullException.ThrowIfNull(path);
+        FindOrAddRoute(path).AnyMethod = handler;
+        _anyMethodMapped = true;
+        return this;
+    }
+
+    /// <summary>Maps GET (and so HEAD).</summary>
+    public Router MapGet(string path, RequestHandler handler) => Map(HttpMethods.Get, path, handler);
+
+    /// <summary>Maps POST.</summary>
+    public Router MapPost(string path, RequestHandler handler) => Map(HttpMethods.Post, path, handler);
+
+    /// <summary>Maps PUT.</summary>
+    public Router MapPut(string path, RequestHandler handler) => Map(HttpMethods.Put, path, handler);
+
+    /// <summary>Maps DELETE.</summary>
+    public Router MapDelete(string path, RequestHandler handler) => Map(HttpMethods.Delete, path, handler);
+
+    /// <summary>Maps PATCH (RFC 5789).</summary>
+    public Router MapPatch(string path, RequestHandler handler) => Map(HttpMethods.Patch, path, handler);
+
+    private Route FindOrAddRoute(string path)
+    {
+        if (!path.StartsWith('/')) throw new ArgumentException($"paths start with '/' (or are '*' for OPTIONS * and CONNECT): '{path}'", nameof(path));
         bool isPrefix = path.EndsWith("/*", StringComparison.Ordinal);
         string key = isPrefix ? path[..^1] : path;
         Route? route = _routes.Find(r => r.Path == key && r.IsPrefix == isPrefix);
@@ -52,53 +139,72 @@ public sealed class Router
             // Exact routes first, then longer prefixes before shorter ones.
             _routes.Sort(static (a, b) => a.IsPrefix != b.IsPrefix ? (a.IsPrefix ? 1 : -1) : b.Path.Length.CompareTo(a.Path.Length));
         }
-        route.Methods.RemoveAll(m => m.Key == method);
-        route.Methods.Add(new(method, handler));
-        _knownMethods.Add(method);
-        if (method == HttpMethods.Get) _knownMethods.Add(HttpMethods.Head);
-        route.Allow = BuildAllow(route);
-        return this;
+        return route;
     }
 
-    /// <summary>Maps GET (and so HEAD).</summary>
-    public Router MapGet(string path, RequestHandler handler) => Map(HttpMethods.Get, path, handler);
-
-    /// <summary>Maps POST.</summary>
-    public Router MapPost(string path, RequestHandler handler) => Map(HttpMethods.Post, path, handler);
+    private static void SetMethod(Route route, string method, RequestHandler handler)
+    {
+        route.Methods.RemoveAll(m => m.Key == method);
+        route.Methods.Add(new(method, handler));
+        var methods = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var pair in route.Methods) methods.Add(pair.Key);
+        if (methods.Contains(HttpMethods.Get)) methods.Add(HttpMethods.Head);
+        methods.Add(HttpMethods.Options);
+        route.Allow = BuildAllow(methods);
+    }
 
     private ValueTask HandleAsync(HttpRequest request, HttpResponse response)
     {
+        RequestTargetForm form = request.TargetForm;
+        if (form == RequestTargetForm.Asterisk) return HandleAsterisk(request, response);
+        if (form == RequestTargetForm.Authority) return HandleConnect(request, response);
         Route? route = FindRoute(request);
         string method = request.Method;
         if (route is null)
         {
-            if (!_knownMethods.Contains(method) && !HttpMethods.IsStandard(method)) return NotImplemented(response);
+            if (!IsRecognised(method)) return NotImplemented(response, method);
             return NotFound(request, response);
         }
-        List<KeyValuePair<string, RequestHandler>> methods = route.Methods;
-        for (int i = 0; i < methods.Count; i++)
-        {
-            if (ReferenceEquals(methods[i].Key, method) || methods[i].Key == method) return methods[i].Value(request, response);
-        }
-        if (ReferenceEquals(method, HttpMethods.Head))
-        {
-            for (int i = 0; i < methods.Count; i++)
-            {
-                if (methods[i].Key == HttpMethods.Get) return methods[i].Value(request, response);
-            }
-        }
+        RequestHandler? handler = route.Find(method);
+        if (handler is null && ReferenceEquals(method, HttpMethods.Head)) handler = route.Find(HttpMethods.Get);
+        handler ??= route.AnyMethod;
+        if (handler is not null) return handler(request, response);
         if (ReferenceEquals(method, HttpMethods.Options))
         {
             response.StatusCode = 204;
             response.Headers.Set("Allow", route.Allow);
             return ValueTask.CompletedTask;
         }
-        if (!_knownMethods.Contains(method) && !HttpMethods.IsStandard(method)) return NotImplemented(response);
-        response.StatusCode = 405;
-        response.Headers.Set("Allow", route.Allow);
-        response.WriteText($"405 Method Not Allowed: {method} is not allowed here; try {route.Allow}\n");
+        if (!IsRecognised(method)) return NotImplemented(response, method);
+        return MethodNotAllowed(response, method, route.Allow);
+    }
+
+    // RFC 9110 §9.3.7: "OPTIONS *" asks about the server as a whole; unmapped, it lists every method served.
+    private ValueTask HandleAsterisk(HttpRequest request, HttpResponse response)
+    {
+        RequestHandler? handler = _serverWide.Find(HttpMethods.Options);
+        if (handler is not null) return handler(request, response);
+        response.StatusCode = 204;
+        response.Headers.Set("Allow", _allMethods);
         return ValueTask.CompletedTask;
     }
+
+    // RFC 9110 §9.3.6: CONNECT asks for a tunnel to the authority; 501 (§15.6.2) when no route can give one.
+    private ValueTask HandleConnect(HttpRequest request, HttpResponse response)
+    {
+        ReadOnlySpan<byte> authority = request.TargetBytes;
+        foreach (var pair in _connectAuthorities)
+        {
+            if (Ascii.EqualsIgnoreCase(pair.Key, authority)) return pair.Value(request, response);
+        }
+        RequestHandler? handler = _serverWide.Find(HttpMethods.Connect);
+        if (handler is not null) return handler(request, response);
+        if (_connectAuthorities.Count == 0) return NotImplemented(response, HttpMethods.Connect);
+        // CONNECT is served for other authorities: this one supports no method (an empty Allow, RFC 9110 §10.2.1).
+        return MethodNotAllowed(response, HttpMethods.Connect, "");
+    }
+
+    private bool IsRecognised(string method) => _anyMethodMapped || _knownMethods.Contains(method) || HttpMethods.IsStandard(method);
 
     private Route? FindRoute(HttpRequest request)
     {
@@ -116,19 +222,38 @@ public sealed class Router
     }
 
     // RFC 9110 §15.6.2: 501 when the method is not recognised for any resource.
-    private static ValueTask NotImplemented(HttpResponse response)
+    private static ValueTask NotImplemented(HttpResponse response, string method)
     {
         response.StatusCode = 501;
-        response.WriteText("501 Not Implemented: unknown method\n");
+        response.WriteText(ReferenceEquals(method, HttpMethods.Connect)
+            ? "501 Not Implemented: this server does not open CONNECT tunnels\n"
+            : "501 Not Implemented: unknown method\n");
         return ValueTask.CompletedTask;
     }
 
-    private static string BuildAllow(Route route)
+    // RFC 9110 §15.5.6: 405 carries Allow with the target resource's methods.
+    private static ValueTask MethodNotAllowed(HttpResponse response, string method, string allow)
     {
-        var methods = new List<string>();
-        foreach (var pair in route.Methods) methods.Add(pair.Key);
-        if (methods.Contains(HttpMethods.Get) && !methods.Contains(HttpMethods.Head)) methods.Add(HttpMethods.Head);
-        if (!methods.Contains(HttpMethods.Options)) methods.Add(HttpMethods.Options);
-        return string.Join(", ", methods);
+        response.StatusCode = 405;
+        response.Headers.Set("Allow", allow);
+        response.WriteText(allow.Length == 0
+            ? $"405 Method Not Allowed: {method} is not allowed here\n"
+            : $"405 Method Not Allowed: {method} is not allowed here; try {allow}\n");
+        return ValueTask.CompletedTask;
+    }
+
+    // Standard methods in RFC 9110 §9 order, then extension methods in ordinal order.
+    private static string BuildAllow(IEnumerable<string> methods)
+    {
+        string[] order = [HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Connect, HttpMethods.Options, HttpMethods.Trace, HttpMethods.Patch];
+        var list = new List<string>(methods);
+        list.Sort((a, b) =>
+        {
+            int ia = Array.IndexOf(order, a), ib = Array.IndexOf(order, b);
+            if (ia < 0) ia = order.Length;
+            if (ib < 0) ib = order.Length;
+            return ia != ib ? ia.CompareTo(ib) : string.CompareOrdinal(a, b);
+        });
+        return string.Join(", ", list);
     }
 }
