@@ -21,9 +21,10 @@ internal static class ServerHost
         {
             await server.StartAsync();
         }
-        catch (SocketException ex)
+        catch (IOException ex)
         {
-            Console.Error.WriteLine($"parley: cannot listen on {host}:{port}: {ex.Message}");
+            // The message names the address and the reason ("cannot listen on 127.0.0.1:8080: address already in use").
+            Console.Error.WriteLine($"parley: {ex.Message}");
             return 2;
         }
 

@@ -57,24 +57,18 @@ public sealed class HttpServer : IAsyncDisposable
     internal byte[] KeepAliveFieldPrefix { get; }
 
     /// <summary>Binds and starts accepting connections.</summary>
+    /// <exception cref="IOException">
+    /// The address cannot be listened on: another socket holds it (unless every holder asked for
+    /// <see cref="HttpServerOptions.ReusePort"/>), or it is not an address of this machine. The message
+    /// names the address and the reason, e.g. "cannot listen on 127.0.0.1:8080: address already in use";
+    /// the <see cref="SocketException"/> is the inner exception.
+    /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_listener is not null) throw new InvalidOperationException("the server is already started");
         IPAddress address = await ResolveAsync(Options.Host, cancellationToken).ConfigureAwait(false);
-        var listener = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            if (address.Equals(IPAddress.IPv6Any)) listener.DualMode = true;
-            listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            listener.Bind(new IPEndPoint(address, Options.Port));
-            listener.Listen(1024);
-        }
-        catch
-        {
-            listener.Dispose();
-            throw;
-        }
-        _listener = listener;
+        _listener = ListenerSocket.Open(new IPEndPoint(address, Options.Port), Options.ReusePort);
+        Socket listener = _listener;
         _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         if (Options.Transport == TransportKind.Epoll)
         {

@@ -14,6 +14,16 @@ public sealed class HttpServerOptions
     /// <summary>The TCP port; 0 picks a free one (see <see cref="HttpServer.LocalEndPoint"/>). Default 8080.</summary>
     public int Port { get; set; } = 8080;
 
+    /// <summary>
+    /// Lets several processes listen on the same address and port at once (SO_REUSEPORT, Linux only), the
+    /// kernel spreading new connections between them: for running one server as several worker
+    /// processes. Every one of them must set it (and run as the same user); a server without it fails to
+    /// start on a port another socket listens on, with "address already in use". Default false: a port in
+    /// use is never shared by accident. <see cref="HttpServer.StartAsync"/> throws
+    /// <see cref="PlatformNotSupportedException"/> when it is set on another system.
+    /// </summary>
+    public bool ReusePort { get; set; }
+
     /// <summary>Request-line and header limits (414 / 431 beyond them).</summary>
     public HeadLimits HeadLimits { get; set; } = HeadLimits.Default;
 

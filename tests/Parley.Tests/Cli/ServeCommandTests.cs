@@ -69,4 +69,19 @@ public class ServeCommandTests
         Assert.Equal(2, result.ExitCode);
         Assert.Contains($"parley: cannot listen on 127.0.0.1:{port}", result.StdErr);
     }
+
+    [Fact]
+    public async Task Serve_on_a_port_another_Parley_server_listens_on_fails_with_one_line_and_exit_2()
+    {
+        // Two Parley servers once shared a port (SO_REUSEPORT set by accident) and split its connections.
+        await using TestServer running = await TestServer.StartAsync((request, response) =>
+        {
+            response.WriteText("first");
+            return ValueTask.CompletedTask;
+        });
+        ToolResult result = await ExternalTool.RunAsync("dotnet", [CliAssembly, "serve", "--port", running.Port.ToString()], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal($"parley: cannot listen on 127.0.0.1:{running.Port}: address already in use", result.StdErr.Trim());
+        Assert.DoesNotContain("serving", result.StdOut);
+    }
 }
