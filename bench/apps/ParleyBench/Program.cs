@@ -1,4 +1,5 @@
 using System.Text;
+using Parley;
 using Parley.Bench;
 using Parley.Server;
 

@@ -54,13 +54,13 @@ public sealed class ParleyClientOptions
     public ISessionObserver? Observer { get; set; }
 
     /// <summary>
-    /// How connections do I/O. <see cref="Server.TransportKind.Sockets"/> (default) is portable: awaits on
-    /// the client resume on the thread pool. <see cref="Server.TransportKind.Epoll"/> (Linux x64; elsewhere
+    /// How connections do I/O. <see cref="TransportKind.Sockets"/> (default) is portable: awaits on
+    /// the client resume on the thread pool. <see cref="TransportKind.Epoll"/> (Linux x64; elsewhere
     /// the portable transport is used) gives the client one event-loop thread, and a response that arrives
     /// completes the caller's await right there, with no hand-off to another thread and fewer system
     /// calls. The caller's code after the await then runs on the loop thread: it must not block there
     /// (no <c>.Result</c>, <c>Wait()</c> or synchronous body reads of this client), or every connection of
-    /// the client stalls. Default <see cref="Server.TransportKind.Sockets"/>.
+    /// the client stalls. Default <see cref="TransportKind.Sockets"/>.
     /// </summary>
-    public Server.TransportKind Transport { get; set; } = Server.TransportKind.Sockets;
+    public TransportKind Transport { get; set; } = TransportKind.Sockets;
 }

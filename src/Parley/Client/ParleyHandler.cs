@@ -75,7 +75,7 @@ public sealed class ParleyHandler : HttpMessageHandler
         var message = new HttpResponseMessage((HttpStatusCode)response.StatusCode)
         {
             ReasonPhrase = response.ReasonPhrase,
-            Version = response.Version == Http1.HttpVersion.Http10 ? HttpVersion.Version10 : HttpVersion.Version11,
+            Version = response.Version,
             RequestMessage = request,
         };
         request.RequestUri = response.RequestUri;

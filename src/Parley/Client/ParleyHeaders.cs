@@ -92,7 +92,7 @@ public sealed class ParleyResponseHeaders : IEnumerable<KeyValuePair<string, str
     internal ParleyResponseHeaders(FieldTable fields) => Fields = fields;
 
     /// <summary>The parsed field lines (raw bytes, offsets, known-field tags).</summary>
-    public FieldTable Fields { get; }
+    internal FieldTable Fields { get; }
 
     /// <summary>Number of field lines.</summary>
     public int Count => Fields.Count;

@@ -52,7 +52,7 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         _reasonStart = head.ReasonStart;
         _reasonLength = head.ReasonLength;
         StatusCode = head.StatusCode;
-        Version = head.Version;
+        Version = head.Version == Http1.HttpVersion.Http10 ? System.Net.HttpVersion.Version10 : System.Net.HttpVersion.Version11;
         RequestUri = requestUri;
         ContentLength = contentLength;
     }
@@ -63,8 +63,8 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
     /// <summary>The reason phrase as received (RFC 9112 §4: informational only).</summary>
     public string ReasonPhrase => _reason ??= Encoding.Latin1.GetString(_bytes, _reasonStart, _reasonLength);
 
-    /// <summary>The version of the status line.</summary>
-    public Http1.HttpVersion Version { get; }
+    /// <summary>The version of the status line: <see cref="System.Net.HttpVersion.Version10"/> or <see cref="System.Net.HttpVersion.Version11"/>.</summary>
+    public Version Version { get; }
 
     /// <summary>The header fields as received.</summary>
     public ParleyResponseHeaders Headers => _headers ??= new ParleyResponseHeaders(ParseHead().Fields);

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Parley.Content;
 
 /// <summary>Formats the <c>Content-Range</c> response field for the <c>bytes</c> unit (RFC 9110 §14.4).</summary>
-public static class ContentRange
+internal static class ContentRange
 {
     /// <summary>
     /// <c>bytes first-last/complete</c>, e.g. <c>bytes 0-99/1000</c> for a 206 response or part.

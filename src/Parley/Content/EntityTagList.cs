@@ -4,7 +4,7 @@ namespace Parley.Content;
 /// The value of <c>If-Match</c> or <c>If-None-Match</c> (RFC 9110 §13.1.1-2):
 /// <c>"*"</c> or a comma-separated list of entity tags.
 /// </summary>
-public sealed class EntityTagList
+internal sealed class EntityTagList
 {
     /// <summary>Default cap on the number of tags read from one field.</summary>
     public const int DefaultMaxTags = 64;

@@ -6,7 +6,7 @@ namespace Parley.Content;
 /// <param name="Value">The member without parameters: a media range, language range or content coding.</param>
 /// <param name="Quality">The weight in thousandths, 0-1000 (RFC 9110 §12.4.2); 1000 when no <c>q</c> was sent.</param>
 /// <param name="Parameters">Parameters before <c>q</c> (media-range parameters of <c>Accept</c>), in order.</param>
-public readonly record struct QualityItem(string Value, int Quality, IReadOnlyList<KeyValuePair<string, string>> Parameters)
+internal readonly record struct QualityItem(string Value, int Quality, IReadOnlyList<KeyValuePair<string, string>> Parameters)
 {
     /// <summary>The weight as a number from 0 to 1.</summary>
     public double Weight => Quality / 1000.0;
@@ -19,7 +19,7 @@ public readonly record struct QualityItem(string Value, int Quality, IReadOnlyLi
 /// Parses the comma-separated, weighted lists of the proactive-negotiation fields
 /// (<c>Accept</c>, <c>Accept-Language</c>, <c>Accept-Encoding</c>; RFC 9110 §12.4-12.5).
 /// </summary>
-public static class QualityValues
+internal static class QualityValues
 {
     /// <summary>Default cap on the number of members read from one field; later members are ignored.</summary>
     public const int DefaultMaxItems = 64;

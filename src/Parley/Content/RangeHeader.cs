@@ -3,14 +3,14 @@ namespace Parley.Content;
 /// <summary>One satisfiable byte range of a representation: <see cref="Length"/> bytes from <see cref="Start"/>.</summary>
 /// <param name="Start">Offset of the first byte, zero-based.</param>
 /// <param name="Length">Number of bytes, at least one.</param>
-public readonly record struct ByteRange(long Start, long Length)
+internal readonly record struct ByteRange(long Start, long Length)
 {
     /// <summary>Offset of the last byte (the <c>last-pos</c> of RFC 9110 §14.1.2).</summary>
     public long End => Start + Length - 1;
 }
 
 /// <summary>What to do with a <c>Range</c> request header field.</summary>
-public enum RangeResultKind
+internal enum RangeResultKind
 {
     /// <summary>No usable <c>Range</c> field: ignore it and send the whole representation (200).</summary>
     None,
@@ -23,7 +23,7 @@ public enum RangeResultKind
 }
 
 /// <summary>The result of <see cref="RangeHeader.Parse"/>.</summary>
-public sealed class RangeResult
+internal sealed class RangeResult
 {
     internal static readonly RangeResult NoRange = new(RangeResultKind.None, []);
     internal static readonly RangeResult NotSatisfiable = new(RangeResultKind.Unsatisfiable, []);
@@ -45,7 +45,7 @@ public sealed class RangeResult
 }
 
 /// <summary>Parses the <c>Range</c> request header field for the <c>bytes</c> unit (RFC 9110 §14.1-14.2).</summary>
-public static class RangeHeader
+internal static class RangeHeader
 {
     /// <summary>
     /// Interprets <paramref name="range"/> against a representation of <paramref name="length"/> bytes.

@@ -1,7 +1,7 @@
 namespace Parley.Http1;
 
 /// <summary>How the length of a message body is determined (RFC 9112 §6.3).</summary>
-public enum BodyFraming : byte
+internal enum BodyFraming : byte
 {
     /// <summary>No body at all.</summary>
     None,

@@ -6,7 +6,7 @@ namespace Parley.Http1;
 /// A growable byte buffer over arrays rented from <see cref="ArrayPool{T}"/>: the place where message
 /// heads and bodies are assembled before one write to the socket. Reused across messages.
 /// </summary>
-public sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
+internal sealed class ByteBuffer : IBufferWriter<byte>, IDisposable
 {
     private const int MinimumRent = 4096;
     private byte[] _array;

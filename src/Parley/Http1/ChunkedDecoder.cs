@@ -5,7 +5,7 @@ namespace Parley.Http1;
 /// consumed and where the next run of body data lies inside the caller's input. One instance per body;
 /// <see cref="Reset"/> makes it reusable.
 /// </summary>
-public sealed class ChunkedDecoder
+internal sealed class ChunkedDecoder
 {
     private enum State : byte { Size, Data, DataEnd, Trailer, Done }
 

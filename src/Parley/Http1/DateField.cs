@@ -6,7 +6,7 @@ namespace Parley.Http1;
 /// The <c>Date: ...\r\n</c> field line in IMF-fixdate (RFC 9110 §5.6.7, §6.6.1), formatted at most once
 /// per second and shared by every response sent in that second.
 /// </summary>
-public static class DateField
+internal static class DateField
 {
     private sealed class Snapshot(long second, long validUntilTick, byte[] line)
     {

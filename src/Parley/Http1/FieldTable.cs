@@ -9,7 +9,7 @@ namespace Parley.Http1;
 /// Nothing is copied or decoded until somebody asks for a value; the table is reset and reused between
 /// messages, so a connection parses request after request without allocating.
 /// </summary>
-public sealed class FieldTable
+internal sealed class FieldTable
 {
     internal struct Entry
     {

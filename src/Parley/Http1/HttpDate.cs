@@ -4,7 +4,7 @@ namespace Parley.Http1;
 /// HTTP-date (RFC 9110 §5.6.7): formats the preferred IMF-fixdate and parses it together with the
 /// two obsolete forms, rfc850-date and asctime-date, which recipients MUST accept.
 /// </summary>
-public static class HttpDate
+internal static class HttpDate
 {
     /// <summary>Length of an IMF-fixdate such as <c>Sun, 06 Nov 1994 08:49:37 GMT</c>.</summary>
     public const int FixdateLength = 29;

@@ -1,7 +1,7 @@
 namespace Parley.Http1;
 
 /// <summary>The HTTP versions Parley speaks on the wire (RFC 9112 §2.3).</summary>
-public enum HttpVersion : byte
+internal enum HttpVersion : byte
 {
     /// <summary>No version parsed yet.</summary>
     Unknown = 0,

@@ -8,7 +8,7 @@ namespace Parley.Http1;
 /// case-insensitive byte compare (RFC 9110 §5.1: field names are case-insensitive), so framing decisions
 /// never build a string.
 /// </summary>
-public enum KnownField : byte
+internal enum KnownField : byte
 {
     /// <summary>Any field the engine does not interpret.</summary>
     Other = 0,

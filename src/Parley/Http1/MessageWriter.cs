@@ -7,7 +7,7 @@ namespace Parley.Http1;
 /// Field names and values are validated as they are written, so a handler cannot split a response by
 /// smuggling CR or LF into a header value.
 /// </summary>
-public static class MessageWriter
+internal static class MessageWriter
 {
     /// <summary>Writes <c>HTTP/1.1 NNN Reason\r\n</c>.</summary>
     public static void WriteStatusLine(ByteBuffer output, int statusCode) => output.Write(StatusCodes.StatusLine(statusCode));

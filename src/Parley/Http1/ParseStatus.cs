@@ -1,7 +1,7 @@
 namespace Parley.Http1;
 
 /// <summary>The tri-state outcome of every incremental parse step.</summary>
-public enum ParseStatus : byte
+internal enum ParseStatus : byte
 {
     /// <summary>The bytes so far are valid but incomplete: call again with more appended.</summary>
     NeedMoreData,
@@ -15,7 +15,7 @@ public enum ParseStatus : byte
 /// Why a message was rejected: the status code the RFC asks for and a short reason a person can read.
 /// A protocol error always ends the connection after the error response, because framing is in doubt.
 /// </summary>
-public readonly record struct HttpError(int StatusCode, string Reason)
+internal readonly record struct HttpError(int StatusCode, string Reason)
 {
     /// <summary>True when this value carries an error.</summary>
     public bool IsError => StatusCode != 0;

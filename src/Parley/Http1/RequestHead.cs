@@ -6,7 +6,7 @@ namespace Parley.Http1;
 /// A parsed request head: request line, fields and the framing decisions the engine derived from them.
 /// One instance per connection, reset between requests; spans point into the connection's receive buffer.
 /// </summary>
-public sealed class RequestHead
+internal sealed class RequestHead
 {
     // What one request's parse records, in one struct so that Reset clears it with a few wide stores
     // (every field's "nothing yet" is 0, but ContentLength's).

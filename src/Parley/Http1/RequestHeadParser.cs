@@ -9,7 +9,7 @@ namespace Parley.Http1;
 /// Feed it the bytes of a request from its first byte on; call again with more bytes appended after
 /// <see cref="ParseStatus.NeedMoreData"/>. Lines already parsed are not scanned again.
 /// </summary>
-public static class RequestHeadParser
+internal static class RequestHeadParser
 {
     // RFC 9112 §2.2 asks servers to ignore at least one empty line before the request-line; we ignore a few.
     private const int MaxLeadingEmptyLines = 4;

@@ -1,7 +1,7 @@
 namespace Parley.Http1;
 
 /// <summary>A parsed response head (RFC 9112 §4): status line, fields and the body framing derived from them.</summary>
-public sealed class ResponseHead
+internal sealed class ResponseHead
 {
     internal int ParseOffset;
     internal bool StatusLineParsed;

@@ -6,7 +6,7 @@ namespace Parley.Http1;
 /// Incremental parser of response heads (RFC 9112 §4), sharing the field-line rules of requests, and the
 /// framing rules a client applies to a response (RFC 9112 §6.3).
 /// </summary>
-public static class ResponseHeadParser
+internal static class ResponseHeadParser
 {
     /// <summary>Parses the head at the start of <paramref name="response"/>; resumable like <see cref="RequestHeadParser"/>.</summary>
     // FieldLineParser.ParseSection inlines here with its line marks, which need no zeroing.

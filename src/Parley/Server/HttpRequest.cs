@@ -50,8 +50,8 @@ public sealed class HttpRequest
     /// <summary>The raw query without '?', or an empty string.</summary>
     public string Query => _query ??= Encoding.ASCII.GetString(_head.RawQuery);
 
-    /// <summary>The protocol version of the request.</summary>
-    public HttpVersion Version => _head.Version;
+    /// <summary>The protocol version of the request: <see cref="System.Net.HttpVersion.Version10"/> or <see cref="System.Net.HttpVersion.Version11"/>.</summary>
+    public Version Version => _head.Version == HttpVersion.Http10 ? System.Net.HttpVersion.Version10 : System.Net.HttpVersion.Version11;
 
     /// <summary><c>HTTP/1.1</c> or <c>HTTP/1.0</c>.</summary>
     public string Protocol => _head.Version == HttpVersion.Http10 ? "HTTP/1.0" : "HTTP/1.1";

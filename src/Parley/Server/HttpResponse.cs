@@ -120,7 +120,7 @@ public sealed class HttpResponse
         StatusCode = statusCode;
         Headers.Set("Location", location);
         string escaped = System.Net.WebUtility.HtmlEncode(location);
-        WriteHtml($"<!DOCTYPE html><title>{statusCode} {Http1.StatusCodes.ReasonPhrase(statusCode)}</title><p>Moved to <a href=\"{escaped}\">{escaped}</a>.</p>\n");
+        WriteHtml($"<!DOCTYPE html><title>{statusCode} {StatusCodes.ReasonPhrase(statusCode)}</title><p>Moved to <a href=\"{escaped}\">{escaped}</a>.</p>\n");
     }
 
     internal void Reset()

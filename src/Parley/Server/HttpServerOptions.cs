@@ -82,14 +82,5 @@ public sealed class HttpServerOptions
         Console.Error.WriteLine(exception is null ? message : $"{message}{Environment.NewLine}{exception}");
 }
 
-/// <summary>The I/O layer under the connections.</summary>
-public enum TransportKind
-{
-    /// <summary><see cref="System.Net.Sockets.Socket"/>'s asynchronous operations: portable.</summary>
-    Sockets,
-    /// <summary>Linux epoll event loops with inline continuations.</summary>
-    Epoll,
-}
-
 /// <summary>One line of an access log: what was asked, what was answered, how long it took.</summary>
 public readonly record struct AccessLogEntry(string Method, string Target, int StatusCode, long BodyBytes, TimeSpan Duration, int RequestOnConnection);

@@ -31,7 +31,7 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
     }
 
     /// <summary>The underlying field table, for allocation-free access.</summary>
-    public FieldTable Fields => _fields;
+    internal FieldTable Fields => _fields;
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator()

@@ -36,7 +36,7 @@ public class ClientExchangeTests
         using ParleyResponse response = await client.GetAsync($"{server.BaseUri}hello", Test);
         Assert.Equal(200, response.StatusCode);
         Assert.Equal("OK", response.ReasonPhrase);
-        Assert.Equal(Parley.Http1.HttpVersion.Http11, response.Version);
+        Assert.Equal(System.Net.HttpVersion.Version11, response.Version);
         Assert.Equal("text/plain; charset=utf-8", response.Headers["content-type"]);
         Assert.Equal(["a=1", "b=2"], response.Headers.GetValues("SET-COOKIE"));
         Assert.Equal(13, response.ContentLength);

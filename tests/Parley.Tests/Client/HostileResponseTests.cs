@@ -256,7 +256,7 @@ public class HostileResponseTests
         });
         using var client = new ParleyClient();
         using ParleyResponse response = await client.GetAsync(server.Url);
-        Assert.Equal(Parley.Http1.HttpVersion.Http10, response.Version);
+        Assert.Equal(System.Net.HttpVersion.Version10, response.Version);
         Assert.Equal("until the end", await response.ReadAsStringAsync());
         Assert.Equal(0, client.ConnectionCount);
     }

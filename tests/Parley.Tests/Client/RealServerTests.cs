@@ -182,7 +182,7 @@ public class PythonServerTests
             for (int i = 0; i < 3; i++)
             {
                 using ParleyResponse response = await client.GetAsync($"http://127.0.0.1:{port}/hello.txt", Test);
-                Assert.Equal(Parley.Http1.HttpVersion.Http10, response.Version);
+                Assert.Equal(System.Net.HttpVersion.Version10, response.Version);
                 Assert.Equal("hello from python\n", await response.ReadAsStringAsync(Test));
             }
             using (ParleyResponse missing = await client.GetAsync($"http://127.0.0.1:{port}/nope", Test))

@@ -1,4 +1,4 @@
-namespace Parley.Http1;
+namespace Parley;
 
 /// <summary>Size limits applied while parsing a message head; exceeding one yields 414 or 431.</summary>
 public sealed record HeadLimits

@@ -1,4 +1,4 @@
-namespace Parley.Http1;
+namespace Parley;
 
 /// <summary>
 /// The request methods of RFC 9110 §9 and RFC 5789, as shared string instances so that parsing a known
@@ -54,7 +54,7 @@ public static class HttpMethods
     public static bool IsStandard(string method) => Intern(method) is not null;
 
     /// <summary>Returns the shared instance of a known method (case-sensitive, RFC 9110 §9.1), or null.</summary>
-    public static string? Intern(ReadOnlySpan<byte> method)
+    internal static string? Intern(ReadOnlySpan<byte> method)
     {
         byte kind = KindOf(method);
         return kind == 0 ? null : OfKind(kind);

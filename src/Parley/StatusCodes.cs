@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Parley.Http1;
+namespace Parley;
 
 /// <summary>Reason phrases for every status code in the IANA HTTP Status Code Registry (RFC 9110 §15 and extensions).</summary>
 public static class StatusCodes

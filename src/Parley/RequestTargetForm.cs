@@ -1,4 +1,4 @@
-namespace Parley.Http1;
+namespace Parley;
 
 /// <summary>The four forms of request-target (RFC 9112 §3.2).</summary>
 public enum RequestTargetForm : byte
