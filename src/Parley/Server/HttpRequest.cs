@@ -13,6 +13,7 @@ public sealed class HttpRequest
 {
     private readonly RequestHead _head;
     private string? _target, _path, _query;
+    private RouteValues? _routeValues;
 
     internal HttpRequest(RequestHead head)
     {
@@ -45,7 +46,13 @@ public sealed class HttpRequest
     /// The path percent-decoded as UTF-8, e.g. <c>/a b</c> for <c>/a%20b</c>. Encoded slashes decode to '/';
     /// code that maps paths to files must check segments itself. Invalid UTF-8 decodes to U+FFFD.
     /// </summary>
-    public string Path => _path ??= PercentDecoding.DecodePath(_head.RawPath);
+    public string Path => _path ??= PercentEncoding.DecodeToString(_head.RawPath, plusAsSpace: false);
+
+    /// <summary>
+    /// The values the router's matched template captured from the path (<c>RouteValues["id"]</c> for
+    /// <c>/users/{id}</c>); empty when no template matched or the handler was not reached through a <see cref="Router"/>.
+    /// </summary>
+    public RouteValues RouteValues => _routeValues ??= new RouteValues(this);
 
     /// <summary>The raw query without '?', or an empty string.</summary>
     public string Query => _query ??= Encoding.ASCII.GetString(_head.RawQuery);
@@ -101,6 +108,7 @@ public sealed class HttpRequest
     internal void Reset()
     {
         _target = _path = _query = null;
+        _routeValues?.Clear();
     }
 }
 

@@ -4,23 +4,25 @@ using Parley.Http1;
 namespace Parley.Server;
 
 /// <summary>
-/// Routes requests by method and target. An exact path (<c>/contact</c>) or a prefix (<c>/static/*</c>)
-/// maps each method to a handler. A known path asked with another method gets 405 with <c>Allow</c>
-/// (RFC 9110 §15.5.6); OPTIONS is answered from the same table (§9.3.7); GET routes answer HEAD too
-/// (§9.3.2); an unknown path goes to <see cref="NotFound"/>. <c>OPTIONS *</c> and CONNECT target the
-/// server as a whole, mapped as <c>*</c> (see <see cref="Map"/>): unmapped, <c>OPTIONS *</c> gets 204 with
-/// every method the router serves, and CONNECT gets 501 (§9.3.6, §15.6.2).
+/// Routes requests by method and path. A route is a path template: literal (<c>/contact</c>), with
+/// parameters (<c>/users/{id}</c>, <c>/users/{id:int}</c>), ending in a catch-all (<c>/files/{*rest}</c>)
+/// or in <c>/*</c> (everything below). Captured values are on <see cref="HttpRequest.RouteValues"/>.
+/// Of several templates matching one path, the more specific wins, segment by segment from the left:
+/// a literal beats a constrained parameter, which beats a parameter, which beats a catch-all; among equals,
+/// the first mapped. A path some route matches, asked with a method none of them serves, gets 405 with
+/// <c>Allow</c> (RFC 9110 §15.5.6); OPTIONS is answered from the same table (§9.3.7); GET routes answer
+/// HEAD too (§9.3.2); an unknown path goes to <see cref="NotFound"/>. <c>OPTIONS *</c> and CONNECT target
+/// the server as a whole, mapped as <c>*</c> (see <see cref="Map"/>): unmapped, <c>OPTIONS *</c> gets 204
+/// with every method the router serves, and CONNECT gets 501 (§9.3.6, §15.6.2).
 /// </summary>
 public sealed class Router
 {
     /// <summary>The path under which <c>OPTIONS *</c> and CONNECT are mapped: the server as a whole.</summary>
     public const string ServerWide = "*";
 
-    private sealed class Route(string path, bool isPrefix)
+    private sealed class Route(RouteTemplate template)
     {
-        public readonly string Path = path;
-        public readonly byte[] PathBytes = Encoding.UTF8.GetBytes(path);
-        public readonly bool IsPrefix = isPrefix;
+        public readonly RouteTemplate Template = template;
         public readonly List<KeyValuePair<string, RequestHandler>> Methods = [];
         public RequestHandler? AnyMethod;
         public string Allow = "";
@@ -33,10 +35,20 @@ public sealed class Router
             }
             return null;
         }
+
+        // The handler for a request's method: by name, HEAD by GET's (RFC 9110 §9.3.2), else the catch-all.
+        public RequestHandler? HandlerFor(string method)
+        {
+            RequestHandler? handler = Find(method);
+            if (handler is null && ReferenceEquals(method, HttpMethods.Head)) handler = Find(HttpMethods.Get);
+            return handler ?? AnyMethod;
+        }
     }
 
-    private readonly List<Route> _routes = [];
-    private readonly Route _serverWide = new(ServerWide, isPrefix: false);
+    // Literal templates (one path each), then the others in order of precedence.
+    private readonly List<Route> _literals = [];
+    private readonly List<Route> _patterns = [];
+    private readonly Route _serverWide = new(RouteTemplate.Parse("/"));
     private readonly List<KeyValuePair<byte[], RequestHandler>> _connectAuthorities = [];
     private readonly HashSet<string> _knownMethods = new(StringComparer.Ordinal) { HttpMethods.Options };
     private string _allMethods = HttpMethods.Options;
@@ -57,12 +69,20 @@ public sealed class Router
     };
 
     /// <summary>
-    /// Maps <paramref name="method"/> on <paramref name="path"/>, replacing an earlier mapping of the same
-    /// pair. A path ending in <c>/*</c> matches everything below it. <see cref="ServerWide"/> (<c>*</c>)
+    /// Maps <paramref name="method"/> on the path template <paramref name="path"/>, replacing an earlier
+    /// mapping of the same pair. Templates: literal segments match themselves (percent-decoded,
+    /// case-sensitive); <c>{name}</c> matches one non-empty segment; <c>{name:int}</c>, <c>:long</c>,
+    /// <c>:guid</c>, <c>:alpha</c> (ASCII letters) and <c>:bool</c> constrain it; a last <c>{*name}</c>
+    /// matches the rest of the path, '/' included, possibly empty (<c>/files/{*rest}</c> matches
+    /// <c>/files</c> too); a last <c>*</c> matches everything below (<c>/static/*</c>, not <c>/static</c>).
+    /// A parameter takes a whole segment; a trailing slash is significant. <see cref="ServerWide"/> (<c>*</c>)
     /// takes <c>OPTIONS *</c> (replacing the router's own answer) or every CONNECT; CONNECT may also be
     /// mapped on one authority (<c>host:port</c>, RFC 9112 §3.2.3), matched with the host case-insensitive.
     /// </summary>
-    /// <exception cref="ArgumentException">The method is not a token, or the path is none of the above.</exception>
+    /// <exception cref="ArgumentException">
+    /// The method is not a token; the path is none of the above (the message names the mistake); or it
+    /// matches the same paths as another template mapped before (<c>/users/{id}</c> and <c>/users/{name}</c>).
+    /// </exception>
     public Router Map(string method, string path, RequestHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -101,7 +121,7 @@ public sealed class Router
     /// Maps every method on <paramref name="path"/> to one handler (an echo or a proxy): it gets HEAD and
     /// OPTIONS too, and methods the router does not know. A method mapped by name on the same path wins.
     /// </summary>
-    /// <exception cref="ArgumentException">The path does not start with '/'.</exception>
+    /// <exception cref="ArgumentException">The path is not a valid template (see <see cref="Map"/>).</exception>
     public Router MapAnyMethod(string path, RequestHandler handler)
     {
         ArgumentNullException.ThrowIfNull(handler);
@@ -128,17 +148,21 @@ public sealed class Router
 
     private Route FindOrAddRoute(string path)
     {
-        if (!path.StartsWith('/')) throw new ArgumentException($"paths start with '/' (or are '*' for OPTIONS * and CONNECT): '{path}'", nameof(path));
-        bool isPrefix = path.EndsWith("/*", StringComparison.Ordinal);
-        string key = isPrefix ? path[..^1] : path;
-        Route? route = _routes.Find(r => r.Path == key && r.IsPrefix == isPrefix);
-        if (route is null)
+        if (path == ServerWide) throw new ArgumentException("'*' is the target of OPTIONS * and CONNECT only (RFC 9112 §3.2.3-§3.2.4); map them by name", nameof(path));
+        RouteTemplate template = RouteTemplate.Parse(path);
+        List<Route> routes = template.IsLiteral ? _literals : _patterns;
+        foreach (Route existing in routes)
         {
-            route = new Route(key, isPrefix);
-            _routes.Add(route);
-            // Exact routes first, then longer prefixes before shorter ones.
-            _routes.Sort(static (a, b) => a.IsPrefix != b.IsPrefix ? (a.IsPrefix ? 1 : -1) : b.Path.Length.CompareTo(a.Path.Length));
+            if (existing.Template.Text == path) return existing;
+            if (existing.Template.Shape == template.Shape)
+            {
+                throw new ArgumentException($"route template '{path}' matches the same paths as '{existing.Template.Text}'", nameof(path));
+            }
         }
+        var route = new Route(template);
+        // Stable: after every route of equal or higher precedence.
+        int at = routes.FindIndex(r => RouteTemplate.ComparePrecedence(template, r.Template) < 0);
+        routes.Insert(at < 0 ? routes.Count : at, route);
         return route;
     }
 
@@ -158,25 +182,58 @@ public sealed class Router
         RequestTargetForm form = request.TargetForm;
         if (form == RequestTargetForm.Asterisk) return HandleAsterisk(request, response);
         if (form == RequestTargetForm.Authority) return HandleConnect(request, response);
-        Route? route = FindRoute(request);
         string method = request.Method;
-        if (route is null)
+        ReadOnlySpan<byte> path = request.RawPath;
+        Span<Range> values = stackalloc Range[RouteTemplate.MaxParameters];
+        // Routes that match the path but not the method, for 405 and OPTIONS.
+        Route? matched = null;
+        List<Route>? alsoMatched = null;
+        foreach (Route route in _literals)
+        {
+            if (!route.Template.TryMatch(path, values)) continue;
+            RequestHandler? handler = route.HandlerFor(method);
+            if (handler is not null) return Dispatch(route, handler, values, request, response);
+            matched = route;
+            break;
+        }
+        foreach (Route route in _patterns)
+        {
+            if (!route.Template.TryMatch(path, values)) continue;
+            RequestHandler? handler = route.HandlerFor(method);
+            if (handler is not null) return Dispatch(route, handler, values, request, response);
+            if (matched is null) matched = route;
+            else (alsoMatched ??= []).Add(route);
+        }
+        if (matched is null)
         {
             if (!IsRecognised(method)) return NotImplemented(response, method);
             return NotFound(request, response);
         }
-        RequestHandler? handler = route.Find(method);
-        if (handler is null && ReferenceEquals(method, HttpMethods.Head)) handler = route.Find(HttpMethods.Get);
-        handler ??= route.AnyMethod;
-        if (handler is not null) return handler(request, response);
+        string allow = alsoMatched is null ? matched.Allow : AllowOfAll(matched, alsoMatched);
         if (ReferenceEquals(method, HttpMethods.Options))
         {
             response.StatusCode = 204;
-            response.Headers.Set("Allow", route.Allow);
+            response.Headers.Set("Allow", allow);
             return ValueTask.CompletedTask;
         }
         if (!IsRecognised(method)) return NotImplemented(response, method);
-        return MethodNotAllowed(response, method, route.Allow);
+        return MethodNotAllowed(response, method, allow);
+    }
+
+    private static ValueTask Dispatch(Route route, RequestHandler handler, Span<Range> values, HttpRequest request, HttpResponse response)
+    {
+        request.RouteValues.Set(route.Template, values);
+        return handler(request, response);
+    }
+
+    private static string AllowOfAll(Route first, List<Route> others)
+    {
+        var methods = new HashSet<string>(StringComparer.Ordinal);
+        foreach (Route route in others.Prepend(first))
+        {
+            foreach (string method in route.Allow.Split(", ")) methods.Add(method);
+        }
+        return BuildAllow(methods);
     }
 
     // RFC 9110 §9.3.7: "OPTIONS *" asks about the server as a whole; unmapped, it lists every method served.
@@ -205,21 +262,6 @@ public sealed class Router
     }
 
     private bool IsRecognised(string method) => _anyMethodMapped || _knownMethods.Contains(method) || HttpMethods.IsStandard(method);
-
-    private Route? FindRoute(HttpRequest request)
-    {
-        ReadOnlySpan<byte> raw = request.RawPath;
-        bool encoded = raw.IndexOf((byte)'%') >= 0;
-        string? decoded = encoded ? request.Path : null;
-        foreach (Route route in _routes)
-        {
-            bool match = encoded
-                ? (route.IsPrefix ? decoded!.StartsWith(route.Path, StringComparison.Ordinal) : decoded == route.Path)
-                : (route.IsPrefix ? raw.StartsWith(route.PathBytes) : raw.SequenceEqual(route.PathBytes));
-            if (match) return route;
-        }
-        return null;
-    }
 
     // RFC 9110 §15.6.2: 501 when the method is not recognised for any resource.
     private static ValueTask NotImplemented(HttpResponse response, string method)

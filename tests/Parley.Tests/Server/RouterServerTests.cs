@@ -110,6 +110,57 @@ public class RouterServerTests : TransportTests
         await connection.SendAsync("BREW /other HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal(404, (await connection.ReadResponseAsync()).StatusCode);
     }
+
+    private static RequestHandler Values(string name) => (request, response) =>
+    {
+        var values = request.RouteValues;
+        response.WriteText($"{name} {values.Template} {values.Count} id={values["id"] ?? "-"} rest={values["rest"] ?? "-"}");
+        return ValueTask.CompletedTask;
+    };
+
+    [Theory]
+    [InlineData("GET /users/42 HTTP/1.1", "int /users/{id:int} 1 id=42 rest=-")]
+    [InlineData("GET /users/new HTTP/1.1", "literal /users/new 0 id=- rest=-")]
+    [InlineData("GET /users/ann%20lee HTTP/1.1", "name /users/{id} 1 id=ann lee rest=-")]
+    [InlineData("GET /users/42/files/a/b%2Fc.txt HTTP/1.1", "files /users/{id:int}/files/{*rest} 2 id=42 rest=a/b/c.txt")]
+    [InlineData("GET /users/42/files HTTP/1.1", "files /users/{id:int}/files/{*rest} 2 id=42 rest=")]
+    [InlineData("GET /users/x/y HTTP/1.1", "any /users/{*rest} 1 id=- rest=x/y")]
+    [InlineData("GET http://example.com/users/7 HTTP/1.1", "int /users/{id:int} 1 id=7 rest=-")]
+    public async Task Routes_templates_by_precedence_with_the_values_on_the_request(string requestLine, string expected)
+    {
+        var router = new Router()
+            .MapGet("/users/{*rest}", Values("any"))
+            .MapGet("/users/{id}", Values("name"))
+            .MapGet("/users/{id:int}", Values("int"))
+            .MapGet("/users/new", Values("literal"))
+            .MapGet("/users/{id:int}/files/{*rest}", Values("files"));
+        RawResponse response = await ExchangeAsync(router, $"{requestLine}\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal(expected, response.BodyText);
+    }
+
+    [Fact]
+    public async Task A_method_no_matching_template_serves_gets_405_with_the_methods_of_all_of_them()
+    {
+        var router = new Router()
+            .MapGet("/users/{id:int}", Values("int"))
+            .MapDelete("/users/{id}", Values("name"));
+        await using var server = await StartAsync(router.Handler);
+        await using var connection = await server.ConnectAsync();
+        // DELETE skips the more specific template, which lacks it, for the one that has it.
+        await connection.SendAsync("DELETE /users/42 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("name /users/{id} 1 id=42 rest=-", (await connection.ReadResponseAsync()).BodyText);
+        await connection.SendAsync("PUT /users/42 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        RawResponse notAllowed = await connection.ReadResponseAsync();
+        Assert.Equal(405, notAllowed.StatusCode);
+        Assert.Equal("GET, HEAD, DELETE, OPTIONS", notAllowed.Header("Allow"));
+        await connection.SendAsync("PUT /users/ann HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        RawResponse otherAllowed = await connection.ReadResponseAsync();
+        Assert.Equal(405, otherAllowed.StatusCode);
+        Assert.Equal("DELETE, OPTIONS", otherAllowed.Header("Allow"));
+        await connection.SendAsync("GET /users/ann/x HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(404, (await connection.ReadResponseAsync()).StatusCode);
+    }
 }
 
 /// <summary>The same tests over the epoll transport.</summary>
