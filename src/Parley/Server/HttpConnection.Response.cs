@@ -13,6 +13,8 @@ internal sealed partial class HttpConnection
     private long _declaredLength;
     private int _responseStart;
     private bool _responseFlushed;
+    // The Date line a head preview showed; the head is then written with it, not with the clock's next second.
+    private byte[]? _previewedDate;
 
     /// <summary>True once the response head is in the output buffer.</summary>
     internal bool ResponseHeadWritten { get; private set; }
@@ -27,6 +29,7 @@ internal sealed partial class HttpConnection
         _declaredLength = -1;
         _responseStart = _output.Length;
         _responseFlushed = false;
+        _previewedDate = null;
         _exchange!.BodyBuffer?.Clear();
     }
 
@@ -194,25 +197,65 @@ internal sealed partial class HttpConnection
         at += written;
     }
 
+    /// <summary>
+    /// The head <see cref="WriteHead"/> will write for a body of <paramref name="contentLength"/> bytes, as
+    /// Latin-1 text. Fixes the Date line and whether the connection stays open for this response, so the
+    /// head sent is the one shown as long as the handler changes no status, field or length afterwards.
+    /// </summary>
+    internal string PreviewHead(long contentLength)
+    {
+        if (ResponseHeadWritten) throw new InvalidOperationException("the response head has already been written");
+        if (_previewedDate is null)
+        {
+            _previewedDate = DateField.CurrentLine.ToArray();
+            if (_server.IsStopping) _keepAlive = false;
+            // An unread request body ends the connection after the response (or is drained first, which
+            // the preview cannot foresee): settle it now so that the head shown says so.
+            if (!_bodyComplete) _keepAlive = false;
+        }
+        // As FinishResponse: no Content-Length on a 1xx, 204 or 304 unless the handler declared one.
+        long length = StatusCodes.ForbidsBody(_response.StatusCode) && _response.ContentLength is null ? -1 : contentLength;
+        ReadOnlySpan<byte> fields = _response.Headers.EncodedFieldLines();
+        byte[] head = new byte[HeadCapacity(_previewedDate, fields)];
+        int written = ComposeHead(head, _previewedDate, fields, BodyMode.FixedLength, length);
+        return System.Text.Encoding.Latin1.GetString(head, 0, written);
+    }
+
     private void WriteHead(BodyMode mode, long contentLength)
     {
+        // After a preview the stop check was made there: the head must stay the one shown.
+        if (_previewedDate is null && _server.IsStopping) _keepAlive = false;
+        ReadOnlySpan<byte> date = _previewedDate is { } previewed ? previewed : DateField.CurrentLine;
+        ReadOnlySpan<byte> fields = _response.Headers.EncodedFieldLines();
+        // One reservation for the whole head.
+        Span<byte> span = _output.GetSpan(HeadCapacity(date, fields));
+        int at = ComposeHead(span, date, fields, mode, contentLength);
+        _output.Advance(at);
+
+        _mode = mode;
+        _declaredLength = contentLength;
+        ResponseHeadWritten = true;
+        _response.Headers.MakeReadOnly();
+    }
+
+    // The framing lines after the handler's fields take at most MaxFramingBytes besides the Keep-Alive prefix.
+    private int HeadCapacity(ReadOnlySpan<byte> date, ReadOnlySpan<byte> fields) =>
+        StatusCodes.StatusLine(_response.StatusCode).Length + date.Length + (_server.ServerFieldLine?.Length ?? 0) +
+        fields.Length + _server.KeepAliveFieldPrefix.Length + MaxFramingBytes;
+
+    // Writes the status line, Date, Server, the handler's fields, the framing and the connection fields, and
+    // the blank line; settles whether the connection stays open. Returns the bytes written.
+    private int ComposeHead(Span<byte> span, ReadOnlySpan<byte> date, ReadOnlySpan<byte> fields, BodyMode mode, long contentLength)
+    {
         int status = _response.StatusCode;
-        if (_server.IsStopping) _keepAlive = false;
         int maxRequests = _options.MaxRequestsPerConnection;
         if (maxRequests > 0 && RequestCount >= maxRequests) _keepAlive = false;
         if (_response.CloseConnection) _keepAlive = false;
 
-        ResponseHeaders headers = _response.Headers;
-        ReadOnlySpan<byte> statusLine = StatusCodes.StatusLine(status);
-        ReadOnlySpan<byte> date = DateField.CurrentLine;
         ReadOnlySpan<byte> server = _server.ServerFieldLine;
-        ReadOnlySpan<byte> fields = headers.EncodedFieldLines();
         ReadOnlySpan<byte> keepAlivePrefix = _server.KeepAliveFieldPrefix;
-        // One reservation for the whole head: the framing lines after the handler's fields take at most
-        // MaxFramingBytes besides the Keep-Alive prefix.
-        Span<byte> span = _output.GetSpan(statusLine.Length + date.Length + server.Length + fields.Length + keepAlivePrefix.Length + MaxFramingBytes);
         int at = 0;
-        Append(span, ref at, statusLine);
+        Append(span, ref at, StatusCodes.StatusLine(status));
         Append(span, ref at, date);
         Append(span, ref at, server);
         Append(span, ref at, fields);
@@ -244,11 +287,6 @@ internal sealed partial class HttpConnection
             Append(span, ref at, "\r\n"u8);
         }
         Append(span, ref at, "\r\n"u8);
-        _output.Advance(at);
-
-        _mode = mode;
-        _declaredLength = contentLength;
-        ResponseHeadWritten = true;
-        headers.MakeReadOnly();
+        return at;
     }
 }

@@ -57,6 +57,21 @@ public sealed class HttpResponse
     /// <summary>True once the head has been written to the connection's output; status and headers are then fixed.</summary>
     public bool HasStarted => Owner.ResponseHeadWritten;
 
+    /// <summary>
+    /// The head this response will be sent with when its body is <paramref name="contentLength"/> bytes: the
+    /// status line, <c>Date</c>, <c>Server</c>, the fields set so far, <c>Content-Length</c> and the
+    /// connection fields, each line ending in CRLF, then the empty line. For pages that show their own
+    /// response (a demo, a debugging echo). The first call fixes this response's <c>Date</c> and whether the
+    /// connection stays open (a request body not yet read to its end then closes it), so the head sent is
+    /// the last one previewed as long as the status, the fields and the length do not change afterwards.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The head has already been written.</exception>
+    public string PreviewHead(long contentLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(contentLength);
+        return Owner.PreviewHead(contentLength);
+    }
+
     /// <summary>The body as a stream.</summary>
     public Stream Body { get; }
 

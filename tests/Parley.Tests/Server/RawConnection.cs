@@ -171,6 +171,9 @@ public sealed record RawResponse(string StatusLine, int StatusCode, List<KeyValu
 {
     public string BodyText => Encoding.UTF8.GetString(Body);
 
+    /// <summary>The head exactly as received, every line with its CRLF and the empty line that ends it.</summary>
+    public string RawHead { get; init; } = "";
+
     public string? Header(string name) => Headers.FirstOrDefault(h => h.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
 
     public static RawResponse ParseHead(string head)
@@ -182,6 +185,6 @@ public sealed record RawResponse(string StatusLine, int StatusCode, List<KeyValu
             int colon = line.IndexOf(':');
             headers.Add(new(line[..colon], line[(colon + 1)..].Trim()));
         }
-        return new RawResponse(lines[0], int.Parse(lines[0].Split(' ')[1]), headers, []);
+        return new RawResponse(lines[0], int.Parse(lines[0].Split(' ')[1]), headers, []) { RawHead = head + "\r\n\r\n" };
     }
 }
