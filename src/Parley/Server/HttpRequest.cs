@@ -90,20 +90,49 @@ public sealed class HttpRequest
     /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
     public int RequestNumberOnConnection => Owner.RequestCount;
 
-    /// <summary>Reads the whole body into memory, refusing (413) more than <paramref name="maxBytes"/>.</summary>
+    /// <summary>
+    /// Reads the whole body into memory, refusing (413) more than <paramref name="maxBytes"/>, or more than
+    /// one array holds (<see cref="Array.MaxLength"/>; read <see cref="Body"/> as a stream for such bodies).
+    /// Memory grows with the bytes that arrive, never ahead of them from the declared Content-Length.
+    /// </summary>
+    /// <exception cref="BadRequestException">413 when the body is, or is declared to be, larger than allowed.</exception>
     public async ValueTask<byte[]> ReadBodyAsync(long maxBytes, CancellationToken cancellationToken = default)
     {
-        if (_head.Framing == BodyFraming.ContentLength && _head.ContentLength > maxBytes) throw new BadRequestException(413, "request body too large");
-        using var memory = new MemoryStream(_head.Framing == BodyFraming.ContentLength ? (int)_head.ContentLength : 0);
-        byte[] chunk = new byte[8192];
-        int read;
-        while ((read = await Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        ArgumentOutOfRangeException.ThrowIfNegative(maxBytes);
+        long limit = Math.Min(maxBytes, Array.MaxLength);
+        long declared = _head.Framing == BodyFraming.ContentLength ? _head.ContentLength : -1;
+        // RFC 9110 §15.5.14: 413 before any of the body is read, when its declared length says it all.
+        if (declared > limit) throw new BadRequestException(413, declared > maxBytes ? "request body too large" : "request body too large to read into memory");
+        if (_head.Framing == BodyFraming.None) return [];
+
+        // The most the buffer may ever need: the declared length, or (chunked) the limit. A head declaring
+        // 30 MiB with a few bytes behind it costs a few KiB, not 30 MiB: the buffer doubles only when full.
+        int capacity = (int)(declared >= 0 ? declared : limit);
+        byte[] buffer = new byte[Math.Min(capacity, InitialBodyBufferSize)];
+        int length = 0;
+        while (true)
         {
-            if (memory.Length + read > maxBytes) throw new BadRequestException(413, "request body too large");
-            memory.Write(chunk, 0, read);
+            if (length == buffer.Length)
+            {
+                if (length == capacity)
+                {
+                    if (declared >= 0 || !await HasMoreBodyAsync(cancellationToken).ConfigureAwait(false)) break;
+                    throw new BadRequestException(413, "request body too large");
+                }
+                Array.Resize(ref buffer, (int)Math.Min(capacity, 2L * buffer.Length));
+            }
+            int read = await Body.ReadAsync(buffer.AsMemory(length), cancellationToken).ConfigureAwait(false);
+            if (read == 0) break;
+            length += read;
         }
-        return memory.ToArray();
+        return length == buffer.Length ? buffer : buffer.AsSpan(0, length).ToArray();
     }
+
+    private const int InitialBodyBufferSize = 8192;
+
+    /// <summary>Whether a chunked body goes on past the bytes already read (one byte is enough to tell).</summary>
+    private async ValueTask<bool> HasMoreBodyAsync(CancellationToken cancellationToken) =>
+        await Body.ReadAsync(new byte[1], cancellationToken).ConfigureAwait(false) > 0;
 
     internal void Reset()
     {
