@@ -36,7 +36,8 @@ internal sealed partial class ClientConnection
     private readonly ParleyClientOptions _options;
     private readonly Socket? _socket; // the portable transport's, for the read-ahead
     private readonly ConnectionTransport _transport;
-    private readonly EpollTransport? _epoll;
+    private readonly EpollTransport? _epoll; // the transport under the connection (under TLS too)
+    private readonly EpollTransport? _plainEpoll; // the same when nothing is layered on it: its fast paths apply
     private readonly ByteBuffer _output = new(4096);
     private readonly ResponseHead _head = new();
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
@@ -60,16 +61,22 @@ internal sealed partial class ClientConnection
     private int _closed;
     private bool _holdsSlot;
 
-    /// <summary>Over a connected <paramref name="socket"/> (portable transport) or <paramref name="epoll"/>.</summary>
-    public ClientConnection(ConnectionPool pool, OriginPool owner, Socket? socket, EpollTransport? epoll)
+    /// <summary>
+    /// Over <paramref name="transport"/>, made from a connected <paramref name="socket"/> (portable) or
+    /// <paramref name="epoll"/>; for https, <paramref name="tls"/> (already past its handshake) is layered
+    /// on it and carries every byte.
+    /// </summary>
+    public ClientConnection(ConnectionPool pool, OriginPool owner, ConnectionTransport transport, Socket? socket, EpollTransport? epoll, TlsClientTransport? tls)
     {
         _pool = pool;
         _options = pool.Options;
         Owner = owner;
-        _socket = socket;
+        // The read-ahead receives from the socket directly only when no TLS sits in between.
+        _socket = tls is null ? socket : null;
         // An epoll transport arrives registered with the client's event loop (EpollConnect).
         _epoll = epoll;
-        _transport = epoll is not null ? epoll : new SocketTransport(socket!);
+        _plainEpoll = tls is null ? epoll : null;
+        _transport = tls ?? transport;
         RemoteEndPoint = _transport.RemoteEndPoint!;
         LocalEndPoint = _transport.LocalEndPoint!;
         RemoteText = RemoteEndPoint.ToString();
@@ -103,18 +110,19 @@ internal sealed partial class ClientConnection
         if (IsClosed || now >= IdleExpires || _requestsLeft <= 0) return false;
         try
         {
-            // The event loop knows whether anything arrived since the socket was last found empty.
-            if (_epoll is not null) return _epoll.IsQuiet();
+            // The event loop knows whether anything arrived since the socket was last found empty. Under TLS
+            // the read-ahead asks SslStream instead: a session ticket arriving late is TLS's own business.
+            if (_plainEpoll is not null) return _plainEpoll.IsQuiet();
             return TryStartReadAhead();
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
         {
             return false;
         }
     }
 
     /// <summary>
-    /// The portable transport's stale check: start receiving the response before the request is sent (as
+    /// The stale check of the portable transport and of TLS (through SslStream): start receiving the response before the request is sent (as
     /// SocketsHttpHandler does). A receive that completes at once found bytes nobody asked for, or the
     /// end of stream: stale. Otherwise it stays pending and becomes the first receive of the exchange, so
     /// the check costs no system call of its own (a poll(2) did before).
@@ -122,14 +130,16 @@ internal sealed partial class ClientConnection
     private bool TryStartReadAhead()
     {
         // Idle: nothing buffered, _start == _end == 0.
-        ValueTask<int> receive = _socket!.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None);
+        ValueTask<int> receive = _socket is not null
+            ? _socket.ReceiveAsync(_buffer.AsMemory(), SocketFlags.None)
+            : _transport.ReceiveAsync(_buffer.AsMemory());
         if (receive.IsCompleted)
         {
             try
             {
                 receive.GetAwaiter().GetResult();
             }
-            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is SocketException or IOException or ObjectDisposedException)
             {
             }
             return false;
@@ -300,8 +310,8 @@ internal sealed partial class ClientConnection
         }
         // Right after a request (nothing buffered) the epoll transport waits for readiness without a
         // recv(2) that would only say EAGAIN.
-        ValueTask<int> receive = _epoll is not null && _end == 0
-            ? _epoll.ReceiveWhenReadyAsync(_buffer.AsMemory(_end))
+        ValueTask<int> receive = _plainEpoll is not null && _end == 0
+            ? _plainEpoll.ReceiveWhenReadyAsync(_buffer.AsMemory(_end))
             : _transport.ReceiveAsync(_buffer.AsMemory(_end));
         if (receive.IsCompletedSuccessfully)
         {

@@ -13,15 +13,19 @@ internal sealed class OriginPool
 {
     private readonly Stack<ClientConnection> _idle = new();
 
-    public OriginPool(Origin origin, int limit)
+    public OriginPool(Origin origin, int limit, ClientTlsPolicy? tls)
     {
         Origin = origin;
+        TlsOptions = origin.IsSecure ? tls!.OptionsFor(origin) : null;
         Limit = limit;
         Slots = new SemaphoreSlim(limit, limit);
         HostFieldLine = Encoding.ASCII.GetBytes($"Host: {origin.HostField()}\r\n");
     }
 
     public Origin Origin { get; }
+
+    /// <summary>The TLS handshake options of an https origin (one object, so sessions can be resumed); null for http.</summary>
+    public System.Net.Security.SslClientAuthenticationOptions? TlsOptions { get; }
 
     /// <summary>Most busy connections at once.</summary>
     public int Limit { get; }
@@ -88,19 +92,22 @@ internal sealed class OriginPool
 
 /// <summary>
 /// Connections per origin (scheme, host, port), reused while idle, created (resolve, connect) when none
-/// is idle, limited per origin. Owns the timer that enforces every connection's current deadline.
+/// is idle, limited per origin; for https, the TLS handshake follows the connect (see <see cref="SecureAsync"/>).
+/// Owns the timer that enforces every connection's current deadline.
 /// </summary>
 internal sealed class ConnectionPool : IDisposable
 {
     private readonly ConcurrentDictionary<Origin, OriginPool> _origins = new();
     private readonly ConcurrentDictionary<ClientConnection, byte> _live = new();
     private readonly Timer _timer;
+    private readonly ClientTlsPolicy _tls;
     private int _ticks;
     private bool _disposed;
 
     public ConnectionPool(ParleyClientOptions options)
     {
         Options = options;
+        _tls = new ClientTlsPolicy(options);
         if (options.UserAgent is { } userAgent)
         {
             Http1.MessageWriter.ValidateField("User-Agent", userAgent);
@@ -128,7 +135,7 @@ internal sealed class ConnectionPool : IDisposable
         long requestDeadline, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        OriginPool pool = _origins.GetOrAdd(origin, static (o, self) => new OriginPool(o, self.Options.MaxConnectionsPerOrigin), this);
+        OriginPool pool = _origins.GetOrAdd(origin, static (o, self) => new OriginPool(o, self.Options.MaxConnectionsPerOrigin, self._tls), this);
         if (!pool.Slots.Wait(0))
         {
             long wait = requestDeadline == long.MaxValue ? -1 : Math.Max(0, requestDeadline - Environment.TickCount64);
@@ -155,15 +162,29 @@ internal sealed class ConnectionPool : IDisposable
         try
         {
             (Socket? socket, EpollTransport? epoll) = await ConnectAsync(origin, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
-            ClientConnection connection;
+            ConnectionTransport transport;
             try
             {
-                connection = new ClientConnection(this, pool, socket, epoll);
+                transport = epoll ?? (ConnectionTransport)new SocketTransport(socket!);
             }
             catch
             {
-                epoll?.Dispose();
                 socket?.Dispose();
+                throw;
+            }
+            TlsClientTransport? tls = null;
+            if (pool.TlsOptions is { } tlsOptions)
+            {
+                tls = await SecureAsync(transport, pool, tlsOptions, uri, observer, requestDeadline, cancellationToken).ConfigureAwait(false);
+            }
+            ClientConnection connection;
+            try
+            {
+                connection = new ClientConnection(this, pool, transport, socket, epoll, tls);
+            }
+            catch
+            {
+                (tls ?? transport).Dispose();
                 throw;
             }
             _live.TryAdd(connection, 0);
@@ -260,6 +281,42 @@ internal sealed class ConnectionPool : IDisposable
             }
         }
         throw new ParleyHttpException(ParleyErrorKind.ConnectFailed, $"cannot connect to {origin.Host} port {origin.Port}: {failures}");
+    }
+
+    /// <summary>
+    /// The TLS handshake over a connected <paramref name="transport"/>, bounded by
+    /// <see cref="ParleyClientOptions.TlsHandshakeTimeout"/> (and the request's deadline): the timer
+    /// aborts the transport, which ends the handshake. A failure is explained by the policy and closes
+    /// the connection.
+    /// </summary>
+    private async ValueTask<TlsClientTransport> SecureAsync(ConnectionTransport transport, OriginPool pool,
+        System.Net.Security.SslClientAuthenticationOptions tlsOptions, Uri uri, ISessionObserver? observer,
+        long requestDeadline, CancellationToken cancellationToken)
+    {
+        var tls = new TlsClientTransport(transport);
+        long limit = Options.TlsHandshakeTimeout == Timeout.InfiniteTimeSpan ? long.MaxValue : (long)Options.TlsHandshakeTimeout.TotalMilliseconds;
+        if (requestDeadline != long.MaxValue) limit = Math.Min(limit, Math.Max(1, requestDeadline - Environment.TickCount64));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        if (limit != long.MaxValue) timeout.CancelAfter(TimeSpan.FromMilliseconds(limit));
+        Raise(observer, new SessionEvent { Kind = SessionEventKind.TlsHandshakeStarting, Uri = uri, RemoteEndPoint = transport.RemoteEndPoint });
+        try
+        {
+            using (timeout.Token.UnsafeRegister(static state => ((TlsClientTransport)state!).Abort(), tls))
+            {
+                await tls.HandshakeAsync(tlsOptions, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            tls.Dispose();
+            if (cancellationToken.IsCancellationRequested) throw new OperationCanceledException($"the TLS handshake with {pool.Origin} was canceled", ex, cancellationToken);
+            throw _tls.HandshakeFailure(ex, tls, pool.Origin, timedOut: timeout.IsCancellationRequested, limit);
+        }
+        if (observer is not null)
+        {
+            Raise(observer, new SessionEvent { Kind = SessionEventKind.TlsHandshakeDone, Uri = uri, Tls = new TlsSessionInfo(tls.Ssl, pool.Origin.Host) });
+        }
+        return tls;
     }
 
     /// <summary>Called when a connection closes.</summary>

@@ -1,3 +1,6 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Parley.Http1;
 
 namespace Parley.Client;
@@ -7,6 +10,41 @@ public sealed class ParleyClientOptions
 {
     /// <summary>Time to resolve the host and establish a TCP connection. Default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Time for the TLS handshake of an <c>https://</c> connection, from the end of the TCP connect until the
+    /// session is established. A server that accepts the connection but stalls the handshake fails the
+    /// request with <see cref="ParleyErrorKind.TlsHandshakeTimeout"/>. Default 10 s.
+    /// </summary>
+    public TimeSpan TlsHandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Root certificates trusted for <c>https://</c> servers in addition to the system's trust store, e.g. a
+    /// private CA: <c>options.ExtraTrustedRoots.ImportFromPemFile("ca.pem")</c>. A server certificate is
+    /// accepted when its chain ends in a system root or in one of these. Empty by default.
+    /// </summary>
+    public X509Certificate2Collection ExtraTrustedRoots { get; } = [];
+
+    /// <summary>
+    /// Decides whether to accept a server's certificate, in place of the built-in rule (accept only when
+    /// <see cref="SslPolicyErrors"/> is <see cref="SslPolicyErrors.None"/>). It is called with the errors
+    /// found against the system store and <see cref="ExtraTrustedRoots"/>, and host-name verification
+    /// already applied. Returning true for every certificate (as <c>parley -k</c> does) gives up the
+    /// protection TLS offers against an impostor. Null (default) uses the built-in rule.
+    /// </summary>
+    public RemoteCertificateValidationCallback? ServerCertificateValidationCallback { get; set; }
+
+    /// <summary>
+    /// A certificate with its private key, sent when a server asks the client to authenticate (TLS client
+    /// certificates). Null (default) sends none.
+    /// </summary>
+    public X509Certificate2? ClientCertificate { get; set; }
+
+    /// <summary>
+    /// The TLS versions offered. <see cref="SslProtocols.None"/> (default) lets the operating system choose,
+    /// which on current systems means TLS 1.2 and 1.3.
+    /// </summary>
+    public SslProtocols TlsProtocols { get; set; } = SslProtocols.None;
 
     /// <summary>Time from the end of sending the request head until the whole response head arrived. Default 30 s.</summary>
     public TimeSpan ResponseHeadersTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -110,6 +110,9 @@ public sealed class ParleyHandler : HttpMessageHandler
         ParleyErrorKind.ConnectFailed => HttpRequestError.ConnectionError,
         ParleyErrorKind.MalformedResponse => HttpRequestError.InvalidResponse,
         ParleyErrorKind.ConnectionClosed => HttpRequestError.ResponseEnded,
+        ParleyErrorKind.CertificateNotTimeValid or ParleyErrorKind.CertificateNameMismatch or ParleyErrorKind.CertificateUntrusted
+            or ParleyErrorKind.TlsHandshakeFailed or ParleyErrorKind.TlsProtocolVersionMismatch or ParleyErrorKind.PlainHttpFromTlsServer
+            or ParleyErrorKind.TlsHandshakeTimeout => HttpRequestError.SecureConnectionError,
         _ => HttpRequestError.Unknown,
     };
 

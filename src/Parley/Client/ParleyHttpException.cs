@@ -17,6 +17,20 @@ public enum ParleyErrorKind
     TooManyRedirects,
     /// <summary>A redirect led back to a request already made in this chain.</summary>
     RedirectLoop,
+    /// <summary>The server's certificate (or one in its chain) has expired or is not yet valid.</summary>
+    CertificateNotTimeValid,
+    /// <summary>The server's certificate does not name the host of the URL.</summary>
+    CertificateNameMismatch,
+    /// <summary>The server's certificate does not chain to a trusted root (self-signed, unknown CA, or another chain error).</summary>
+    CertificateUntrusted,
+    /// <summary>The TLS handshake failed for another reason (an alert from the server, a broken handshake, the connection closed).</summary>
+    TlsHandshakeFailed,
+    /// <summary>The client and the server have no TLS protocol version in common.</summary>
+    TlsProtocolVersionMismatch,
+    /// <summary>The server answered plain HTTP on an <c>https://</c> URL.</summary>
+    PlainHttpFromTlsServer,
+    /// <summary>The server accepted the connection but did not complete the TLS handshake in time (<see cref="ParleyClientOptions.TlsHandshakeTimeout"/>).</summary>
+    TlsHandshakeTimeout,
 }
 
 /// <summary>

@@ -18,9 +18,9 @@ internal static class Redirects
             return null; // nothing to follow
         }
         // RFC 9110 §10.2.2: Location may be relative, resolved against the request URI (§15.4: keep its fragment if none).
-        if (!Uri.TryCreate(current.Uri, location.Trim(), out Uri? target) || target.Scheme != Uri.UriSchemeHttp)
+        if (!Uri.TryCreate(current.Uri, location.Trim(), out Uri? target) || !Origin.IsSupported(target))
         {
-            return null; // not an http URI we can request
+            return null; // not an http or https URI we can request
         }
         if (string.IsNullOrEmpty(target.Fragment) && !string.IsNullOrEmpty(current.Uri.Fragment))
         {
@@ -53,7 +53,8 @@ internal static class Redirects
         }
         if (Origin.Of(target) != Origin.Of(current.Uri))
         {
-            // §15.4: credentials for one origin are not leaked to another.
+            // §15.4: credentials for one origin are not leaked to another; a change of scheme is a change of
+            // origin (RFC 6454 §4), so an https -> http downgrade never carries them in the clear.
             headers.Remove("Authorization");
             headers.Remove("Cookie");
             headers.Remove("Proxy-Authorization");

@@ -11,6 +11,10 @@ public enum SessionEventKind
     Resolved,
     /// <summary>Connecting to <see cref="SessionEvent.RemoteEndPoint"/>.</summary>
     Connecting,
+    /// <summary>TCP connected to <see cref="SessionEvent.RemoteEndPoint"/>; the TLS handshake starts (https only).</summary>
+    TlsHandshakeStarting,
+    /// <summary>The TLS handshake completed; <see cref="SessionEvent.Tls"/> describes the session (https only).</summary>
+    TlsHandshakeDone,
     /// <summary>A connection is ready: new or <see cref="SessionEvent.Reused"/> from the pool.</summary>
     Connected,
     /// <summary>The request head went out; <see cref="SessionEvent.Bytes"/> holds it exactly as sent.</summary>
@@ -61,6 +65,8 @@ public readonly struct SessionEvent
     public long Size { get; init; }
     /// <summary>The status code (InterimResponseReceived, ResponseHeadReceived, Redirecting).</summary>
     public int StatusCode { get; init; }
+    /// <summary>The negotiated TLS session (TlsHandshakeDone).</summary>
+    public TlsSessionInfo? Tls { get; init; }
 }
 
 /// <summary>Receives the <see cref="SessionEvent"/>s of exchanges. Called inline: keep it quick.</summary>

@@ -1,0 +1,220 @@
+using System.Net;
+using System.Net.Security;
+using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
+using Parley.Server.Transport;
+
+namespace Parley.Client;
+
+/// <summary>
+/// The client's TLS: a <see cref="ConnectionTransport"/> whose bytes go through <see cref="SslStream"/>,
+/// which reads and writes the transport under it (portable or epoll) through <see cref="RawStream"/>. The
+/// connection above sends and receives plaintext and does not know the difference. This is mechanism
+/// only: which certificates to trust and what to send is decided by <see cref="ClientTlsPolicy"/>, which
+/// hands the handshake its options and interprets its failure.
+/// On the epoll transport SslStream's reads complete on the loop thread, as plain reads do.
+/// </summary>
+internal sealed class TlsClientTransport : ConnectionTransport
+{
+    private const int FileChunkSize = 16 * 1024;
+
+    private readonly ConnectionTransport _inner;
+    private readonly RawStream _raw;
+
+    public TlsClientTransport(ConnectionTransport inner)
+    {
+        _inner = inner;
+        _raw = new RawStream(inner);
+        Ssl = new SslStream(_raw, leaveInnerStreamOpen: true);
+    }
+
+    /// <summary>The TLS engine; the policy reads the negotiated session from it.</summary>
+    public SslStream Ssl { get; }
+
+    /// <summary>The first bytes the server sent (up to 16), to tell a plain-HTTP answer from a TLS record.</summary>
+    public ReadOnlySpan<byte> FirstBytesReceived => _raw.FirstBytes;
+
+    /// <summary>True once <see cref="Abort"/> ran (a handshake timeout or cancellation ends the handshake this way).</summary>
+    public bool Aborted { get; private set; }
+
+    public override IPEndPoint? RemoteEndPoint => _inner.RemoteEndPoint;
+
+    public override IPEndPoint? LocalEndPoint => _inner.LocalEndPoint;
+
+    /// <summary>Runs the client side of the handshake with options the policy prepared.</summary>
+    public Task HandshakeAsync(SslClientAuthenticationOptions options, CancellationToken cancellationToken) =>
+        Ssl.AuthenticateAsClientAsync(options, cancellationToken);
+
+    public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Ssl.ReadAsync(buffer, cancellationToken);
+
+    // A zero-byte read goes down to RawStream, which waits for the transport without a buffer.
+    public override ValueTask<int> WaitForDataAsync() => Ssl.ReadAsync(Memory<byte>.Empty);
+
+    public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        ValueTask write = Ssl.WriteAsync(data, cancellationToken);
+        if (write.IsCompletedSuccessfully)
+        {
+            write.GetAwaiter().GetResult();
+            return default;
+        }
+        return AwaitWrite(write);
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        static async ValueTask<int> AwaitWrite(ValueTask pending)
+        {
+            await pending.ConfigureAwait(false);
+            return 0;
+        }
+    }
+
+    /// <summary>TLS leaves no room for sendfile(2): the file is read and encrypted chunk by chunk.</summary>
+    public override async ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken)
+    {
+        if (!prefix.IsEmpty) await Ssl.WriteAsync(prefix, cancellationToken).ConfigureAwait(false);
+        byte[] chunk = System.Buffers.ArrayPool<byte>.Shared.Rent(FileChunkSize);
+        try
+        {
+            while (length > 0)
+            {
+                int read = await RandomAccess.ReadAsync(file, chunk.AsMemory(0, Math.Min(length, FileChunkSize)), offset, cancellationToken).ConfigureAwait(false);
+                if (read == 0) throw new IOException("the file ended before the region that was announced");
+                await Ssl.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                offset += read;
+                length -= read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    public override void SendBlocking(ReadOnlySpan<byte> data) => Ssl.Write(data.ToArray());
+
+    public override void TrySendNow(ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            SendBlocking(data);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Last words only; the connection is ending anyway.
+        }
+    }
+
+    // RFC 8446 §6.1: close_notify before the half-close, so the server can tell an end from a truncation.
+    public override void ShutdownSend()
+    {
+        try
+        {
+            Ssl.ShutdownAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        _inner.ShutdownSend();
+    }
+
+    public override void Abort()
+    {
+        Aborted = true;
+        _inner.Abort();
+    }
+
+    public override void Dispose()
+    {
+        Ssl.Dispose();
+        // Close, not Dispose: a read SslStream still has pending (a read-ahead) is woken first.
+        _inner.Close();
+    }
+
+    /// <summary>
+    /// The transport as a <see cref="Stream"/> for SslStream. A zero-byte read waits until bytes can be
+    /// read and returns 0 without consuming any (SslStream then rents its buffer only when a record is
+    /// there). Keeps the first bytes received, for the policy's diagnosis of a failed handshake.
+    /// </summary>
+    private sealed class RawStream(ConnectionTransport transport) : Stream
+    {
+        private readonly byte[] _first = new byte[16];
+        private int _firstCount;
+
+        public ReadOnlySpan<byte> FirstBytes => _first.AsSpan(0, _firstCount);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (buffer.IsEmpty)
+            {
+                ValueTask<int> wait = transport.WaitForDataAsync();
+                if (!wait.IsCompletedSuccessfully) return AwaitData(wait);
+                wait.GetAwaiter().GetResult();
+                return new ValueTask<int>(0);
+            }
+            ValueTask<int> receive = transport.ReceiveAsync(buffer, cancellationToken);
+            if (_firstCount == _first.Length) return receive;
+            if (!receive.IsCompletedSuccessfully) return RecordAfter(receive, buffer);
+            int count = receive.Result;
+            Record(buffer.Span[..count]);
+            return new ValueTask<int>(count);
+        }
+
+        private void Record(ReadOnlySpan<byte> received)
+        {
+            int take = Math.Min(received.Length, _first.Length - _firstCount);
+            received[..take].CopyTo(_first.AsSpan(_firstCount));
+            _firstCount += take;
+        }
+
+        private async ValueTask<int> RecordAfter(ValueTask<int> receive, Memory<byte> buffer)
+        {
+            int count = await receive.ConfigureAwait(false);
+            Record(buffer.Span[..count]);
+            return count;
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+        private static async ValueTask<int> AwaitData(ValueTask<int> wait)
+        {
+            await wait.ConfigureAwait(false);
+            return 0;
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            ValueTask<int> send = transport.SendAsync(buffer, cancellationToken);
+            if (!send.IsCompletedSuccessfully) return AwaitSend(send);
+            send.GetAwaiter().GetResult();
+            return default;
+        }
+
+        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+        private static async ValueTask AwaitSend(ValueTask<int> send) => await send.ConfigureAwait(false);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        // SslStream reads and writes synchronously only for a synchronous caller (SendBlocking, ShutdownSend).
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override void Write(byte[] buffer, int offset, int count) => transport.SendBlocking(buffer.AsSpan(offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public override bool CanRead => true;
+        public override bool CanWrite => true;
+        public override bool CanSeek => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
