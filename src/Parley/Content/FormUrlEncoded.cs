@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
+using Parley.Http1;
 
 namespace Parley.Content;
 
@@ -38,26 +39,14 @@ public static class FormUrlEncoded
             : (rented = ArrayPool<byte>.Shared.Rent(body.Length));
         try
         {
-            // WHATWG URL §5.1 step 1: split on '&'; empty sequences are skipped.
-            while (!body.IsEmpty)
+            var pairs = new UrlEncodedPairs(body);
+            while (pairs.TryRead(out ReadOnlySpan<byte> rawName, out ReadOnlySpan<byte> rawValue))
             {
-                int amp = body.IndexOf((byte)'&');
-                ReadOnlySpan<byte> pair = amp < 0 ? body : body[..amp];
-                body = amp < 0 ? default : body[(amp + 1)..];
-                if (pair.IsEmpty)
-                {
-                    continue;
-                }
-
                 if (fields.Count == limits.MaxFieldCount)
                 {
                     throw FormException.BadRequest($"Form has more than {limits.MaxFieldCount} fields.");
                 }
 
-                // Step 3.2-3.3: the name ends at the first '='; without one, the value is empty.
-                int eq = pair.IndexOf((byte)'=');
-                ReadOnlySpan<byte> rawName = eq < 0 ? pair : pair[..eq];
-                ReadOnlySpan<byte> rawValue = eq < 0 ? default : pair[(eq + 1)..];
                 string name = Decode(rawName, scratch, limits, "name");
                 string value = Decode(rawValue, scratch, limits, "value");
                 fields.Add(name, value);
@@ -106,32 +95,18 @@ public static class FormUrlEncoded
             return string.Empty;
         }
 
-        int length = 0;
-        for (int i = 0; i < raw.Length; i++)
+        // Percent-decoding (WHATWG URL §1.3) would pass a bad escape through unchanged;
+        // we reject it instead, since only a broken or hostile client sends one.
+        int malformed = PercentEncoding.IndexOfMalformedEscape(raw);
+        if (malformed >= 0)
         {
-            byte b = raw[i];
-            if (b == (byte)'+')
-            {
-                // WHATWG URL §5.1 step 3.4: replace 0x2B (+) with 0x20 (SP).
-                b = (byte)' ';
-            }
-            else if (b == (byte)'%')
-            {
-                // Percent-decoding (WHATWG URL §1.3) would pass a bad escape through unchanged;
-                // we reject it instead, since only a broken or hostile client sends one.
-                if (i + 2 >= raw.Length || !TryHex(raw[i + 1], out int hi) || !TryHex(raw[i + 2], out int lo))
-                {
-                    int end = Math.Min(raw.Length, i + 3);
-                    throw FormException.BadRequest(
-                        $"Malformed percent escape '{Printable(raw[i..end])}' in form field {what}: '%' must be followed by two hex digits.");
-                }
-
-                b = (byte)((hi << 4) | lo);
-                i += 2;
-            }
-
-            scratch[length++] = b;
+            int end = Math.Min(raw.Length, malformed + 3);
+            throw FormException.BadRequest(
+                $"Malformed percent escape '{Printable(raw[malformed..end])}' in form field {what}: '%' must be followed by two hex digits.");
         }
+
+        // WHATWG URL §5.1 step 3.4: replace 0x2B (+) with 0x20 (SP), then percent-decode.
+        int length = PercentEncoding.Decode(raw, scratch, plusAsSpace: true);
 
         if (length > limits.MaxValueLength)
         {
@@ -145,18 +120,6 @@ public static class FormUrlEncoded
         }
 
         return Encoding.UTF8.GetString(decoded);
-    }
-
-    private static bool TryHex(byte b, out int value)
-    {
-        value = b switch
-        {
-            >= (byte)'0' and <= (byte)'9' => b - '0',
-            >= (byte)'A' and <= (byte)'F' => b - 'A' + 10,
-            >= (byte)'a' and <= (byte)'f' => b - 'a' + 10,
-            _ => -1,
-        };
-        return value >= 0;
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)

@@ -61,7 +61,8 @@ internal sealed class RequestHead
         {
             int queryStart = PathStart + PathLength;
             int end = TargetStart + TargetLength;
-            return queryStart < end ? Fields.Source[(queryStart + 1)..end] : default;
+            // Only a '?' starts a query: an authority-form target has an empty path and no query.
+            return queryStart < end && Fields.Source[queryStart] == (byte)'?' ? Fields.Source[(queryStart + 1)..end] : default;
         }
     }
 

@@ -14,6 +14,8 @@ public sealed class HttpRequest
     private readonly RequestHead _head;
     private string? _target, _path, _query;
     private RouteValues? _routeValues;
+    private QueryParameters? _queryParameters;
+    private bool _queryParsed;
 
     internal HttpRequest(RequestHead head)
     {
@@ -54,8 +56,26 @@ public sealed class HttpRequest
     /// </summary>
     public RouteValues RouteValues => _routeValues ??= new RouteValues(this);
 
-    /// <summary>The raw query without '?', or an empty string.</summary>
-    public string Query => _query ??= Encoding.ASCII.GetString(_head.RawQuery);
+    /// <summary>The query as received, without '?' and still percent-encoded, or an empty string.</summary>
+    public string RawQuery => _query ??= Encoding.ASCII.GetString(_head.RawQuery);
+
+    /// <summary>
+    /// The query's parameters, decoded (<c>Query["q"]</c> is <c>a b</c> for <c>?q=a+b</c> or <c>?q=a%20b</c>;
+    /// repeated names are kept, see <see cref="QueryParameters"/>). Parsed on first use.
+    /// </summary>
+    public QueryParameters Query
+    {
+        get
+        {
+            QueryParameters parameters = _queryParameters ??= new QueryParameters();
+            if (!_queryParsed)
+            {
+                parameters.Parse(_head.RawQuery);
+                _queryParsed = true;
+            }
+            return parameters;
+        }
+    }
 
     /// <summary>The protocol version of the request: <see cref="System.Net.HttpVersion.Version10"/> or <see cref="System.Net.HttpVersion.Version11"/>.</summary>
     public Version Version => _head.Version == HttpVersion.Http10 ? System.Net.HttpVersion.Version10 : System.Net.HttpVersion.Version11;
@@ -138,6 +158,7 @@ public sealed class HttpRequest
     {
         _target = _path = _query = null;
         _routeValues?.Clear();
+        _queryParsed = false;
     }
 }
 

@@ -161,6 +161,30 @@ public class RouterServerTests : TransportTests
         await connection.SendAsync("GET /users/ann/x HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal(404, (await connection.ReadResponseAsync()).StatusCode);
     }
+
+    [Fact]
+    public async Task The_query_is_parsed_on_demand_with_repeated_names_and_plus_as_space()
+    {
+        var router = new Router().MapGet("/search", (request, response) =>
+        {
+            var query = request.Query;
+            response.WriteText($"{query.Count} q=[{query["q"]}] tags=[{string.Join(",", query.GetValues("tag"))}] raw=[{request.RawQuery}]");
+            return ValueTask.CompletedTask;
+        }).Map("CONNECT", "*", (request, response) =>
+        {
+            response.WriteText($"{request.Query.Count} raw=[{request.RawQuery}]");
+            return ValueTask.CompletedTask;
+        });
+        await using var server = await StartAsync(router.Handler);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /search?q=caf%C3%A9+au+lait&tag=a&&tag=b&tag= HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("4 q=[café au lait] tags=[a,b,] raw=[q=caf%C3%A9+au+lait&tag=a&&tag=b&tag=]", (await connection.ReadResponseAsync()).BodyText);
+        // The next request on the connection sees its own query, not the last one's.
+        await connection.SendAsync("GET /search HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("0 q=[] tags=[] raw=[]", (await connection.ReadResponseAsync()).BodyText);
+        await connection.SendAsync("CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n");
+        Assert.Equal("0 raw=[]", (await connection.ReadResponseAsync()).BodyText);
+    }
 }
 
 /// <summary>The same tests over the epoll transport.</summary>

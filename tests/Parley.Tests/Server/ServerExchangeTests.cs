@@ -404,7 +404,7 @@ public class ServerExchangeTests : TransportTests
     {
         await using var server = await StartAsync((request, response) =>
         {
-            response.WriteText($"{request.Host} {request.Path} {request.Query}");
+            response.WriteText($"{request.Host} {request.Path} {request.RawQuery}");
             return ValueTask.CompletedTask;
         });
         await using var connection = await server.ConnectAsync();

@@ -81,7 +81,7 @@ public sealed class StaticFileHandler
         if (!trailingSlash)
         {
             // Relative references in the page resolve against the directory only with the slash.
-            string query = request.Query;
+            string query = request.RawQuery;
             string location = System.Text.Encoding.ASCII.GetString(request.RawPath) + "/" + (query.Length > 0 ? "?" + query : "");
             response.Redirect(location, 301);
             return ValueTask.CompletedTask;
