@@ -135,7 +135,7 @@ internal sealed class ClientTlsPolicy
     private static string Date(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 
     /// <summary>The names a certificate is for: its DNS names and IP addresses, else its common name.</summary>
-    internal static string Names(X509Certificate2 certificate)
+    internal static string Names(X509Certificate2 certificate, bool quoted = true)
     {
         var names = new StringBuilder();
         foreach (X509Extension extension in certificate.Extensions)
@@ -147,10 +147,11 @@ internal sealed class ClientTlsPolicy
         if (names.Length == 0) Append(names, certificate.GetNameInfo(X509NameType.SimpleName, forIssuer: false));
         return names.ToString();
 
-        static void Append(StringBuilder names, string name)
+        void Append(StringBuilder names, string name)
         {
             if (names.Length > 0) names.Append(", ");
-            names.Append('\'').Append(name).Append('\'');
+            if (quoted) names.Append('\'').Append(name).Append('\'');
+            else names.Append(name);
         }
     }
 

@@ -28,6 +28,9 @@ public sealed class TlsSessionInfo
     /// <summary>The server's certificate (without private key); null if the server sent none.</summary>
     public X509Certificate2? ServerCertificate { get; }
 
+    /// <summary>The DNS names and IP addresses the server's certificate is for (else its common name); empty without a certificate.</summary>
+    public string ServerCertificateNames => ServerCertificate is { } certificate ? ClientTlsPolicy.Names(certificate, quoted: false) : "";
+
     /// <summary>The host name the client asked for (sent as SNI unless it is an IP address) and verified.</summary>
     public string TargetHost { get; }
 }
