@@ -1,8 +1,15 @@
 namespace Parley;
 
-/// <summary>Size limits applied while parsing a message head; exceeding one yields 414 or 431.</summary>
+/// <summary>Size limits applied while parsing a message head; exceeding one yields 501, 414 or 431.</summary>
 public sealed record HeadLimits
 {
+    /// <summary>
+    /// Longest method accepted, in bytes. A longer one is no method the server implements: 501 (RFC 9112
+    /// §3), detected as soon as that many bytes of it arrived. Default 32 (the longest registered method,
+    /// UPDATEREDIRECTREF, has 17).
+    /// </summary>
+    public int MaxMethodLength { get; init; } = 32;
+
     /// <summary>Longest request-target accepted, in bytes (414 beyond). Default 8 KiB, as nginx.</summary>
     public int MaxTargetLength { get; init; } = 8 * 1024;
 

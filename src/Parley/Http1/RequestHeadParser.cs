@@ -71,7 +71,11 @@ internal static class RequestHeadParser
         // GET, by far the most common method, is recognised with its SP from one 4-byte compare.
         bool isGet = buffer.Length >= 4 && BinaryPrimitives.ReadUInt32LittleEndian(buffer) == GetSpaceBytes;
         int methodLength = isGet ? 3 : ByteClasses.Run(buffer, ByteClasses.Token);
-        if (methodLength == 0 || (uint)methodLength >= (uint)buffer.Length || buffer[methodLength] != (byte)' ') return false;
+        if (methodLength == 0 || methodLength > limits.MaxMethodLength || (uint)methodLength >= (uint)buffer.Length
+            || buffer[methodLength] != (byte)' ')
+        {
+            return false;
+        }
         int targetStart = methodLength + 1;
         int targetLength = ByteClasses.TargetRun(buffer.Slice(targetStart), out bool percent, out int query);
         int versionStart = targetStart + targetLength + 1;
@@ -159,9 +163,13 @@ internal static class RequestHeadParser
         int firstSpace = partial.IndexOf((byte)' ');
         ReadOnlySpan<byte> method = firstSpace >= 0 ? partial[..firstSpace] : partial;
 
-        // Index of the byte that breaks each rule, or int.MaxValue.
+        // Index of the byte that breaks each rule, or int.MaxValue. A method byte past MaxMethodLength
+        // breaks the length rule there, unless that byte is no token byte (then the method is invalid).
         int badMethodByte = firstSpace == 0 ? 0 : method.IndexOfAnyExcept(HttpSyntax.TokenBytes);
         int methodBreaks = badMethodByte >= 0 ? badMethodByte : int.MaxValue;
+        int methodLengthBreaks = method.Length > limits.MaxMethodLength && methodBreaks > limits.MaxMethodLength
+            ? limits.MaxMethodLength
+            : int.MaxValue;
         int targetBreaks = int.MaxValue;
         if (firstSpace > 0)
         {
@@ -172,11 +180,17 @@ internal static class RequestHeadParser
         }
         int sizeBreaks = partial.Length > limits.MaxHeadBytes ? limits.MaxHeadBytes : int.MaxValue;
 
-        int first = Math.Min(methodBreaks, Math.Min(targetBreaks, sizeBreaks));
+        int first = Math.Min(Math.Min(methodBreaks, methodLengthBreaks), Math.Min(targetBreaks, sizeBreaks));
         if (first == int.MaxValue) return ParseStatus.NeedMoreData;
         if (first == methodBreaks)
         {
             error = HttpError.BadRequest(firstSpace == 0 ? "request line starts with whitespace" : "invalid character in method");
+        }
+        else if (first == methodLengthBreaks)
+        {
+            // RFC 9112 §3: a method longer than any the server implements SHOULD get 501 (not 431, which
+            // RFC 6585 §5 keeps for header fields).
+            error = new HttpError(501, "method too long");
         }
         else
         {

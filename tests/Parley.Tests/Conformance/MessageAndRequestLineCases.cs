@@ -81,6 +81,12 @@ internal static class MessageAndRequestLineCases
             yield return new($"9112-3.1 method with a non-token byte '{ResponseStream.Escape(method)}'", Line($"{method} / HTTP/1.1"), 400, After.Closed,
                 "RFC 9112 §3.1: method = token (RFC 9110 §5.6.2: tchar excludes delimiters, controls and non-ASCII)");
         }
+        yield return new("9112-3 a 100000-byte method gets 501, not 431", Line(new string('M', 100_000) + " / HTTP/1.1"), 501, After.Closed,
+            "RFC 9112 §3: A server that receives a method longer than any that it implements SHOULD respond with a 501 (Not Implemented) status code");
+        yield return new("9112-3 a method one byte over the limit gets 501", Line(new string('M', 33) + " / HTTP/1.1"), 501, After.Closed,
+            "RFC 9112 §3: a method longer than any that it implements SHOULD get 501 (our limit: HeadLimits.MaxMethodLength, 32)");
+        yield return new("9112-3 a method at the length limit is passed to the handler", Line(new string('M', 32) + " / HTTP/1.1"), 200, After.Open,
+            "RFC 9110 §9.1: method = token; extension methods are allowed (our limit: 32 bytes)", BodyContains: "method=" + new string('M', 32) + " ");
         yield return new("9110-9.1 an extension method is passed to the handler", Line("PURGE / HTTP/1.1"), 200, After.Open,
             "RFC 9110 §9.1: method = token; extension methods are allowed", BodyContains: "method=PURGE");
         yield return new("9110-9.1 a lower-case method stays lower-case", Line("get / HTTP/1.1"), 200, After.Open,

@@ -6,7 +6,10 @@ namespace Parley.Tests.Http1;
 /// <summary>Head size limits: 414 and 431, detected before the whole head has arrived (RFC 9110 §15.5.15, RFC 6585 §5).</summary>
 public class HeadLimitsTests
 {
-    private static readonly HeadLimits Small = new() { MaxTargetLength = 32, MaxHeadBytes = 128, MaxFieldCount = 4 };
+    private static readonly HeadLimits Small = new() { MaxMethodLength = 16, MaxTargetLength = 32, MaxHeadBytes = 128, MaxFieldCount = 4 };
+
+    // Methods longer than the head itself: the request line's size limit is what stops an endless line.
+    private static readonly HeadLimits LongMethods = Small with { MaxMethodLength = 1000 };
 
     [Fact]
     public void Accepts_a_target_exactly_at_the_limit() // RFC 9112 §3: servers choose a limit
@@ -38,10 +41,43 @@ public class HeadLimitsTests
     }
 
     [Fact]
+    public void Accepts_a_method_exactly_at_the_limit() // RFC 9112 §3: servers choose a limit
+    {
+        string method = new('M', 16);
+        Assert.Equal(method, Accepts($"{method} / HTTP/1.1\r\nHost: x\r\n\r\n", Small).Method);
+    }
+
+    [Fact]
+    public void Rejects_a_method_longer_than_the_limit_with_501_not_431() => // RFC 9112 §3: SHOULD 501
+        Rejects($"{new string('M', 17)} / HTTP/1.1\r\nHost: x\r\n\r\n", 501, Small);
+
+    [Fact]
+    public void Rejects_a_never_ending_method_with_501_once_it_passes_the_limit() // RFC 9112 §3: bounded buffering
+    {
+        Rejects(new string('G', 17), 501, Small);
+        Rejects(new string('G', 100_000), 501);
+        var (outcome, _) = Request(new string('G', 16), Small);
+        Assert.Equal(ParseStatus.NeedMoreData, outcome.Status);
+    }
+
+    [Theory]
+    [InlineData("GE@T", 400)]                        // an invalid byte within the limit is seen first
+    [InlineData("MMMMMMMMMMMMMMMM@", 400)]           // the 17th byte is no token byte: invalid, not long
+    [InlineData("MMMMMMMMMMMMMMMMM@", 501)]          // the 17th byte makes it too long before the '@' arrives
+    public void Reports_whichever_method_rule_breaks_first_in_the_byte_stream(string method, int status) // STYLE.md
+    {
+        Rejects($"{method} /{new string('a', 40)} HTTP/1.1\r\nHost: x\r\n\r\n", status, Small);
+    }
+
+    [Fact]
+    public void A_too_long_target_keeps_414() => // RFC 9112 §3: MUST 414
+        Rejects($"GET /{new string('a', 100)} HTTP/1.1\r\nHost: x\r\n\r\n", 414, Small);
+
+    [Fact]
     public void Rejects_a_never_ending_method_with_431_once_the_line_passes_the_head_limit() // RFC 6585 §5
     {
-        Rejects(new string('G', 129), 431, Small);
-        var (outcome, _) = Request(new string('G', 128), Small);
+        Rejects(new string('G', 129), 431, LongMethods);
+        var (outcome, _) = Request(new string('G', 128), LongMethods);
         Assert.Equal(ParseStatus.NeedMoreData, outcome.Status);
     }
 
@@ -97,8 +133,8 @@ public class HeadLimitsTests
     public void Reports_431_for_an_overlong_request_line_whatever_else_is_wrong_with_it() // RFC 6585 §5, STYLE.md
     {
         // A trickling sender is stopped by the size limit before the bad version arrives; so is everyone.
-        Rejects(new string('a', 200) + "GET / TTP/1.1\r\nHost: x\r\n\r\n", 431, Small);
-        Rejects(new string('a', 200) + "GET / HTTP/1.1\nHost: x\r\n\r\n", 431, Small);
+        Rejects(new string('a', 200) + "GET / TTP/1.1\r\nHost: x\r\n\r\n", 431, LongMethods);
+        Rejects(new string('a', 200) + "GET / HTTP/1.1\nHost: x\r\n\r\n", 431, LongMethods);
     }
 
     [Fact]
@@ -126,6 +162,7 @@ public class HeadLimitsTests
     [Fact]
     public void Uses_the_documented_defaults() // our choice, as nginx: 8 KiB target, 32 KiB head, 100 fields
     {
+        Assert.Equal(32, HeadLimits.Default.MaxMethodLength);
         Assert.Equal(8 * 1024, HeadLimits.Default.MaxTargetLength);
         Assert.Equal(32 * 1024, HeadLimits.Default.MaxHeadBytes);
         Assert.Equal(100, HeadLimits.Default.MaxFieldCount);
