@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Parley.Client;
 using Parley.Content;
@@ -11,7 +13,8 @@ namespace Parley.Cli;
 internal static class ClientCommands
 {
     public const int Success = 0, OtherFailure = 1, UsageError = 2, ConnectionFailure = 3, TimedOut = 4,
-        MalformedResponse = 5, HttpError = 6, RedirectFailure = 7;
+        MalformedResponse = 5, HttpError = 6, RedirectFailure = 7, CertificateNotTimeValid = 8, CertificateNameMismatch = 9,
+        CertificateUntrusted = 10, TlsHandshakeFailed = 11, TlsVersionMismatch = 12, PlainHttpFromTlsServer = 13, TlsHandshakeTimeout = 14;
 
     private const int LargeBody = 1 << 20;
 
@@ -19,7 +22,9 @@ internal static class ClientCommands
         "Exit status: 0 success; 1 other failure (e.g. writing the output file); 2 usage error; " +
         "3 connection failure (resolve, connect, closed before any response); 4 timeout; " +
         "5 malformed response (bad status line, field, chunk, truncated body); 6 HTTP status >= 400 with --fail; " +
-        "7 redirect loop or too many redirects.";
+        "7 redirect loop or too many redirects; https: 8 server certificate expired or not yet valid; " +
+        "9 certificate for another host name; 10 certificate not trusted (self-signed or unknown CA); 11 TLS handshake failure; " +
+        "12 no TLS version in common; 13 the server answered plain HTTP on an https:// URL; 14 TLS handshake timed out.";
 
     /// <summary><c>parley get URL</c>.</summary>
     public static Command Get() => Create("get", "Send a GET request and print the response body", fixedMethod: "GET", allowBody: false);
@@ -32,7 +37,7 @@ internal static class ClientCommands
 
     private static Command Create(string name, string description, string? fixedMethod, bool allowBody)
     {
-        var url = new Argument<string>("url") { Description = "The http:// URL (http:// is assumed when no scheme is given)" };
+        var url = new Argument<string>("url") { Description = "The http:// or https:// URL (http:// is assumed when no scheme is given)" };
         var headers = new Option<string[]>("--header", "-H") { Description = "Add a field 'Name: value' (repeatable)", AllowMultipleArgumentsPerToken = false };
         var include = new Option<bool>("--include", "-i") { Description = "Print the status line and fields before the body" };
         var follow = new Option<bool>("--location", "-L") { Description = "Follow redirects (301, 302, 303, 307, 308)" };
@@ -46,10 +51,14 @@ internal static class ClientCommands
         var data = new Option<string[]>("--data", "-d") { Description = "Body data as sent (application/x-www-form-urlencoded); @FILE reads a file (repeatable, joined with &)" };
         var form = new Option<string[]>("--form", "-F") { Description = "A form field name=value, form-encoded for you (repeatable)" };
         var method = new Option<string>("--request", "-X") { Description = "The method", DefaultValueFactory = _ => "GET" };
+        var caCert = new Option<string?>("--cacert") { Description = "https: also trust the CA certificates in FILE (PEM), besides the system's" };
+        var insecure = new Option<bool>("--insecure", "-k") { Description = "https: do not verify the server's certificate (prints a warning)" };
+        var clientCert = new Option<string?>("--cert") { Description = "https: send the client certificate in FILE (PEM; with its key unless --key)" };
+        var clientKey = new Option<string?>("--key") { Description = "https: the private key (PEM) of the --cert certificate" };
 
         var command = new Command(name, $"{description}.\n{ExitCodes}");
         command.Arguments.Add(url);
-        foreach (Option option in new Option[] { headers, include, follow, maxRedirects, output, timeout, fail, verbose, repeat, compressed })
+        foreach (Option option in new Option[] { headers, include, follow, maxRedirects, output, timeout, fail, verbose, repeat, compressed, caCert, insecure, clientCert, clientKey })
         {
             command.Options.Add(option);
         }
@@ -76,6 +85,10 @@ internal static class ClientCommands
             Compressed = parse.GetValue(compressed),
             Data = allowBody ? parse.GetValue(data) ?? [] : [],
             Form = allowBody ? parse.GetValue(form) ?? [] : [],
+            CaCert = parse.GetValue(caCert),
+            Insecure = parse.GetValue(insecure),
+            ClientCert = parse.GetValue(clientCert),
+            ClientKey = parse.GetValue(clientKey),
         }, Console.Out, Console.Error, cancellationToken));
         return command;
     }
@@ -97,6 +110,10 @@ internal static class ClientCommands
         public bool Compressed { get; init; }
         public string[] Data { get; init; } = [];
         public string[] Form { get; init; } = [];
+        public string? CaCert { get; init; }
+        public bool Insecure { get; init; }
+        public string? ClientCert { get; init; }
+        public string? ClientKey { get; init; }
     }
 
     internal static async Task<int> RunAsync(Settings settings, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
@@ -121,6 +138,15 @@ internal static class ClientCommands
             AutomaticDecompression = settings.Compressed,
             Observer = printer,
         };
+        try
+        {
+            ConfigureTls(settings, options);
+        }
+        catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            return Report(stderr, UsageError, ex.Message);
+        }
+        if (settings.Insecure) stderr.WriteLine("parley: warning: --insecure: the server's certificate is not verified, so anyone on the path can impersonate the server");
         if (settings.Timeout is { } seconds)
         {
             TimeSpan limit = TimeSpan.FromSeconds(seconds);
@@ -165,8 +191,15 @@ internal static class ClientCommands
                 ParleyErrorKind.NameResolutionFailed or ParleyErrorKind.ConnectFailed or ParleyErrorKind.ConnectionClosed => ConnectionFailure,
                 ParleyErrorKind.Timeout => TimedOut,
                 ParleyErrorKind.MalformedResponse => MalformedResponse,
+                ParleyErrorKind.CertificateNotTimeValid => CertificateNotTimeValid,
+                ParleyErrorKind.CertificateNameMismatch => CertificateNameMismatch,
+                ParleyErrorKind.CertificateUntrusted => CertificateUntrusted,
+                ParleyErrorKind.TlsHandshakeFailed => TlsHandshakeFailed,
+                ParleyErrorKind.TlsProtocolVersionMismatch => TlsVersionMismatch,
+                ParleyErrorKind.PlainHttpFromTlsServer => PlainHttpFromTlsServer,
+                ParleyErrorKind.TlsHandshakeTimeout => TlsHandshakeTimeout,
                 _ => RedirectFailure,
-            }, ex.Message);
+            }, ex.Message + Hint(ex.Kind));
         }
         catch (IOException ex)
         {
@@ -186,7 +219,10 @@ internal static class ClientCommands
     {
         string url = settings.Url.Contains("://", StringComparison.Ordinal) ? settings.Url : "http://" + settings.Url;
         if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri)) throw new UriFormatException($"invalid URL '{settings.Url}'");
-        if (uri.Scheme != Uri.UriSchemeHttp) throw new NotSupportedException($"unsupported scheme '{uri.Scheme}': parley speaks http:// only");
+        if (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+        {
+            throw new NotSupportedException($"unsupported scheme '{uri.Scheme}': parley speaks http:// and https://");
+        }
         var request = new ParleyRequest(settings.Method, uri);
         foreach (string header in settings.Headers)
         {
@@ -220,6 +256,43 @@ internal static class ClientCommands
         }
         return request;
     }
+
+    /// <summary>--cacert, -k, --cert/--key: the trust and identity options of https, read before anything is sent.</summary>
+    private static void ConfigureTls(Settings settings, ParleyClientOptions options)
+    {
+        if (settings.CaCert is { } caFile)
+        {
+            RequireFile("--cacert", caFile);
+            options.ExtraTrustedRoots.ImportFromPemFile(caFile);
+            if (options.ExtraTrustedRoots.Count == 0) throw new FormatException($"--cacert {caFile}: no PEM certificate in the file");
+        }
+        if (settings.Insecure) options.ServerCertificateValidationCallback = static (_, _, _, _) => true;
+        if (settings.ClientKey is not null && settings.ClientCert is null) throw new FormatException("--key goes with --cert");
+        if (settings.ClientCert is { } certFile)
+        {
+            RequireFile("--cert", certFile);
+            if (settings.ClientKey is not null) RequireFile("--key", settings.ClientKey);
+            try
+            {
+                options.ClientCertificate = X509Certificate2.CreateFromPemFile(certFile, settings.ClientKey);
+            }
+            catch (CryptographicException ex)
+            {
+                throw new FormatException(settings.ClientKey is null
+                    ? $"--cert {certFile}: needs a PEM certificate and its private key in the file (or the key in --key): {ex.Message}"
+                    : $"--cert {certFile} --key {settings.ClientKey}: not a PEM certificate and its matching private key: {ex.Message}");
+            }
+        }
+    }
+
+    private static void RequireFile(string option, string path)
+    {
+        if (!File.Exists(path)) throw new FormatException($"{option} {path}: no such file");
+    }
+
+    /// <summary>What to try next, after a certificate or TLS failure.</summary>
+    private static string Hint(ParleyErrorKind kind) =>
+        kind == ParleyErrorKind.CertificateUntrusted ? " (trust its CA with --cacert FILE, or skip verification with -k)" : "";
 
     private static async Task<long> WriteBodyAsync(ParleyResponse response, Settings settings, TextWriter stdout, Stream stdoutStream,
         TextWriter stderr, CancellationToken cancellationToken)

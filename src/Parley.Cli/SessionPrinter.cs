@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Authentication;
+using System.Security.Cryptography;
 using System.Text;
 using Parley.Client;
 
@@ -7,7 +9,7 @@ namespace Parley.Cli;
 
 /// <summary>
 /// <c>parley -v</c>: prints the session on stderr as the client's events arrive, in the order of the
-/// walkthrough: (1) the connection, (2) the request as sent, (3) the response head as received; the
+/// walkthrough: (1) the connection (for https, its TLS session and the server's certificate), (2) the request as sent, (3) the response head as received; the
 /// body goes to stdout; then a timing line per exchange (every hop with -L).
 /// </summary>
 internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter? includeHeads = null) : ISessionObserver
@@ -15,7 +17,7 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter?
     private string _lastHead = "";
     private readonly object _lock = new();
     private long _hopStart = Stopwatch.GetTimestamp();
-    private long _resolving, _resolved, _connecting, _connected, _sent, _firstByte;
+    private long _resolving, _resolved, _connecting, _tlsStarting, _tlsDone, _connected, _sent, _firstByte;
     private bool _reused;
     private readonly List<string> _pending = [];
 
@@ -48,6 +50,14 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter?
                 case SessionEventKind.Connecting:
                     _connecting = e.Timestamp;
                     Info($"Connecting to {e.RemoteEndPoint!.Address} port {e.RemoteEndPoint.Port} ...");
+                    break;
+                case SessionEventKind.TlsHandshakeStarting:
+                    _tlsStarting = e.Timestamp;
+                    Info($"TCP connected to {e.RemoteEndPoint!.Address} port {e.RemoteEndPoint.Port}; TLS handshake ...");
+                    break;
+                case SessionEventKind.TlsHandshakeDone:
+                    _tlsDone = e.Timestamp;
+                    PrintTls(e.Tls!);
                     break;
                 case SessionEventKind.Connected:
                     _connected = e.Timestamp;
@@ -113,21 +123,46 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter?
     private void Reset(long start)
     {
         _hopStart = start;
-        _resolving = _resolved = _connecting = _connected = _sent = _firstByte = 0;
+        _resolving = _resolved = _connecting = _tlsStarting = _tlsDone = _connected = _sent = _firstByte = 0;
     }
 
     private string Timing(long done)
     {
         // Phases of a reused connection have no DNS or connect time.
         double dns = _resolved > 0 ? Ms(_resolving, _resolved) : 0;
-        double connect = _connecting > 0 && !_reused ? Ms(_connecting, _connected) : 0;
+        // curl's "connect" ends with TCP; its "appconnect" (our TLS column, https only) with the handshake.
+        double connect = _connecting > 0 && !_reused ? Ms(_connecting, _tlsStarting > 0 ? _tlsStarting : _connected) : 0;
+        string tls = _tlsDone > 0 ? string.Create(CultureInfo.InvariantCulture, $", TLS {Ms(_tlsStarting, _tlsDone):0.###} ms") : "";
         double sent = Ms(_connected > 0 ? _connected : _hopStart, _sent);
         double firstByte = Ms(_sent, _firstByte);
         double transfer = Ms(_firstByte, done);
         double total = Ms(_hopStart, done);
         return string.Create(CultureInfo.InvariantCulture,
-            $"Timing: DNS {dns:0.###} ms, connect {connect:0.###} ms, request sent {sent:0.###} ms, first byte {firstByte:0.###} ms, transfer {transfer:0.###} ms, total {total:0.###} ms");
+            $"Timing: DNS {dns:0.###} ms, connect {connect:0.###} ms{tls}, request sent {sent:0.###} ms, first byte {firstByte:0.###} ms, transfer {transfer:0.###} ms, total {total:0.###} ms");
     }
+
+    private void PrintTls(TlsSessionInfo session)
+    {
+        Info($"TLS: {ProtocolName(session.Protocol)}, {session.CipherSuite}, ALPN {session.ApplicationProtocol ?? "none"}");
+        if (session.ServerCertificate is not { } certificate)
+        {
+            Info("Server certificate: none");
+            return;
+        }
+        Info($"Server certificate: subject {certificate.Subject}");
+        Info($"  names: {session.ServerCertificateNames}");
+        Info($"  issuer: {certificate.Issuer}");
+        Info(string.Create(CultureInfo.InvariantCulture,
+            $"  valid: {certificate.NotBefore.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC to {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC"));
+        Info($"  SHA-256 fingerprint: {Convert.ToHexString(SHA256.HashData(certificate.RawData))}");
+    }
+
+    private static string ProtocolName(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        _ => protocol.ToString(),
+    };
 
     private static double Ms(long from, long to) => from == 0 || to < from ? 0 : Stopwatch.GetElapsedTime(from, to).TotalMilliseconds;
 
