@@ -33,10 +33,10 @@ public sealed class SecurityHeadersOptions
 
     /// <summary>
     /// Whether a request arrived over TLS. RFC 6797 §7.2: HSTS MUST NOT be sent over plain HTTP, where
-    /// an attacker could forge or strip it. Parley serves plain HTTP only so far, so the default says
-    /// never; a TLS front end can supply its own test.
+    /// an attacker could forge or strip it. Default <see cref="HttpRequest.IsHttps"/>; behind a TLS
+    /// front end that forwards plain HTTP, supply a test of its own.
     /// </summary>
-    public Func<HttpRequest, bool> IsSecureTransport { get; init; } = static _ => false;
+    public Func<HttpRequest, bool> IsSecureTransport { get; init; } = static request => request.IsHttps;
 }
 
 /// <summary>Adds security header fields to every response of a handler.</summary>

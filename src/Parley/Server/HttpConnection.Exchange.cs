@@ -62,7 +62,7 @@ internal sealed partial class HttpConnection
         ValueTask handled;
         try
         {
-            handled = _server.Handler(_request, _response);
+            handled = _handler(_request, _response);
         }
         catch (Exception ex) when (!IsDisconnect(ex))
         {

@@ -241,7 +241,11 @@ internal sealed partial class HttpConnection
     // The framing lines after the handler's fields take at most MaxFramingBytes besides the Keep-Alive prefix.
     private int HeadCapacity(ReadOnlySpan<byte> date, ReadOnlySpan<byte> fields) =>
         StatusCodes.StatusLine(_response.StatusCode).Length + date.Length + (_server.ServerFieldLine?.Length ?? 0) +
-        fields.Length + _server.KeepAliveFieldPrefix.Length + MaxFramingBytes;
+        fields.Length + StrictTransportSecurityLine.Length + _server.KeepAliveFieldPrefix.Length + MaxFramingBytes;
+
+    // RFC 6797 §7.2: over TLS only, never over plain HTTP; a field the handler set wins.
+    private ReadOnlySpan<byte> StrictTransportSecurityLine =>
+        _tls is not null && _server.StrictTransportSecurityFieldLine is { } line && !_response.Headers.Contains("Strict-Transport-Security") ? line : default;
 
     // Writes the status line, Date, Server, the handler's fields, the framing and the connection fields, and
     // the blank line; settles whether the connection stays open. Returns the bytes written.
@@ -254,11 +258,13 @@ internal sealed partial class HttpConnection
 
         ReadOnlySpan<byte> server = _server.ServerFieldLine;
         ReadOnlySpan<byte> keepAlivePrefix = _server.KeepAliveFieldPrefix;
+        ReadOnlySpan<byte> hsts = StrictTransportSecurityLine;
         int at = 0;
         Append(span, ref at, StatusCodes.StatusLine(status));
         Append(span, ref at, date);
         Append(span, ref at, server);
         Append(span, ref at, fields);
+        Append(span, ref at, hsts);
         if (mode == BodyMode.Chunked)
         {
             Append(span, ref at, "Transfer-Encoding: chunked\r\n"u8);

@@ -3,7 +3,9 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using Parley.Http1;
+using Parley.Server.Tls;
 using Parley.Server.Transport;
 
 namespace Parley.Server;
@@ -25,11 +27,14 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     private const int InitialBufferSize = Exchange.ReceiveBufferSize;
     private const int MaxLingerBytes = 64 * 1024;
 
-    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Closed }
+    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Handshaking, Closed }
 
     private readonly HttpServer _server;
     private readonly HttpServerOptions _options;
     private readonly ConnectionTransport _transport;
+    private readonly TlsTransport? _tls;
+    private readonly RequestHandler _handler;
+    private bool _handshakeTimedOut;
     // The exchange's objects, set while the connection holds an exchange (see AttachExchange).
     private Exchange? _exchange;
     private RequestHead _head = null!;
@@ -46,12 +51,17 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     private long _deadline;
     private long _headStartTicks;
 
-    public HttpConnection(HttpServer server, ConnectionTransport transport)
+    public HttpConnection(HttpServer server, BoundListener listener, ConnectionTransport transport)
     {
         _server = server;
         _options = server.Options;
         _transport = transport;
+        _tls = transport as TlsTransport;
+        _handler = listener.Handler;
     }
+
+    /// <summary>The TLS session, once the handshake is done; null on a plain connection.</summary>
+    public TlsSession? TlsSession => _tls?.Session;
 
     // Asked of the transport, which may build them only when first wanted (the epoll transport does).
     public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
@@ -67,6 +77,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     {
         try
         {
+            if (_tls is not null && !await HandshakeAsync(_tls).ConfigureAwait(false)) return;
             HeadResult result = await ReadRequestHeadAsync(resumed: false).ConfigureAwait(false);
             while (true)
             {
@@ -126,6 +137,50 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     }
 
     private enum HeadResult { Ready, Idle, Close }
+
+    /// <summary>
+    /// The TLS handshake, bounded by the listener's handshake timeout (the heartbeat closes a connection
+    /// whose handshake is still going then). A failed or timed-out handshake costs one error-log line; a
+    /// client that speaks plain HTTP to the port is told so in plain HTTP, as nginx does. False: close.
+    /// </summary>
+    private async ValueTask<bool> HandshakeAsync(TlsTransport tls)
+    {
+        SetPhase(Phase.Handshaking, Environment.TickCount64 + (long)tls.HandshakeTimeout.TotalMilliseconds);
+        TlsTransport.HandshakeResult result;
+        try
+        {
+            result = await tls.HandshakeAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AuthenticationException || IsDisconnect(ex))
+        {
+            if (_handshakeTimedOut) LogHandshakeTimeout(tls);
+            else if (Volatile.Read(ref _phase) != (int)Phase.Closed) _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {Describe(ex)}", null);
+            return false;
+        }
+        if (!EnterBusy(Phase.Handshaking))
+        {
+            if (_handshakeTimedOut) LogHandshakeTimeout(tls);
+            return false;
+        }
+        if (result == TlsTransport.HandshakeResult.PlainHttp)
+        {
+            AttachExchange();
+            await SendErrorAndCloseAsync(400, "The plain HTTP request was sent to HTTPS port").ConfigureAwait(false);
+            return false;
+        }
+        return result == TlsTransport.HandshakeResult.Secure;
+    }
+
+    private void LogHandshakeTimeout(TlsTransport tls) =>
+        _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} did not finish within {tls.HandshakeTimeout.TotalSeconds:0.###} s", null);
+
+    // One line: the exception's message and its causes' (SslStream wraps OpenSSL's reason in an inner exception).
+    private static string Describe(Exception ex)
+    {
+        string text = ex.Message;
+        for (Exception? inner = ex.InnerException; inner is not null; inner = inner.InnerException) text += $" ({inner.Message})";
+        return text.ReplaceLineEndings(" ");
+    }
 
     /// <summary>
     /// Reads until a complete request head is buffered (<see cref="HeadResult.Ready"/>). With nothing
@@ -289,6 +344,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         int phase = Volatile.Read(ref _phase);
         if (phase is (int)Phase.Busy or (int)Phase.Closed || now < Volatile.Read(ref _deadline)) return;
         if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, phase) != phase) return;
+        if (phase == (int)Phase.Handshaking) _handshakeTimedOut = true;
         if (phase == (int)Phase.ReadingHead)
         {
             // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for its request.

@@ -107,6 +107,15 @@ public sealed class HttpRequest
     /// <summary>The local address the request arrived on.</summary>
     public IPEndPoint? LocalEndPoint => Owner.LocalEndPoint;
 
+    /// <summary>Whether the request came over TLS.</summary>
+    public bool IsHttps => Owner.TlsSession is not null;
+
+    /// <summary>The scheme the request came with: <c>https</c> over TLS, <c>http</c> otherwise.</summary>
+    public string Scheme => IsHttps ? "https" : "http";
+
+    /// <summary>The connection's TLS session (protocol, cipher suite, SNI host name, ALPN protocol, client certificate); null over plain HTTP.</summary>
+    public Tls.TlsSession? TlsSession => Owner.TlsSession;
+
     /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
     public int RequestNumberOnConnection => Owner.RequestCount;
 

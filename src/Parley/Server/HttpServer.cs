@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Parley.Server.Tls;
 using Parley.Server.Transport;
 
 namespace Parley.Server;
@@ -14,9 +15,9 @@ public sealed class HttpServer : IAsyncDisposable
 {
     private readonly ConnectionRegistry<HttpConnection> _connections = new();
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Socket? _listener;
+    private BoundListener[] _listeners = [];
     private Timer? _heartbeat;
-    private Task? _acceptLoop;
+    private Task[] _acceptLoops = [];
     private int _connectionCount;
     private EpollLoop[]? _epollLoops;
     private int _nextLoop;
@@ -33,6 +34,11 @@ public sealed class HttpServer : IAsyncDisposable
             ServerFieldLine = Encoding.ASCII.GetBytes($"Server: {options.ServerHeader}\r\n");
         }
         KeepAliveFieldPrefix = Encoding.ASCII.GetBytes($"Keep-Alive: timeout={(int)options.KeepAliveTimeout.TotalSeconds}");
+        if (options.StrictTransportSecurity is { } hsts)
+        {
+            if (hsts.MaxAge < TimeSpan.Zero) throw new ArgumentException("StrictTransportSecurity.MaxAge must not be negative", nameof(options));
+            StrictTransportSecurityFieldLine = Encoding.ASCII.GetBytes($"Strict-Transport-Security: {hsts.FieldValue}\r\n");
+        }
     }
 
     /// <summary>The options the server was created with.</summary>
@@ -41,8 +47,11 @@ public sealed class HttpServer : IAsyncDisposable
     /// <summary>The handler every request goes to.</summary>
     public RequestHandler Handler { get; }
 
-    /// <summary>The address and port actually bound (useful with port 0).</summary>
-    public IPEndPoint LocalEndPoint => (IPEndPoint)(_listener?.LocalEndPoint ?? throw new InvalidOperationException("the server is not started"));
+    /// <summary>The address and port actually bound by the first listener (useful with port 0).</summary>
+    public IPEndPoint LocalEndPoint => _listeners.Length > 0 ? _listeners[0].EndPoint : throw new InvalidOperationException("the server is not started");
+
+    /// <summary>The addresses and ports actually bound, in the order of <see cref="HttpServerOptions.Listeners"/>.</summary>
+    public IReadOnlyList<IPEndPoint> LocalEndPoints => _listeners.Length > 0 ? Array.ConvertAll(_listeners, listener => listener.EndPoint) : throw new InvalidOperationException("the server is not started");
 
     /// <summary>True once a stop has begun.</summary>
     public bool IsStopping => _stopping;
@@ -56,35 +65,66 @@ public sealed class HttpServer : IAsyncDisposable
     internal ExchangePool Exchanges { get; } = new(maxRetained: 1024);
     internal byte[] KeepAliveFieldPrefix { get; }
 
-    /// <summary>Binds and starts accepting connections.</summary>
+    /// <summary>The whole <c>Strict-Transport-Security</c> field line, or null when the option is off.</summary>
+    internal byte[]? StrictTransportSecurityFieldLine { get; }
+
+    /// <summary>Binds every listener and starts accepting connections.</summary>
     /// <exception cref="IOException">
-    /// The address cannot be listened on: another socket holds it (unless every holder asked for
+    /// An address cannot be listened on: another socket holds it (unless every holder asked for
     /// <see cref="HttpServerOptions.ReusePort"/>), or it is not an address of this machine. The message
     /// names the address and the reason, e.g. "cannot listen on 127.0.0.1:8080: address already in use";
     /// the <see cref="SocketException"/> is the inner exception.
     /// </exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
-        if (_listener is not null) throw new InvalidOperationException("the server is already started");
-        IPAddress address = await ResolveAsync(Options.Host, cancellationToken).ConfigureAwait(false);
-        _listener = ListenerSocket.Open(new IPEndPoint(address, Options.Port), Options.ReusePort);
-        Socket listener = _listener;
+        if (_listeners.Length > 0) throw new InvalidOperationException("the server is already started");
+        IList<ListenerOptions> configured = Options.Listeners.Count > 0 ? Options.Listeners : [ListenerOptions.Http(Options.Host, Options.Port)];
+        var bound = new List<BoundListener>(configured.Count);
+        try
+        {
+            foreach (ListenerOptions listenerOptions in configured)
+            {
+                // Policy first: a bad TLS configuration fails before anything is bound.
+                TlsListener? tls = listenerOptions.Tls is { } tlsOptions ? new TlsListener(tlsOptions) : null;
+                if (tls is not null && listenerOptions.RedirectToHttpsPort is not null) throw new ArgumentException("a listener redirects to HTTPS or speaks TLS, not both");
+                RequestHandler handler = listenerOptions.RedirectToHttpsPort is int httpsPort ? HttpsRedirect.Create(httpsPort) : Handler;
+                Socket socket = await BindAsync(listenerOptions, cancellationToken).ConfigureAwait(false);
+                bound.Add(new BoundListener(listenerOptions, socket, tls, handler));
+            }
+        }
+        catch
+        {
+            foreach (BoundListener listener in bound) listener.Socket.Dispose();
+            throw;
+        }
+        _listeners = [.. bound];
         _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         if (Options.Transport == TransportKind.Epoll)
         {
             if (!EpollLoop.IsSupported) throw new PlatformNotSupportedException("the epoll transport needs Linux on x64; use TransportKind.Sockets");
-            // The loops accept themselves: the listener must not block them, and accepted sockets inherit
-            // TCP_NODELAY from it (Linux copies the listener's options to the connections it accepts).
-            listener.Blocking = false;
-            listener.NoDelay = true;
+            SafeSocketHandle[] handles = new SafeSocketHandle[_listeners.Length];
+            for (int i = 0; i < _listeners.Length; i++)
+            {
+                // The loops accept themselves: the listener must not block them, and accepted sockets inherit
+                // TCP_NODELAY from it (Linux copies the listener's options to the connections it accepts).
+                _listeners[i].Socket.Blocking = false;
+                _listeners[i].Socket.NoDelay = true;
+                handles[i] = _listeners[i].Socket.SafeHandle;
+            }
             _epollLoops = new EpollLoop[Math.Max(1, Options.EpollThreadCount > 0 ? Options.EpollThreadCount : Environment.ProcessorCount)];
             for (int i = 0; i < _epollLoops.Length; i++) _epollLoops[i] = new EpollLoop(i);
             // Only once every loop exists: a loop that accepts may hand the connection to any other loop,
             // and connections already queued on the listener are accepted as soon as a loop watches it.
-            foreach (EpollLoop loop in _epollLoops) loop.StartAccepting(this, listener.SafeHandle);
+            foreach (EpollLoop loop in _epollLoops) loop.StartAccepting(this, handles);
             return;
         }
-        _acceptLoop = Task.Run(AcceptLoopAsync, CancellationToken.None);
+        _acceptLoops = Array.ConvertAll(_listeners, listener => Task.Run(() => AcceptLoopAsync(listener), CancellationToken.None));
+    }
+
+    private async Task<Socket> BindAsync(ListenerOptions listener, CancellationToken cancellationToken)
+    {
+        IPAddress address = await ResolveAsync(listener.Host, cancellationToken).ConfigureAwait(false);
+        return ListenerSocket.Open(new IPEndPoint(address, listener.Port), Options.ReusePort);
     }
 
     /// <summary>
@@ -96,8 +136,8 @@ public sealed class HttpServer : IAsyncDisposable
         if (_stopping) return;
         _stopping = true;
         if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
-        _listener?.Dispose();
-        if (_acceptLoop is not null) await _acceptLoop.ConfigureAwait(false);
+        foreach (BoundListener listener in _listeners) listener.Socket.Dispose();
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         foreach (HttpConnection? connection in _connections.Slots) connection?.CloseIfIdle();
         if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
         Task finished = await Task.WhenAny(_drained.Task, Task.Delay(drainTimeout ?? Options.DrainTimeout)).ConfigureAwait(false);
@@ -122,7 +162,7 @@ public sealed class HttpServer : IAsyncDisposable
         foreach (EpollLoop loop in loops) loop.StopAccepting();
         // Shutting a listening socket down reports a hang-up to every epoll instance watching it and makes
         // accept fail with EINVAL, so each loop lets go of it now rather than at its next timed wake.
-        if (_listener is { } listener) LinuxNative.shutdown((int)listener.SafeHandle.DangerousGetHandle(), LinuxNative.SHUT_RD);
+        foreach (BoundListener listener in _listeners) LinuxNative.shutdown((int)listener.Socket.SafeHandle.DangerousGetHandle(), LinuxNative.SHUT_RD);
         Task stopped = Task.WhenAll(Array.ConvertAll(loops, loop => loop.AcceptStopped));
         await Task.WhenAny(stopped, Task.Delay(2000)).ConfigureAwait(false);
     }
@@ -132,8 +172,9 @@ public sealed class HttpServer : IAsyncDisposable
     /// the listener wakes mostly the same loop (EPOLLEXCLUSIVE wakes the first watcher), and keeping every
     /// connection there would leave the other loops idle. It starts right here, up to its first wait.
     /// </summary>
-    internal void OnEpollAccepted(int fd, ReadOnlySpan<byte> remoteAddress)
+    internal void OnEpollAccepted(int fd, ReadOnlySpan<byte> remoteAddress, int listenerIndex)
     {
+        BoundListener listener = _listeners[listenerIndex];
         EpollLoop[] loops = _epollLoops!;
         EpollLoop loop = loops[(int)((uint)Interlocked.Increment(ref _nextLoop) % (uint)loops.Length)];
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
@@ -143,10 +184,10 @@ public sealed class HttpServer : IAsyncDisposable
             EpollTransport.Refuse(fd, ErrorResponses.Build(503, "too many connections", Options.ServerHeader));
             return;
         }
-        EpollTransport transport;
+        EpollTransport epoll;
         try
         {
-            transport = new EpollTransport(fd, remoteAddress, loop);
+            epoll = new EpollTransport(fd, remoteAddress, loop);
         }
         catch (IOException ex)
         {
@@ -155,15 +196,15 @@ public sealed class HttpServer : IAsyncDisposable
             Options.ErrorLog?.Invoke("could not register an accepted connection", ex);
             return;
         }
-        var connection = new HttpConnection(this, transport);
+        var connection = new HttpConnection(this, listener, Wrap(epoll, listener));
         _connections.Add(connection);
         // During a stop the connection ends at its first wait (IsStopping), closing itself.
         _ = connection.RunAsync();
     }
 
-    private async Task AcceptLoopAsync()
+    private async Task AcceptLoopAsync(BoundListener bound)
     {
-        Socket listener = _listener!;
+        Socket listener = bound.Socket;
         while (!_stopping)
         {
             Socket socket;
@@ -189,7 +230,7 @@ public sealed class HttpServer : IAsyncDisposable
                 RefuseOverCapacity(socket);
                 continue;
             }
-            var connection = new HttpConnection(this, CreateTransport(socket));
+            var connection = new HttpConnection(this, bound, Wrap(new SocketTransport(socket), bound));
             _connections.Add(connection);
             if (_stopping)
             {
@@ -202,7 +243,9 @@ public sealed class HttpServer : IAsyncDisposable
         }
     }
 
-    private static SocketTransport CreateTransport(Socket socket) => new(socket);
+    // TLS sits between the transport and the connection (DESIGN.md): the connection reads and writes through it.
+    private static ConnectionTransport Wrap(ConnectionTransport transport, BoundListener listener) =>
+        listener.Tls is { } tls ? new TlsTransport(transport, tls) : transport;
 
     private void RefuseOverCapacity(Socket socket)
     {
@@ -231,6 +274,7 @@ public sealed class HttpServer : IAsyncDisposable
     {
         long now = Environment.TickCount64;
         foreach (HttpConnection? connection in _connections.Slots) connection?.OnHeartbeat(now);
+        foreach (BoundListener listener in _listeners) listener.Tls?.ReloadChangedCertificates(Options.ErrorLog);
     }
 
     private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)

@@ -24,6 +24,18 @@ public sealed class HttpServerOptions
     /// </summary>
     public bool ReusePort { get; set; }
 
+    /// <summary>
+    /// Where to listen, each address plain, HTTPS or redirecting to HTTPS. When empty (the default), the
+    /// server listens with plain HTTP on <see cref="Host"/> and <see cref="Port"/>.
+    /// </summary>
+    public IList<ListenerOptions> Listeners { get; } = new List<ListenerOptions>();
+
+    /// <summary>
+    /// Adds <c>Strict-Transport-Security</c> to every response sent over TLS (never over plain HTTP,
+    /// RFC 6797 §7.2), unless the handler set the field itself; null (the default) adds none.
+    /// </summary>
+    public StrictTransportSecurityOptions? StrictTransportSecurity { get; set; }
+
     /// <summary>Request-line and header limits (414 / 431 beyond them).</summary>
     public HeadLimits HeadLimits { get; set; } = HeadLimits.Default;
 

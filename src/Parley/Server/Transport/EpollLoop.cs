@@ -16,8 +16,10 @@ internal sealed unsafe class EpollLoop
     // Accepts per readiness report: the listener is level-triggered, so what is left is reported again,
     // after the events of connections already open had their turn.
     private const int MaxAcceptsPerWake = 64;
-    // The epoll data word of the listening socket; connections use (generation << 32 | slot).
+    // The epoll data words of the listening sockets count down from here, one per listener; connections use
+    // (generation << 32 | slot), whose slot never comes near these values.
     private const ulong ListenerData = ulong.MaxValue;
+    private const int MaxListeners = 256;
     // How long accepting pauses when the process is out of descriptors or memory.
     private const int AcceptPauseMilliseconds = 50;
 
@@ -31,9 +33,8 @@ internal sealed unsafe class EpollLoop
     private volatile bool _stopping;
 
     private HttpServer? _server;
-    private SafeSocketHandle? _listener;
-    private int _listenFd = -1;
-    private bool _listenerWatched;
+    private Listening[] _listeners = [];
+    private int _listenersHeld;
     private long _acceptResumeAt;
     private volatile bool _stopAccepting;
     private readonly TaskCompletionSource _acceptStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,64 +54,76 @@ internal sealed unsafe class EpollLoop
     public Task AcceptStopped => _acceptStopped.Task;
 
     /// <summary>
-    /// Starts accepting on <paramref name="listener"/> (bound, listening, non-blocking). The loop holds a
-    /// reference on the handle until it stops accepting, so disposing the listener never closes a descriptor
-    /// number this thread may still pass to accept4.
+    /// Starts accepting on <paramref name="listeners"/> (bound, listening, non-blocking); a connection is
+    /// handed to the server with the index of the listener it came from. The loop holds a reference on each
+    /// handle until it stops accepting, so disposing a listener never closes a descriptor number this thread
+    /// may still pass to accept4.
     /// </summary>
-    public void StartAccepting(HttpServer server, SafeSocketHandle listener)
+    public void StartAccepting(HttpServer server, SafeSocketHandle[] listeners)
     {
-        bool added = false;
-        listener.DangerousAddRef(ref added);
+        if (listeners.Length > MaxListeners) throw new ArgumentException($"at most {MaxListeners} listeners", nameof(listeners));
         _server = server;
-        _listener = listener;
-        _listenFd = (int)listener.DangerousGetHandle();
-        if (!WatchListener())
+        var held = new Listening[listeners.Length];
+        for (int i = 0; i < listeners.Length; i++)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            _listener = null;
-            listener.DangerousRelease();
-            throw new IOException($"epoll_ctl(ADD listener) failed: errno {errno}");
+            bool added = false;
+            listeners[i].DangerousAddRef(ref added);
+            held[i] = new Listening(listeners[i], i);
+        }
+        _listeners = held;
+        _listenersHeld = held.Length;
+        foreach (Listening listener in held)
+        {
+            if (!Watch(listener))
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                ReleaseListeners();
+                throw new IOException($"epoll_ctl(ADD listener) failed: errno {errno}");
+            }
         }
     }
 
     /// <summary>
-    /// Asks the loop to stop accepting. The caller then shuts the listener down, which reports a hang-up on
-    /// it; the loop also checks after every wait, so it lets go within a second at worst.
+    /// Asks the loop to stop accepting. The caller then shuts the listeners down, which reports a hang-up on
+    /// them; the loop also checks after every wait, so it lets go within a second at worst.
     /// </summary>
     public void StopAccepting()
     {
         _stopAccepting = true;
-        if (_listener is null) _acceptStopped.TrySetResult();
+        if (Volatile.Read(ref _listenersHeld) == 0) _acceptStopped.TrySetResult();
     }
 
     // Level-triggered with EPOLLEXCLUSIVE (epoll_ctl(2), Linux 4.5): one connection waiting wakes one loop
     // (or a few), not every loop watching the same listener.
-    private bool WatchListener()
+    private bool Watch(Listening listener)
     {
-        var ev = new EpollEvent { Events = EPOLLIN | EPOLLEXCLUSIVE, Data = ListenerData };
-        _listenerWatched = epoll_ctl(_epollFd, EPOLL_CTL_ADD, _listenFd, &ev) == 0;
-        return _listenerWatched;
+        var ev = new EpollEvent { Events = EPOLLIN | EPOLLEXCLUSIVE, Data = ListenerData - (ulong)listener.Index };
+        listener.Watched = epoll_ctl(_epollFd, EPOLL_CTL_ADD, listener.Fd, &ev) == 0;
+        return listener.Watched;
     }
 
-    private void UnwatchListener()
+    private void Unwatch(Listening listener)
     {
-        if (!_listenerWatched) return;
-        epoll_ctl(_epollFd, EPOLL_CTL_DEL, _listenFd, null);
-        _listenerWatched = false;
+        if (!listener.Watched) return;
+        epoll_ctl(_epollFd, EPOLL_CTL_DEL, listener.Fd, null);
+        listener.Watched = false;
     }
 
-    private void ReleaseListener()
+    private void ReleaseListeners()
     {
-        if (_listener is not { } listener) return;
-        UnwatchListener();
+        if (_listenersHeld == 0) return;
+        foreach (Listening listener in _listeners)
+        {
+            Unwatch(listener);
+            listener.Handle.DangerousRelease();
+        }
         _acceptResumeAt = 0;
-        _listener = null;
-        _listenFd = -1;
-        listener.DangerousRelease();
+        _listeners = [];
+        Volatile.Write(ref _listenersHeld, 0);
         _acceptStopped.TrySetResult();
     }
 
-    private void AcceptReady()
+    private void AcceptReady(Listening listener)
     {
         HttpServer server = _server!;
         byte* address = stackalloc byte[SockAddrSize];
@@ -118,13 +131,13 @@ internal sealed unsafe class EpollLoop
         {
             if (_stopAccepting)
             {
-                ReleaseListener();
+                ReleaseListeners();
                 return;
             }
             int length = SockAddrSize;
             // accept4(2): the new socket is non-blocking and close-on-exec from the start (no fcntl), and the
             // peer's address comes with it (no getpeername). TCP_NODELAY is inherited from the listener.
-            int fd = accept4(_listenFd, address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+            int fd = accept4(listener.Fd, address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0)
             {
                 int errno = Marshal.GetLastPInvokeError();
@@ -135,17 +148,17 @@ internal sealed unsafe class EpollLoop
                 if (errno == EINVAL || server.IsStopping)
                 {
                     // The listener was shut down: the server is stopping.
-                    ReleaseListener();
+                    ReleaseListeners();
                     return;
                 }
                 // Out of descriptors or memory: keep serving the open connections and retry shortly,
                 // rather than spin on a listener that stays readable.
                 server.Options.ErrorLog?.Invoke($"accept failed: errno {errno}", null);
-                UnwatchListener();
+                Unwatch(listener);
                 _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
                 return;
             }
-            server.OnEpollAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(length, SockAddrSize)));
+            server.OnEpollAccepted(fd, new ReadOnlySpan<byte>(address, Math.Min(length, SockAddrSize)), listener.Index);
         }
     }
 
@@ -220,9 +233,10 @@ internal sealed unsafe class EpollLoop
                 for (int i = 0; i < count; i++)
                 {
                     ulong data = events[i].Data;
-                    if (data == ListenerData)
+                    if (data > ListenerData - MaxListeners)
                     {
-                        if (_listener is not null) AcceptReady();
+                        int index = (int)(ListenerData - data);
+                        if (index < _listeners.Length) AcceptReady(_listeners[index]);
                         continue;
                     }
                     uint slot = (uint)data;
@@ -231,27 +245,39 @@ internal sealed unsafe class EpollLoop
                         connection.OnEvents(events[i].Events);
                     }
                 }
-                if (_listener is not null) CheckListener();
+                if (_listenersHeld != 0) CheckListeners();
             }
         }
         finally
         {
             NativeMemory.Free(events);
-            ReleaseListener();
+            ReleaseListeners();
             close(_epollFd);
         }
     }
 
-    private void CheckListener()
+    private void CheckListeners()
     {
         if (_stopAccepting)
         {
-            ReleaseListener();
+            ReleaseListeners();
         }
         else if (_acceptResumeAt != 0 && Environment.TickCount64 >= _acceptResumeAt)
         {
             _acceptResumeAt = 0;
-            if (!WatchListener()) _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
+            foreach (Listening listener in _listeners)
+            {
+                if (!listener.Watched && !Watch(listener)) _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
+            }
         }
+    }
+
+    /// <summary>A listening socket this loop accepts on.</summary>
+    private sealed class Listening(SafeSocketHandle handle, int index)
+    {
+        public SafeSocketHandle Handle { get; } = handle;
+        public int Fd { get; } = (int)handle.DangerousGetHandle();
+        public int Index { get; } = index;
+        public bool Watched { get; set; }
     }
 }

@@ -1,0 +1,24 @@
+using System.Net;
+using System.Net.Sockets;
+using Parley.Server.Tls;
+
+namespace Parley.Server;
+
+/// <summary>
+/// A listening socket with what its connections need to know once, at accept: whether they speak TLS
+/// (and with which policy) and which handler answers them.
+/// </summary>
+internal sealed class BoundListener(ListenerOptions options, Socket socket, TlsListener? tls, RequestHandler handler)
+{
+    public ListenerOptions Options { get; } = options;
+
+    public Socket Socket { get; } = socket;
+
+    /// <summary>The TLS policy; null for a plain listener.</summary>
+    public TlsListener? Tls { get; } = tls;
+
+    /// <summary>The server's handler, or the redirect to HTTPS.</summary>
+    public RequestHandler Handler { get; } = handler;
+
+    public IPEndPoint EndPoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
+}

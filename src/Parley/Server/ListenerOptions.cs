@@ -1,0 +1,56 @@
+using Parley.Server.Tls;
+
+namespace Parley.Server;
+
+/// <summary>
+/// One address the server listens on and what it speaks there: plain HTTP, HTTPS (with <see cref="Tls"/>),
+/// or plain HTTP that only redirects to HTTPS (with <see cref="RedirectToHttpsPort"/>).
+/// </summary>
+public sealed class ListenerOptions
+{
+    /// <summary>The address to listen on: an IP literal, <c>localhost</c>, or <c>*</c> / <c>::</c> for all. Default 127.0.0.1.</summary>
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>The TCP port; 0 picks a free one (see <see cref="HttpServer.LocalEndPoints"/>).</summary>
+    public int Port { get; set; }
+
+    /// <summary>TLS for this listener (HTTPS); null for plain HTTP.</summary>
+    public ServerTlsOptions? Tls { get; set; }
+
+    /// <summary>
+    /// When set (on a plain listener), every request is answered with a redirect to the same host, path
+    /// and query on this HTTPS port: <c>301 Moved Permanently</c> for GET and HEAD, <c>308 Permanent
+    /// Redirect</c> for other methods so that they are repeated unchanged (RFC 9110 §15.4.2, §15.4.9).
+    /// The handler never sees them.
+    /// </summary>
+    public int? RedirectToHttpsPort { get; set; }
+
+    /// <summary>A plain HTTP listener.</summary>
+    public static ListenerOptions Http(string host, int port) => new() { Host = host, Port = port };
+
+    /// <summary>An HTTPS listener.</summary>
+    public static ListenerOptions Https(string host, int port, ServerTlsOptions tls) => new() { Host = host, Port = port, Tls = tls };
+
+    /// <summary>A plain HTTP listener that redirects every request to HTTPS on <paramref name="httpsPort"/>.</summary>
+    public static ListenerOptions RedirectToHttps(string host, int port, int httpsPort) => new() { Host = host, Port = port, RedirectToHttpsPort = httpsPort };
+}
+
+/// <summary>
+/// HTTP Strict Transport Security (RFC 6797): tells browsers to use only HTTPS for this host for
+/// <see cref="MaxAge"/>. Sent on responses over TLS only, never over plain HTTP (RFC 6797 §7.2).
+/// </summary>
+public sealed class StrictTransportSecurityOptions
+{
+    /// <summary>How long browsers remember to use HTTPS only (<c>max-age</c>). Default one year.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>Whether the rule covers subdomains too (<c>includeSubDomains</c>). Default false.</summary>
+    public bool IncludeSubDomains { get; set; }
+
+    /// <summary>Whether the host asks to be on browsers' preload lists (<c>preload</c>). Default false.</summary>
+    public bool Preload { get; set; }
+
+    /// <summary>The field value, e.g. <c>max-age=31536000; includeSubDomains</c>.</summary>
+    public string FieldValue =>
+        $"max-age={(long)MaxAge.TotalSeconds}{(IncludeSubDomains ? "; includeSubDomains" : "")}{(Preload ? "; preload" : "")}";
+}
