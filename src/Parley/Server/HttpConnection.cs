@@ -3,7 +3,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Authentication;
 using Parley.Http1;
 using Parley.Server.Tls;
 using Parley.Server.Transport;
@@ -151,7 +150,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         {
             result = await tls.HandshakeAsync().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AuthenticationException || IsDisconnect(ex))
+        // Whatever a client sends can make SslStream throw: not only AuthenticationException and I/O errors
+        // (garbage that is not a ClientHello ends in a NotSupportedException). Each is a failed handshake.
+        catch (Exception ex)
         {
             if (_handshakeTimedOut) LogHandshakeTimeout(tls);
             else if (Volatile.Read(ref _phase) != (int)Phase.Closed) _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {Describe(ex)}", null);

@@ -180,8 +180,7 @@ public sealed class HttpServer : IAsyncDisposable
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
         {
             Interlocked.Decrement(ref _connectionCount);
-            // RFC 9110 §15.6.4: 503 for a temporary overload.
-            EpollTransport.Refuse(fd, ErrorResponses.Build(503, "too many connections", Options.ServerHeader));
+            EpollTransport.Refuse(fd, OverCapacityResponse(listener));
             return;
         }
         EpollTransport epoll;
@@ -227,7 +226,7 @@ public sealed class HttpServer : IAsyncDisposable
             if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
             {
                 Interlocked.Decrement(ref _connectionCount);
-                RefuseOverCapacity(socket);
+                RefuseOverCapacity(socket, bound);
                 continue;
             }
             var connection = new HttpConnection(this, bound, Wrap(new SocketTransport(socket), bound));
@@ -247,12 +246,17 @@ public sealed class HttpServer : IAsyncDisposable
     private static ConnectionTransport Wrap(ConnectionTransport transport, BoundListener listener) =>
         listener.Tls is { } tls ? new TlsTransport(transport, tls) : transport;
 
-    private void RefuseOverCapacity(Socket socket)
+    // RFC 9110 §15.6.4: 503 for a temporary overload. A TLS listener closes without a word, as nginx and
+    // Kestrel do: a plain 503 would be garbage to a TLS client, and a handshake is what overload cannot afford.
+    private byte[] OverCapacityResponse(BoundListener listener) =>
+        listener.Tls is null ? ErrorResponses.Build(503, "too many connections", Options.ServerHeader) : [];
+
+    private void RefuseOverCapacity(Socket socket, BoundListener listener)
     {
         try
         {
-            // RFC 9110 §15.6.4: 503 for a temporary overload.
-            socket.Send(ErrorResponses.Build(503, "too many connections", Options.ServerHeader), SocketFlags.None);
+            byte[] response = OverCapacityResponse(listener);
+            if (response.Length > 0) socket.Send(response, SocketFlags.None);
             socket.Shutdown(SocketShutdown.Both);
         }
         catch (SocketException)

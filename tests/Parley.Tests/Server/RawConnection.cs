@@ -1,6 +1,9 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Parley.Tests.Tls;
 
 namespace Parley.Tests.Server;
 
@@ -12,9 +15,15 @@ public sealed class RawConnection : IAsyncDisposable
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
     private readonly Socket _socket;
+    // Over TLS, the SslStream the bytes go through; null for plain TCP.
+    private readonly SslStream? _tls;
     private readonly List<byte> _pending = [];
 
-    private RawConnection(Socket socket) => _socket = socket;
+    private RawConnection(Socket socket, SslStream? tls = null)
+    {
+        _socket = socket;
+        _tls = tls;
+    }
 
     public static async Task<RawConnection> OpenAsync(IPEndPoint endPoint)
     {
@@ -23,18 +32,60 @@ public sealed class RawConnection : IAsyncDisposable
         return new RawConnection(socket);
     }
 
+    /// <summary>
+    /// Connects and runs a TLS handshake as a client asking for <paramref name="hostName"/> (SNI), trusting
+    /// the test CA only, offering ALPN http/1.1 and <paramref name="clientCertificate"/> when given.
+    /// </summary>
+    public static async Task<RawConnection> OpenTlsAsync(IPEndPoint endPoint, string hostName = "localhost", X509Certificate2? clientCertificate = null,
+        RemoteCertificateValidationCallback? validate = null)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endPoint);
+        var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
+        var options = new SslClientAuthenticationOptions
+        {
+            TargetHost = hostName,
+            ApplicationProtocols = [SslApplicationProtocol.Http11],
+            ClientCertificates = clientCertificate is null ? null : [clientCertificate],
+            CertificateChainPolicy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, CustomTrustStore = { TestCertificates.CaCollection()[0] }, RevocationMode = X509RevocationMode.NoCheck },
+            RemoteCertificateValidationCallback = validate,
+        };
+        using var cts = new CancellationTokenSource(DefaultTimeout);
+        try
+        {
+            await tls.AuthenticateAsClientAsync(options, cts.Token);
+        }
+        catch
+        {
+            tls.Dispose();
+            socket.Dispose();
+            throw;
+        }
+        return new RawConnection(socket, tls);
+    }
+
     public Socket Socket => _socket;
+
+    /// <summary>The TLS stream of a connection opened with <see cref="OpenTlsAsync"/>; null over plain TCP.</summary>
+    public SslStream? Tls => _tls;
 
     public Task SendAsync(string text) => SendAsync(Encoding.Latin1.GetBytes(text));
 
-    public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes, SocketFlags.None);
+    public async Task SendAsync(byte[] bytes)
+    {
+        if (_tls is not null) await _tls.WriteAsync(bytes);
+        else await _socket.SendAsync(bytes, SocketFlags.None);
+    }
+
+    private ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+        _tls is not null ? _tls.ReadAsync(buffer, cancellationToken) : _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     /// <summary>Sends one byte per write, each as its own segment.</summary>
     public async Task SendByteByByteAsync(string text)
     {
         foreach (byte b in Encoding.Latin1.GetBytes(text))
         {
-            await _socket.SendAsync(new[] { b }, SocketFlags.None);
+            await SendAsync(new[] { b });
             await Task.Delay(1);
         }
     }
@@ -50,14 +101,14 @@ public sealed class RawConnection : IAsyncDisposable
         {
             while (true)
             {
-                int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
+                int n = await ReceiveAsync(buffer, cts.Token);
                 if (n == 0) break;
                 all.AddRange(buffer.AsSpan(0, n).ToArray());
             }
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException || (ex is IOException && _tls is not null))
         {
-            // A reset after the response counts as the end.
+            // A reset after the response counts as the end (SslStream reports it as an IOException).
         }
         catch (OperationCanceledException)
         {
@@ -138,7 +189,7 @@ public sealed class RawConnection : IAsyncDisposable
         int n;
         try
         {
-            n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
+            n = await ReceiveAsync(buffer, cancellationToken);
         }
         catch (OperationCanceledException)
         {
@@ -161,6 +212,7 @@ public sealed class RawConnection : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
+        _tls?.Dispose();
         _socket.Dispose();
         return ValueTask.CompletedTask;
     }

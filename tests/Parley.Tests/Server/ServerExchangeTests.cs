@@ -463,7 +463,7 @@ public class ServerExchangeTests : TransportTests
             response.WriteText($"{request.RemoteEndPoint}|{request.LocalEndPoint}");
             return ValueTask.CompletedTask;
         }, o => o.Host = host);
-        await using var connection = await RawConnection.OpenAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(connectTo), server.Port));
+        await using var connection = await server.ConnectAsync(System.Net.IPAddress.Parse(connectTo));
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         string[] seen = (await connection.ReadResponseAsync()).BodyText.Split('|');
         var client = (System.Net.IPEndPoint)connection.Socket.LocalEndPoint!;

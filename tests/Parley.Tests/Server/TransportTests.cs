@@ -11,11 +11,14 @@ public abstract class TransportTests
     /// <summary>The transport these tests run on.</summary>
     protected virtual TransportKind Transport => TransportKind.Sockets;
 
-    /// <summary>Starts a test server on <see cref="Transport"/>.</summary>
+    /// <summary>Whether the suite runs over TLS: a Tls subclass runs the whole suite again through an HTTPS listener.</summary>
+    protected virtual bool OverTls => false;
+
+    /// <summary>Starts a test server on <see cref="Transport"/>, over TLS when <see cref="OverTls"/>.</summary>
     protected Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null) =>
         TestServer.StartAsync(handler, options =>
         {
             options.Transport = Transport;
             configure?.Invoke(options);
-        });
+        }, OverTls);
 }

@@ -25,6 +25,8 @@ internal sealed class TlsTransport : ConnectionTransport
     private readonly SslStream _ssl;
     private readonly TlsListener _listener;
     private bool _plain;
+    private bool _closeNotifySent;
+    private volatile bool _aborted;
 
     public TlsTransport(ConnectionTransport inner, TlsListener listener)
     {
@@ -155,41 +157,37 @@ internal sealed class TlsTransport : ConnectionTransport
     /// <summary>Sends TLS's close_notify (RFC 8446 §6.1), then half-closes the connection.</summary>
     public override void ShutdownSend()
     {
-        if (!_plain && Session is not null)
-        {
-            try
-            {
-                ValueTask shutdown = new(_ssl.ShutdownAsync());
-                if (!shutdown.IsCompleted)
-                {
-                    _ = FinishShutdownAsync(shutdown);
-                    return;
-                }
-                shutdown.GetAwaiter().GetResult();
-            }
-            catch (Exception ex) when (ex is IOException or NotSupportedException or ObjectDisposedException or InvalidOperationException)
-            {
-            }
-        }
+        SendCloseNotify();
         _inner.ShutdownSend();
     }
 
-    private async Task FinishShutdownAsync(ValueTask shutdown)
+    // RFC 8446 §6.1: each party sends close_notify before closing its write side, so that the peer can tell
+    // the end of the data from a truncation (OpenSSL 3 clients report "unexpected eof" otherwise). Sent only
+    // when it can leave at once: a connection closing is never held up by a peer that does not read.
+    private void SendCloseNotify()
     {
+        if (_plain || Session is null || _closeNotifySent || _aborted) return;
+        _closeNotifySent = true;
         try
         {
-            await shutdown.ConfigureAwait(false);
-            _inner.ShutdownSend();
+            Task shutdown = _ssl.ShutdownAsync();
+            if (!shutdown.IsCompleted) shutdown.ContinueWith(static task => _ = task.Exception, TaskScheduler.Default);
+            else _ = shutdown.Exception;
         }
-        catch (Exception ex) when (ex is IOException or NotSupportedException or ObjectDisposedException or InvalidOperationException or System.Net.Sockets.SocketException)
+        catch (Exception ex) when (ex is IOException or NotSupportedException or ObjectDisposedException or InvalidOperationException)
         {
         }
     }
 
-    public override void Abort() => _inner.Abort();
+    public override void Abort()
+    {
+        _aborted = true;
+        _inner.Abort();
+    }
 
     public override void Close()
     {
+        SendCloseNotify();
         _inner.Close();
         // Frees the native TLS state; the transport under it is already closed.
         _ssl.Dispose();

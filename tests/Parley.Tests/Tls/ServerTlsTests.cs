@@ -1,0 +1,482 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Parley.Server;
+using Parley.Server.Tls;
+using Parley.Tests.Hardening;
+using Parley.Tests.Server;
+
+namespace Parley.Tests.Tls;
+
+/// <summary>
+/// The server's TLS listeners with .NET's SslStream as the client: the session a request sees, plain
+/// HTTP sent to the port, handshakes that fail or stall, HSTS, the redirect listener, SNI, client
+/// certificates and certificate files that change.
+/// </summary>
+public class ServerTlsTests : TransportTests
+{
+    private static ValueTask Hello(HttpRequest request, HttpResponse response)
+    {
+        response.WriteText("Hello");
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask DescribeSession(HttpRequest request, HttpResponse response)
+    {
+        TlsSession? tls = request.TlsSession;
+        response.WriteText(tls is null
+            ? $"{request.Scheme} plain"
+            : $"{request.Scheme} {tls.ProtocolName} {tls.CipherSuite} sni={tls.HostName} alpn={tls.ApplicationProtocol} client={tls.ClientCertificate?.Subject} n={request.RequestNumberOnConnection}");
+        return ValueTask.CompletedTask;
+    }
+
+    private Task<TestServer> StartTlsAsync(RequestHandler handler, Action<ServerTlsOptions>? tls = null, Action<HttpServerOptions>? configure = null) =>
+        StartAsync(handler, options =>
+        {
+            ServerTlsOptions tlsOptions = TestServer.TestTlsOptions();
+            tls?.Invoke(tlsOptions);
+            options.Listeners.Add(ListenerOptions.Https("127.0.0.1", 0, tlsOptions));
+            configure?.Invoke(options);
+        });
+
+    private static IPEndPoint Loopback(int port) => new(IPAddress.Loopback, port);
+
+    private static async Task<RawResponse> GetAsync(RawConnection connection, string target = "/")
+    {
+        await connection.SendAsync($"GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        return await connection.ReadResponseAsync();
+    }
+
+    [Fact]
+    public async Task A_request_over_tls_sees_https_and_its_session_and_the_connection_is_kept_alive()
+    {
+        await using var server = await StartTlsAsync(DescribeSession);
+        await using RawConnection connection = await RawConnection.OpenTlsAsync(Loopback(server.Port));
+        Assert.Equal(SslProtocols.Tls13, connection.Tls!.SslProtocol);
+        Assert.Equal(SslApplicationProtocol.Http11, connection.Tls.NegotiatedApplicationProtocol);
+        for (int i = 1; i <= 3; i++)
+        {
+            RawResponse response = await GetAsync(connection);
+            Assert.Equal(200, response.StatusCode);
+            Assert.Equal($"https TLSv1.3 {connection.Tls.NegotiatedCipherSuite} sni=localhost alpn=http/1.1 client= n={i}", Encoding.UTF8.GetString(response.Body));
+        }
+    }
+
+    [Fact]
+    public async Task Tls_1_2_is_negotiated_when_the_client_offers_only_it()
+    {
+        await using var server = await StartTlsAsync(DescribeSession);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(Loopback(server.Port));
+        await using var tls = new SslStream(new NetworkStream(socket));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            EnabledSslProtocols = SslProtocols.Tls12,
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate!.GetCertHashString() == TestCertificates.Server.Certificate.GetCertHashString(),
+        });
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"u8.ToArray());
+        string all = await new StreamReader(tls).ReadToEndAsync();
+        Assert.Contains("https TLSv1.2 ", all);
+        // No ALPN offered by this client: none agreed.
+        Assert.Contains("alpn= ", all);
+    }
+
+    [Fact]
+    public async Task Plain_http_sent_to_the_tls_port_gets_a_plain_400_saying_so_and_a_close()
+    {
+        await using var server = await StartTlsAsync(Hello);
+        await using RawConnection connection = await RawConnection.OpenAsync(Loopback(server.Port));
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
+        string all = await connection.ReadUntilCloseAsync();
+        Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", all);
+        Assert.Contains("Connection: close\r\n", all);
+        Assert.Contains("plain HTTP request was sent to HTTPS port", all);
+        Assert.Empty(server.Errors);
+    }
+
+    [Fact]
+    public async Task A_garbage_handshake_is_closed_with_one_error_line()
+    {
+        await using var server = await StartTlsAsync(Hello);
+        using Socket socket = await Hostile.ConnectAsync(server.Port);
+        // A handshake record header (0x16, version 3.1, length 16) followed by 16 bytes that are no ClientHello.
+        byte[] garbage = [0x16, 0x03, 0x01, 0x00, 0x10, .. Enumerable.Repeat((byte)0xAB, 16)];
+        await socket.SendAsync(garbage, SocketFlags.None);
+        Assert.NotNull(await Hostile.ReadToCloseAsync(socket, TimeSpan.FromSeconds(5)));
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(5)));
+        string error = Assert.Single(server.Errors);
+        Assert.True(error.Contains("TLS handshake with 127.0.0.1:"), error);
+        Assert.Contains("failed", error);
+    }
+
+    [Fact]
+    public async Task A_stalled_handshake_is_closed_at_the_handshake_timeout_with_one_error_line()
+    {
+        await using var server = await StartTlsAsync(Hello, tls => tls.HandshakeTimeout = TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+        using Socket socket = await Hostile.ConnectAsync(server.Port);
+        // The first byte of a handshake record, then nothing.
+        await socket.SendAsync(new byte[] { 0x16, 0x03 }, SocketFlags.None);
+        string? rest = await Hostile.ReadToCloseAsync(socket, TimeSpan.FromSeconds(6));
+        Assert.NotNull(rest);
+        Assert.Equal("", rest);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(0.9), $"closed after {clock.Elapsed.TotalSeconds:F1} s, before the 1 s handshake timeout");
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(5)));
+        string error = Assert.Single(server.Errors);
+        Assert.Contains("did not finish within 1 s", error);
+    }
+
+    [Fact]
+    public async Task Slowloris_during_the_handshake_does_not_keep_others_from_being_served()
+    {
+        const int Count = 200;
+        await using var server = await StartTlsAsync(Hello, tls => tls.HandshakeTimeout = TimeSpan.FromSeconds(2));
+        var sockets = new Socket[Count];
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Count).Select(async i =>
+            {
+                sockets[i] = await Hostile.ConnectAsync(server.Port);
+                // A record header promising a ClientHello that never comes in full.
+                await sockets[i].SendAsync(new byte[] { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01 }, SocketFlags.None);
+            }));
+            Assert.True(server.Server.ConnectionCount >= Count / 2, $"only {server.Server.ConnectionCount} stalled handshakes were open");
+            // While they stall, a real client is served at once, several times over.
+            for (int i = 0; i < 3; i++)
+            {
+                await using RawConnection connection = await RawConnection.OpenTlsAsync(Loopback(server.Port));
+                Assert.Equal(200, (await GetAsync(connection)).StatusCode);
+            }
+            // Each stalled one is closed by the timeout, whether it dribbles more or not.
+            Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(6)),
+                $"{server.Server.ConnectionCount} connections still open after the handshake timeout");
+            Assert.Equal(Count, server.Errors.Count(e => e.Contains("did not finish within 2 s")));
+        }
+        finally
+        {
+            foreach (Socket socket in sockets) socket?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Hsts_is_sent_over_tls_only_and_a_handler_field_wins()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            if (request.Path == "/own") response.Headers.Set("Strict-Transport-Security", "max-age=60");
+            response.WriteText("x");
+            return default;
+        }, options =>
+        {
+            options.Listeners.Add(ListenerOptions.Https("127.0.0.1", 0, TestServer.TestTlsOptions()));
+            options.Listeners.Add(ListenerOptions.Http("127.0.0.1", 0));
+            options.StrictTransportSecurity = new StrictTransportSecurityOptions { MaxAge = TimeSpan.FromDays(2), IncludeSubDomains = true, Preload = true };
+        });
+        await using (RawConnection tls = await RawConnection.OpenTlsAsync(Loopback(server.Server.LocalEndPoints[0].Port)))
+        {
+            Assert.Equal("max-age=172800; includeSubDomains; preload", (await GetAsync(tls)).Header("Strict-Transport-Security"));
+            RawResponse own = await GetAsync(tls, "/own");
+            Assert.Equal("max-age=60", own.Header("Strict-Transport-Security"));
+            Assert.Single(own.Headers, h => h.Key.Equals("Strict-Transport-Security", StringComparison.OrdinalIgnoreCase));
+        }
+        await using RawConnection plain = await RawConnection.OpenAsync(Loopback(server.Server.LocalEndPoints[1].Port));
+        Assert.Null((await GetAsync(plain)).Header("Strict-Transport-Security"));
+    }
+
+    [Theory]
+    [InlineData("GET", "/a/b?q=1&r=%20", "example.com:8080", 301, "https://example.com:8443/a/b?q=1&r=%20")]
+    [InlineData("HEAD", "/", "example.com", 301, "https://example.com:8443/")]
+    [InlineData("POST", "/form", "[::1]:80", 308, "https://[::1]:8443/form")]
+    [InlineData("DELETE", "http://other.test/x?y", "other.test", 308, "https://other.test:8443/x?y")]
+    public async Task The_redirect_listener_sends_every_request_to_https(string method, string target, string host, int status, string location)
+    {
+        bool handlerRan = false;
+        await using var server = await StartAsync((_, response) =>
+        {
+            handlerRan = true;
+            response.WriteText("not redirected");
+            return default;
+        }, options => options.Listeners.Add(ListenerOptions.RedirectToHttps("127.0.0.1", 0, 8443)));
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync($"{method} {target} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync(headRequest: method == "HEAD");
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal(location, response.Header("Location"));
+        Assert.False(handlerRan);
+        // The connection stays usable: a client following redirects may ask again.
+        await connection.SendAsync("GET /again HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        Assert.Equal("https://example.com:8443/again", (await connection.ReadResponseAsync()).Header("Location"));
+    }
+
+    [Fact]
+    public async Task The_redirect_to_port_443_leaves_the_port_out()
+    {
+        await using var server = await StartAsync(Hello, options => options.Listeners.Add(ListenerOptions.RedirectToHttps("127.0.0.1", 0, 443)));
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /p HTTP/1.1\r\nHost: example.com\r\n\r\n");
+        Assert.Equal("https://example.com/p", (await connection.ReadResponseAsync()).Header("Location"));
+    }
+
+    // The certificate the server presented for a handshake asking for hostName (any certificate accepted).
+    private static async Task<X509Certificate2> PresentedAsync(int port, string hostName)
+    {
+        X509Certificate2? presented = null;
+        await using RawConnection connection = await RawConnection.OpenTlsAsync(Loopback(port), hostName, validate: (_, certificate, _, _) =>
+        {
+            presented = new X509Certificate2(certificate!);
+            return true;
+        });
+        Assert.Equal(200, (await GetAsync(connection)).StatusCode);
+        return presented!;
+    }
+
+    [Fact]
+    public async Task Sni_picks_the_certificate_by_exact_then_wildcard_name_then_the_default()
+    {
+        await using var server = await StartTlsAsync(Hello, tls =>
+        {
+            tls.CertificatesByHostName["Wrong.Parley.Test"] = ServerCertificate.FromCertificate(TestCertificates.WrongHost.Certificate);
+            tls.CertificatesByHostName["*.wild.parley.test"] = ServerCertificate.FromCertificate(TestCertificates.SelfSigned.Certificate);
+        });
+        Assert.Equal(TestCertificates.WrongHost.Sha256Hex, Sha256(await PresentedAsync(server.Port, "wrong.parley.test")));
+        Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, Sha256(await PresentedAsync(server.Port, "a.wild.parley.test")));
+        // One label only (RFC 6125 §6.4.3): neither the bare domain nor two labels down match the wildcard.
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "wild.parley.test")));
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "a.b.wild.parley.test")));
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
+    }
+
+    [Fact]
+    public async Task A_selection_callback_is_asked_first_and_null_falls_through()
+    {
+        var seen = new List<string?>();
+        await using var server = await StartTlsAsync(Hello, tls => tls.CertificateSelector = hostName =>
+        {
+            lock (seen) seen.Add(hostName);
+            return hostName == "pick.parley.test" ? ServerCertificate.FromCertificate(TestCertificates.SelfSigned.Certificate) : null;
+        });
+        Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, Sha256(await PresentedAsync(server.Port, "pick.parley.test")));
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "other.parley.test")));
+        Assert.Equal(["pick.parley.test", "other.parley.test"], seen);
+    }
+
+    [Fact]
+    public async Task A_handshake_for_a_name_without_any_certificate_fails()
+    {
+        await using var server = await StartAsync(Hello, options =>
+        {
+            var tls = new ServerTlsOptions();
+            tls.CertificatesByHostName["only.parley.test"] = ServerCertificate.FromCertificate(TestCertificates.Server.Certificate);
+            options.Listeners.Add(ListenerOptions.Https("127.0.0.1", 0, tls));
+        });
+        await Assert.ThrowsAnyAsync<Exception>(() => PresentedAsync(server.Port, "else.parley.test"));
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Errors.Count == 1, TimeSpan.FromSeconds(5)));
+        Assert.Contains("TLS handshake", server.Errors[0]);
+    }
+
+    private static string Sha256(X509Certificate2 certificate) => certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256);
+
+    private static bool TrustTestCa(X509Certificate2? certificate, X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (certificate is null) return false;
+        using var custom = new X509Chain();
+        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        custom.ChainPolicy.CustomTrustStore.Add(TestCertificates.Ca.Certificate);
+        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return custom.Build(certificate);
+    }
+
+    [Fact]
+    public async Task A_required_client_certificate_is_seen_by_the_request_and_its_absence_fails_the_handshake()
+    {
+        await using var server = await StartTlsAsync(DescribeSession, tls =>
+        {
+            tls.ClientCertificateMode = ClientCertificateMode.Required;
+            tls.ClientCertificateValidation = TrustTestCa;
+        });
+        await using (RawConnection withCertificate = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.Client.Certificate))
+        {
+            Assert.Contains("client=CN=parley-test-client", Encoding.UTF8.GetString((await GetAsync(withCertificate)).Body));
+        }
+        // TLS 1.3 reports the refusal after the client's side of the handshake: the first read fails or ends.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using RawConnection without = await RawConnection.OpenTlsAsync(Loopback(server.Port));
+            await GetAsync(without);
+        });
+        // A certificate the callback refuses (self-signed, not from the test CA) fails as well.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using RawConnection refused = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.SelfSigned.Certificate);
+            await GetAsync(refused);
+        });
+    }
+
+    [Fact]
+    public async Task An_allowed_client_certificate_may_be_left_out()
+    {
+        await using var server = await StartTlsAsync(DescribeSession, tls =>
+        {
+            tls.ClientCertificateMode = ClientCertificateMode.Allowed;
+            tls.ClientCertificateValidation = (certificate, chain, errors) => certificate is null || TrustTestCa(certificate, chain, errors);
+        });
+        await using (RawConnection without = await RawConnection.OpenTlsAsync(Loopback(server.Port)))
+        {
+            Assert.EndsWith("client= n=1", Encoding.UTF8.GetString((await GetAsync(without)).Body));
+        }
+        await using RawConnection with = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.Client.Certificate);
+        Assert.Contains("client=CN=parley-test-client", Encoding.UTF8.GetString((await GetAsync(with)).Body));
+    }
+
+    [Fact]
+    public async Task Certificates_load_from_pem_with_an_encrypted_key_and_from_pkcs12_with_a_password()
+    {
+        string directory = Directory.CreateTempSubdirectory("parley-tls-load-").FullName;
+        try
+        {
+            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem"), pfxPath = Path.Combine(directory, "cert.pfx");
+            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
+            File.WriteAllText(keyPath, TestCertificates.Server.EncryptedKeyPem("s3cret"));
+            File.WriteAllBytes(pfxPath, TestCertificates.SelfSigned.Pkcs12("pfx-pass"));
+            var fromPem = ServerCertificate.FromPemFiles(certificatePath, keyPath, "s3cret");
+            var fromPfx = ServerCertificate.FromPfxFile(pfxPath, "pfx-pass");
+            Assert.Throws<System.Security.Cryptography.CryptographicException>(() => ServerCertificate.FromPfxFile(pfxPath, "wrong"));
+            await using var server = await StartTlsAsync(Hello, tls =>
+            {
+                tls.Certificate = fromPem;
+                tls.CertificatesByHostName["pfx.parley.test"] = fromPfx;
+            });
+            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
+            Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, Sha256(await PresentedAsync(server.Port, "pfx.parley.test")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Changed_certificate_files_are_used_by_new_handshakes_and_open_connections_go_on()
+    {
+        string directory = Directory.CreateTempSubdirectory("parley-tls-reload-").FullName;
+        try
+        {
+            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem");
+            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
+            File.WriteAllText(keyPath, TestCertificates.Server.KeyPem);
+            await using var server = await StartTlsAsync(DescribeSession, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
+            X509Certificate2? openPresented = null;
+            await using RawConnection open = await RawConnection.OpenTlsAsync(Loopback(server.Port), validate: (_, certificate, _, _) =>
+            {
+                openPresented = new X509Certificate2(certificate!);
+                return true;
+            });
+            Assert.Equal(200, (await GetAsync(open)).StatusCode);
+            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(openPresented!));
+
+            // Written through temporary files and renamed into place, as certificate tools do.
+            File.WriteAllText(certificatePath + ".new", TestCertificates.SelfSigned.CertificatePem);
+            File.WriteAllText(keyPath + ".new", TestCertificates.SelfSigned.KeyPem);
+            File.Move(keyPath + ".new", keyPath, overwrite: true);
+            File.Move(certificatePath + ".new", certificatePath, overwrite: true);
+
+            // The server looks once a second: within a few, new handshakes get the new certificate.
+            var clock = Stopwatch.StartNew();
+            string presented;
+            do
+            {
+                presented = Sha256(await PresentedAsync(server.Port, "localhost"));
+            }
+            while (presented != TestCertificates.SelfSigned.Sha256Hex && clock.Elapsed < TimeSpan.FromSeconds(10) && await Task.Delay(100).ContinueWith(_ => true));
+            Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, presented);
+
+            // The connection opened before the change is still served, on its own session.
+            RawResponse again = await GetAsync(open);
+            Assert.Equal(200, again.StatusCode);
+            Assert.EndsWith("n=2", Encoding.UTF8.GetString(again.Body));
+            Assert.Empty(server.Errors);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_half_written_certificate_keeps_the_previous_one_and_is_reported()
+    {
+        string directory = Directory.CreateTempSubdirectory("parley-tls-reload-bad-").FullName;
+        try
+        {
+            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem");
+            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
+            File.WriteAllText(keyPath, TestCertificates.Server.KeyPem);
+            await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
+            // A key that does not match the certificate.
+            File.WriteAllText(keyPath, TestCertificates.SelfSigned.KeyPem);
+            Assert.True(await Hostile.WaitUntilAsync(() => server.Errors.Count > 0, TimeSpan.FromSeconds(10)), "the failed reload was not reported");
+            Assert.Contains("could not be loaded (keeping the previous one)", server.Errors[0]);
+            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Tls_options_refuse_old_protocol_versions_and_a_listener_without_certificate()
+    {
+        var server = new HttpServer(new HttpServerOptions(), Hello);
+        var old = new HttpServerOptions();
+        old.Listeners.Add(ListenerOptions.Https("127.0.0.1", 0, new ServerTlsOptions
+        {
+            Certificate = ServerCertificate.FromCertificate(TestCertificates.Server.Certificate),
+#pragma warning disable SYSLIB0039 // TLS 1.1 named on purpose: the server must refuse it
+            EnabledProtocols = SslProtocols.Tls11 | SslProtocols.Tls12,
+#pragma warning restore SYSLIB0039
+        }));
+        Assert.Throws<ArgumentException>(() => new HttpServer(old, Hello).StartAsync().GetAwaiter().GetResult());
+        var none = new HttpServerOptions();
+        none.Listeners.Add(ListenerOptions.Https("127.0.0.1", 0, new ServerTlsOptions()));
+        Assert.Throws<ArgumentException>(() => new HttpServer(none, Hello).StartAsync().GetAwaiter().GetResult());
+        Assert.NotNull(server);
+    }
+}
+
+/// <summary>The same tests over the epoll transport.</summary>
+public class EpollServerTlsTests : ServerTlsTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
+}
+
+/// <summary>The server's exchange suite (keep-alive, pipelining, chunked bodies, limits) over TLS.</summary>
+public class TlsServerExchangeTests : ServerExchangeTests
+{
+    protected override bool OverTls => true;
+}
+
+/// <summary>The exchange suite over TLS on the epoll transport.</summary>
+public class TlsEpollServerExchangeTests : ServerExchangeTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
+    protected override bool OverTls => true;
+}
+
+/// <summary>The malformed-request suite over TLS.</summary>
+public class TlsServerErrorTests : ServerErrorTests
+{
+    protected override bool OverTls => true;
+}
+
+/// <summary>The malformed-request suite over TLS on the epoll transport.</summary>
+public class TlsEpollServerErrorTests : ServerErrorTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
+    protected override bool OverTls => true;
+}
