@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Parley.Server.Tls;
 
 namespace Parley.Server;
 

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Parley.Http1;
-using Parley.Server.Tls;
 using Parley.Server.Transport;
 
 namespace Parley.Server;

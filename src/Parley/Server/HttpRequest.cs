@@ -114,7 +114,7 @@ public sealed class HttpRequest
     public string Scheme => IsHttps ? "https" : "http";
 
     /// <summary>The connection's TLS session (protocol, cipher suite, SNI host name, ALPN protocol, client certificate); null over plain HTTP.</summary>
-    public Tls.TlsSession? TlsSession => Owner.TlsSession;
+    public TlsSession? TlsSession => Owner.TlsSession;
 
     /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
     public int RequestNumberOnConnection => Owner.RequestCount;

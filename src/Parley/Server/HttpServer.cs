@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Parley.Server.Tls;
 using Parley.Server.Transport;
 
 namespace Parley.Server;

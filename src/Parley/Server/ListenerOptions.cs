@@ -1,4 +1,3 @@
-using Parley.Server.Tls;
 
 namespace Parley.Server;
 

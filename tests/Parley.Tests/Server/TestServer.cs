@@ -1,6 +1,5 @@
 using System.Net;
 using Parley.Server;
-using Parley.Server.Tls;
 using Parley.Tests.Tls;
 
 namespace Parley.Tests.Server;

@@ -1,6 +1,5 @@
 using System.Text;
 using Parley.Server;
-using Parley.Server.Tls;
 using Parley.Tests.Interop;
 using Parley.Tests.Server;
 

@@ -6,7 +6,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Parley.Server;
-using Parley.Server.Tls;
 using Parley.Tests.Hardening;
 using Parley.Tests.Server;
 

@@ -1,7 +1,7 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Parley.Server.Tls;
+namespace Parley.Server;
 
 /// <summary>
 /// A certificate with its private key (and the intermediate certificates sent with it) that a TLS listener

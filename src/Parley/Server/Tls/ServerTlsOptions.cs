@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Parley.Server.Tls;
+namespace Parley.Server;
 
 /// <summary>
 /// How a TLS listener negotiates: which certificate it presents (by SNI host name, through a callback, or

@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Parley.Server.Tls;
+namespace Parley.Server;
 
 /// <summary>
 /// The TLS policy of one listener: picks the certificate for each handshake and hands SslStream the

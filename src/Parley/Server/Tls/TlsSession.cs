@@ -2,7 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Parley.Server.Tls;
+namespace Parley.Server;
 
 /// <summary>What a connection's TLS handshake settled on; the same for every request on the connection.</summary>
 public sealed class TlsSession

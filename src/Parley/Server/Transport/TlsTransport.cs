@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Security;
 using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
-using Parley.Server.Tls;
 
 namespace Parley.Server.Transport;
 
