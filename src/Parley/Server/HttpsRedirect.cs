@@ -35,7 +35,7 @@ internal static class HttpsRedirect
         string target = request.TargetForm switch
         {
             RequestTargetForm.Origin => request.Target,
-            RequestTargetForm.Absolute => Encoding.ASCII.GetString(request.RawPath) + (request.Query.Length > 0 ? "?" + request.Query : ""),
+            RequestTargetForm.Absolute => Encoding.ASCII.GetString(request.RawPath) + (request.RawQuery.Length > 0 ? "?" + request.RawQuery : ""),
             _ => "/",
         };
         return location.Append(target.Length == 0 ? "/" : target).ToString();
