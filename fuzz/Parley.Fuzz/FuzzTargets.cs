@@ -12,9 +12,9 @@ public sealed class PropertyViolation(string message) : Exception(message);
 /// arbitrary bytes, must not throw anything but <see cref="PropertyViolation"/> on a broken property, and
 /// checks: the same bytes split at any offset give the same result as one read; parse limits hold.
 /// </summary>
-public static class FuzzTargets
+public static partial class FuzzTargets
 {
-    public static readonly string[] Names = ["request", "chunked", "response", "form", "multipart", "range"];
+    public static readonly string[] Names = ["request", "chunked", "response", "form", "multipart", "range", "route", "query"];
 
     public static void Run(string target, ReadOnlySpan<byte> data)
     {
@@ -26,6 +26,8 @@ public static class FuzzTargets
             case "form": Form(data); break;
             case "multipart": Multipart(data); break;
             case "range": Range(data); break;
+            case "route": Route(data); break;
+            case "query": Query(data); break;
             default: throw new ArgumentException($"unknown target '{target}'", nameof(target));
         }
     }
