@@ -10,6 +10,9 @@ internal static class ChunkExtensions
     public static bool TryValidate(ReadOnlySpan<byte> ext, out HttpError error)
     {
         error = default;
+        // RFC 9112 §7.1: BWS may come only before ';', '=' and a name or value, so nothing valid ends in
+        // whitespace ("a \r\n"): refused rather than read the way some other parser might not.
+        if (ext.Length > 0 && HttpSyntax.IsOws(ext[^1])) return Fail(out error, "whitespace at the end of a chunk-size line");
         int i = 0;
         while (true)
         {

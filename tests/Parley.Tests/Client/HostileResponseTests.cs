@@ -85,6 +85,7 @@ public class HostileResponseTests
     [InlineData("-5\r\nhello\r\n0\r\n\r\n", "invalid chunk size")]
     [InlineData("zz\r\n", "invalid chunk size")]
     [InlineData("5\r\nhelloX\r\n0\r\n\r\n", "not followed by CRLF")]
+    [InlineData("a \r\n0123456789\r\n0\r\n\r\n", "invalid chunked body: whitespace at the end of a chunk-size line")] // RFC 9112 §7.1
     public async Task Bad_chunk_sizes_are_rejected(string body, string reason)
     {
         var error = await FailAsync($"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{body}", hang: true);

@@ -61,8 +61,8 @@ internal static class ChunkedCases
         foreach ((string name, string ext) in new[]
         {
             ("a name", ";a"), ("a name and token value", ";a=b"), ("a quoted value", ";a=\"b c\""), ("a quoted-pair", ";a=\"b\\\"c\""),
-            ("BWS around the parts", " ; a = b "), ("several extensions", ";a=1;b;c=\"x\""), ("obs-text in a quoted value", ";a=\"\xE9\""),
-            ("trailing BWS without extension", " "), ("100 short extensions", string.Concat(Enumerable.Repeat(";a=b", 100))),
+            ("BWS around the parts", " ; a = b"), ("several extensions", ";a=1;b;c=\"x\""), ("obs-text in a quoted value", ";a=\"\xE9\""),
+            ("100 short extensions", string.Concat(Enumerable.Repeat(";a=b", 100))),
         })
         {
             yield return new($"9112-7.1.1 chunk extension with {name} is ignored", Chunked($"5{ext}\r\nhello\r\n0{ext}\r\n\r\n"), 200, After.Open,
@@ -77,6 +77,16 @@ internal static class ChunkedCases
         })
         {
             yield return new($"9112-7.1.1 invalid chunk extension ({name})", Chunked($"5{ext}\r\nhello\r\n0\r\n\r\n"), 400, After.Closed, Ext);
+        }
+        foreach ((string name, string size) in new[]
+        {
+            ("a space after the size", "a "), ("a tab after the size", "a\t"), ("whitespace after an extension", "a ; x = y "),
+            ("a space after the last chunk's size", "0 "),
+        })
+        {
+            string body = size.StartsWith('0') ? "a\r\n0123456789\r\n" + size + "\r\n\r\n" : size + "\r\n0123456789\r\n0\r\n\r\n";
+            yield return new($"9112-7.1 chunk-size line ending in whitespace ({name}) is refused", Chunked(body), 400, After.Closed,
+                "RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF; BWS is allowed only before ';' (our choice: whitespace ending the line is refused, not skipped, so no two parsers read the line differently)");
         }
         for (int b = 0; b < 0x20; b++)
         {

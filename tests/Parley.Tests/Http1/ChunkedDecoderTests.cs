@@ -71,11 +71,15 @@ public class ChunkedDecoderTests
     public void Accepts_and_ignores_well_formed_chunk_extensions(string body) => Decodes(body, "hello"); // RFC 9112 §7.1.1
 
     [Theory]
+    [InlineData("a \r\n0123456789\r\n0\r\n\r\n")]
     [InlineData("5 \r\nhello\r\n0\r\n\r\n")]
-    [InlineData("5\t\r\nhello\r\n0\t \r\n\r\n")]
+    [InlineData("5\t\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5\r\nhello\r\n0 \r\n\r\n")]
     [InlineData("5;a \r\nhello\r\n0\r\n\r\n")]
-    public void Accepts_whitespace_at_the_end_of_a_chunk_size_line(string body) => // lenient, as hyper and Go; not in the §7.1 grammar
-        Decodes(body, "hello");
+    [InlineData("5;a=b\t\r\nhello\r\n0\r\n\r\n")]
+    [InlineData("5;a=\"b\" \r\nhello\r\n0\r\n\r\n")]
+    public void Rejects_whitespace_at_the_end_of_a_chunk_size_line_with_400(string body) => // RFC 9112 §7.1: BWS only before ';'
+        RejectsBody(body, 400);
 
     [Theory]
     [InlineData("5;\r\nhello\r\n0\r\n\r\n")]              // no name
