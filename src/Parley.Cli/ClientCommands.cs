@@ -18,45 +18,42 @@ internal static class ClientCommands
 
     private const int LargeBody = 1 << 20;
 
-    private const string ExitCodes =
-        "Exit status: 0 success; 1 other failure (e.g. writing the output file); 2 usage error; " +
-        "3 connection failure (resolve, connect, closed before any response); 4 timeout; " +
-        "5 malformed response (bad status line, field, chunk, truncated body); 6 HTTP status >= 400 with --fail; " +
-        "7 redirect loop or too many redirects; https: 8 server certificate expired or not yet valid; " +
-        "9 certificate for another host name; 10 certificate not trusted (self-signed or unknown CA); 11 TLS handshake failure; " +
-        "12 no TLS version in common; 13 the server answered plain HTTP on an https:// URL; 14 TLS handshake timed out.";
-
     /// <summary><c>parley get URL</c>.</summary>
-    public static Command Get() => Create("get", "Send a GET request and print the response body", fixedMethod: "GET", allowBody: false);
+    public static Command Get(TextWriter stdout, TextWriter stderr) => Create(stdout, stderr, "get", "Send a GET request and print the response body", fixedMethod: "GET", allowBody: false);
 
     /// <summary><c>parley post URL -d DATA | -F name=value</c>.</summary>
-    public static Command Post() => Create("post", "Send a POST with form data (-d raw or @file, -F name=value form-encoded)", fixedMethod: "POST", allowBody: true);
+    public static Command Post(TextWriter stdout, TextWriter stderr) => Create(stdout, stderr, "post", "Send a POST with form data (-d raw or @file, -F name=value form-encoded)", fixedMethod: "POST", allowBody: true);
 
     /// <summary><c>parley request -X METHOD URL</c>.</summary>
-    public static Command Request() => Create("request", "Send a request with any method (-X)", fixedMethod: null, allowBody: true);
+    public static Command Request(TextWriter stdout, TextWriter stderr) => Create(stdout, stderr, "request", "Send a request with any method (-X)", fixedMethod: null, allowBody: true);
 
-    private static Command Create(string name, string description, string? fixedMethod, bool allowBody)
+    private static Command Create(TextWriter stdout, TextWriter stderr, string name, string description, string? fixedMethod, bool allowBody)
     {
-        var url = new Argument<string>("url") { Description = "The http:// or https:// URL (http:// is assumed when no scheme is given)" };
-        var headers = new Option<string[]>("--header", "-H") { Description = "Add a field 'Name: value' (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var include = new Option<bool>("--include", "-i") { Description = "Print the status line and fields before the body" };
-        var follow = new Option<bool>("--location", "-L") { Description = "Follow redirects (301, 302, 303, 307, 308)" };
-        var maxRedirects = new Option<int>("--max-redirs") { Description = "Most redirects followed with -L", DefaultValueFactory = _ => 10 };
-        var output = new Option<string?>("--output", "-o") { Description = "Write the body to FILE (with a progress bar when stderr is a terminal)" };
-        var timeout = new Option<double?>("--timeout") { Description = "Limit for the whole exchange, in seconds" };
-        var fail = new Option<bool>("--fail") { Description = "Exit with status 6, printing no body, when the HTTP status is 400 or more" };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print the session on stderr: connection, request as sent, response head, timing" };
-        var repeat = new Option<int>("--repeat") { Description = "Send the same request N times over one keep-alive connection", DefaultValueFactory = _ => 1 };
-        var compressed = new Option<bool>("--compressed") { Description = "Ask for gzip, deflate or br and decode the response" };
-        var data = new Option<string[]>("--data", "-d") { Description = "Body data as sent (application/x-www-form-urlencoded); @FILE reads a file (repeatable, joined with &)" };
-        var form = new Option<string[]>("--form", "-F") { Description = "A form field name=value, form-encoded for you (repeatable)" };
-        var method = new Option<string>("--request", "-X") { Description = "The method", DefaultValueFactory = _ => "GET" };
-        var caCert = new Option<string?>("--cacert") { Description = "https: also trust the CA certificates in FILE (PEM), besides the system's" };
-        var insecure = new Option<bool>("--insecure", "-k") { Description = "https: do not verify the server's certificate (prints a warning)" };
-        var clientCert = new Option<string?>("--cert") { Description = "https: send the client certificate in FILE (PEM; with its key unless --key)" };
-        var clientKey = new Option<string?>("--key") { Description = "https: the private key (PEM) of the --cert certificate" };
+        var url = new Argument<string>("URL") { Description = "The http:// or https:// URL (http:// is assumed when no scheme is given)" };
+        // "-1" or "--bogus" where the URL goes is an option this command does not have (UsageErrors names it).
+        url.Validators.Add(result =>
+        {
+            if (result.Tokens is [{ Value: ['-', _, ..] value }]) result.AddError($"unknown option '{value}'");
+        });
+        var headers = OptionValues.Texts("--header", "Add a field 'Name: value' (repeatable)", HeaderProblem, "-H");
+        var include = OptionValues.Flag("--include", "Print the status line and fields before the body (with -o, into the file)", "-i");
+        var follow = OptionValues.Flag("--location", "Follow redirects (301, 302, 303, 307, 308)", "-L");
+        var maxRedirects = OptionValues.Integer("--max-redirs", "Most redirects followed with -L", 0, 100, 10, "a number of redirects");
+        var output = OptionValues.Text("--output", "Write the body to FILE (- for stdout, even a binary body on a terminal)", null, OutputProblem, "-o");
+        var timeout = OptionValues.OptionalSeconds("--timeout", "Limit for the whole exchange, in seconds (default: none)", 0.001, 86400);
+        var fail = OptionValues.Flag("--fail", "Exit with status 6, printing no body, when the HTTP status is 400 or more");
+        var verbose = OptionValues.Flag("--verbose", "Print the session on stderr: connection, request as sent, response head, timing", "-v");
+        var repeat = OptionValues.Integer("--repeat", "Send the same request N times over one keep-alive connection", 1, 10000, 1, "a number of requests");
+        var compressed = OptionValues.Flag("--compressed", "Ask for gzip, deflate or br and decode the response");
+        var data = OptionValues.Texts("--data", "Body data as sent (application/x-www-form-urlencoded); @FILE reads a file (repeatable, joined with &)", DataProblem, "-d");
+        var form = OptionValues.Texts("--form", "A form field name=value, form-encoded for you (repeatable)", FormProblem, "-F");
+        var method = OptionValues.Text("--request", "The method", "GET", MethodProblem, "-X");
+        var caCert = OptionValues.Text("--cacert", "https: also trust the CA certificates in FILE (PEM), besides the system's", null, OptionValues.ExistingFile);
+        var insecure = OptionValues.Flag("--insecure", "https: do not verify the server's certificate (prints a warning)", "-k");
+        var clientCert = OptionValues.Text("--cert", "https: send the client certificate in FILE (PEM; with its key unless --key)", null, OptionValues.ExistingFile);
+        var clientKey = OptionValues.Text("--key", "https: the private key (PEM) of the --cert certificate", null, OptionValues.ExistingFile);
 
-        var command = new Command(name, $"{description}.\n{ExitCodes}");
+        var command = new Command(name, description);
         command.Arguments.Add(url);
         foreach (Option option in new Option[] { headers, include, follow, maxRedirects, output, timeout, fail, verbose, repeat, compressed, caCert, insecure, clientCert, clientKey })
         {
@@ -89,7 +86,7 @@ internal static class ClientCommands
             Insecure = parse.GetValue(insecure),
             ClientCert = parse.GetValue(clientCert),
             ClientKey = parse.GetValue(clientKey),
-        }, Console.Out, Console.Error, cancellationToken));
+        }, stdout, stderr, cancellationToken));
         return command;
     }
 
@@ -125,10 +122,8 @@ internal static class ClientCommands
         }
         catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException or NotSupportedException or IOException)
         {
-            return Report(stderr, UsageError, ex.Message);
+            return Report(stderr, UsageError, WithoutParameterName(ex.Message));
         }
-        if (settings.Repeat < 1) return Report(stderr, UsageError, "--repeat must be at least 1");
-        if (settings.Timeout is <= 0) return Report(stderr, UsageError, "--timeout must be a positive number of seconds");
 
         var printer = new SessionPrinter(stderr, settings.Verbose, settings.Include ? stdout : null);
         var options = new ParleyClientOptions
@@ -237,7 +232,7 @@ internal static class ClientCommands
             foreach (string item in settings.Data)
             {
                 if (body.Count > 0) body.Add((byte)'&');
-                body.AddRange(item.StartsWith('@') ? File.ReadAllBytes(item[1..]) : Encoding.UTF8.GetBytes(item));
+                body.AddRange(item.StartsWith('@') ? ReadDataFile(item[1..]) : Encoding.UTF8.GetBytes(item));
             }
             request.Content = ParleyContent.FromBytes(body.ToArray(), "application/x-www-form-urlencoded");
             // As curl does: a large body waits for the server's 100 Continue (RFC 9110 §10.1.1).
@@ -323,6 +318,55 @@ internal static class ClientCommands
         await destination.FlushAsync(cancellationToken).ConfigureAwait(false);
         return total;
     }
+
+    private static byte[] ReadDataFile(string path)
+    {
+        if (Directory.Exists(path)) throw new FormatException($"-d @{path}: is a directory, not a file");
+        try
+        {
+            return File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new FormatException($"-d @{path}: no such file");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new FormatException($"-d @{path}: permission denied");
+        }
+    }
+
+    /// <summary>An ArgumentException's message without the "(Parameter 'name')" .NET appends.</summary>
+    private static string WithoutParameterName(string message)
+    {
+        int suffix = message.LastIndexOf(" (Parameter '", StringComparison.Ordinal);
+        return suffix > 0 && message.EndsWith("')", StringComparison.Ordinal) ? message[..suffix] : message;
+    }
+
+    private static string? HeaderProblem(string header)
+    {
+        int colon = header.IndexOf(':');
+        return colon <= 0 || header[..colon].Trim().Length == 0 || !IsToken(header[..colon].Trim())
+            ? $"wants 'Name: value', not '{header}'"
+            : header.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0 ? "wants a single-line field value" : null;
+    }
+
+    private static string? OutputProblem(string path) =>
+        path.Length == 0 ? "wants a file name (or - for stdout), not an empty string" : null;
+
+    private static string? DataProblem(string data) =>
+        data == "@" ? "wants a file name after @" : null;
+
+    private static string? FormProblem(string field) =>
+        field.IndexOf('=') <= 0 ? $"wants name=value, not '{field}'" : null;
+
+    /// <summary>RFC 9110 §9.1: method = token.</summary>
+    private static string? MethodProblem(string method) =>
+        IsToken(method) ? null : $"wants a method such as GET, PUT or DELETE (a token), not '{method}'";
+
+    /// <summary>RFC 9110 §5.6.2: token = 1*tchar.</summary>
+    private static bool IsToken(string text) =>
+        text.Length > 0 && text.All(c => c < 0x7F && (char.IsAsciiLetterOrDigit(c) || "!#$%&'*+-.^_`|~".Contains(c)));
 
     private static int Report(TextWriter stderr, int code, string message)
     {

@@ -9,33 +9,30 @@ namespace Parley.Cli;
 /// <summary><c>parley serve [DIR]</c>: serves a directory of files, or the embedded demo site without one.</summary>
 internal static class ServeCommand
 {
-    public static Command Create()
+    public static Command Create(TextWriter stderr)
     {
-        var directory = new Argument<DirectoryInfo?>("DIR") { Description = "Directory to serve; without it, the embedded demo site", Arity = ArgumentArity.ZeroOrOne };
-        var host = new Option<string>("--host") { Description = "Address to listen on (127.0.0.1, ::1, 0.0.0.0, * for all)", DefaultValueFactory = _ => "127.0.0.1" };
-        var port = new Option<int>("--port", "-p") { Description = "TCP port to listen on", DefaultValueFactory = _ => 8080 };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "Do not print an access-log line per request" };
-        var drain = new Option<double>("--drain-timeout") { Description = "Seconds a graceful stop waits for requests in flight", DefaultValueFactory = _ => 10 };
+        var directory = new Argument<string?>("DIR")
+        {
+            Description = "Directory to serve; without it, the embedded demo site",
+            Arity = ArgumentArity.ZeroOrOne,
+            CustomParser = result => result.Tokens is [{ Value: var path }] && (path.Length == 0 || !Directory.Exists(path))
+                ? Invalid(result, path.Length == 0 ? "DIR wants a directory, not an empty string" : $"{Path.GetFullPath(path)} is not a directory")
+                : result.Tokens.Count == 1 ? result.Tokens[0].Value : null,
+        };
+        var host = OptionValues.Text("--host", "Address to listen on (127.0.0.1, ::1, 0.0.0.0, localhost, * for all)", "127.0.0.1", OptionValues.ListenAddress);
+        var port = OptionValues.Integer("--port", "TCP port to listen on (0: any free port)", 0, 65535, 8080, "a port number", "-p");
+        var quiet = OptionValues.Flag("--quiet", "Do not print an access-log line per request", "-q");
+        var drain = OptionValues.Seconds("--drain-timeout", "Seconds a graceful stop waits for requests in flight", 0, 3600, 10);
         // Epoll where it runs: the served handlers (files, demo pages) never block on the network, so the
         // event loops' inline handling is safe here, and it is what makes the static file server fast.
         bool epollRuns = OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64;
-        var transport = new Option<TransportKind>("--transport") { Description = "I/O layer: Epoll (Linux x64 event loops, handlers run inline; the default there) or Sockets (portable; the default elsewhere)", DefaultValueFactory = _ => epollRuns ? TransportKind.Epoll : TransportKind.Sockets };
-        var list = new Option<bool>("--list") { Description = "DIR: list directories that have no index.html" };
-        var cacheControl = new Option<string?>("--cache-control") { Description = "DIR: Cache-Control value for files, e.g. \"public, max-age=3600\"" };
-        var noCompress = new Option<bool>("--no-compress") { Description = "DIR: never compress on the fly (precompressed .br/.gz files are still used)" };
-        var dotfiles = new Option<bool>("--dotfiles") { Description = "DIR: serve and list names starting with '.'" };
-        var followSymlinks = new Option<bool>("--follow-symlinks") { Description = "DIR: follow symbolic links that lead outside DIR" };
-        var noSecurityHeaders = new Option<bool>("--no-security-headers") { Description = "DIR: do not send X-Content-Type-Options, X-Frame-Options, Referrer-Policy, Content-Security-Policy" };
-        port.Validators.Add(result =>
-        {
-            int value = result.GetValueOrDefault<int>();
-            if (value is < 0 or > 65535) result.AddError($"--port must be 0-65535, not {value}");
-        });
-        cacheControl.Validators.Add(result =>
-        {
-            string? value = result.GetValueOrDefault<string?>();
-            if (value is not null && (value.Length == 0 || value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0)) result.AddError("--cache-control must be a non-empty single-line value");
-        });
+        var transport = OptionValues.Choice("--transport", "I/O layer: Epoll (Linux x64 event loops, handlers run inline; the default there) or Sockets (portable; the default elsewhere)", epollRuns ? TransportKind.Epoll : TransportKind.Sockets);
+        var list = OptionValues.Flag("--list", "DIR: list directories that have no index.html");
+        var cacheControl = OptionValues.Text("--cache-control", "DIR: Cache-Control value for files, e.g. \"public, max-age=3600\"", null, CacheControlProblem);
+        var noCompress = OptionValues.Flag("--no-compress", "DIR: never compress on the fly (precompressed .br/.gz files are still used)");
+        var dotfiles = OptionValues.Flag("--dotfiles", "DIR: serve and list names starting with '.'");
+        var followSymlinks = OptionValues.Flag("--follow-symlinks", "DIR: follow symbolic links that lead outside DIR");
+        var noSecurityHeaders = OptionValues.Flag("--no-security-headers", "DIR: do not send X-Content-Type-Options, X-Frame-Options, Referrer-Policy, Content-Security-Policy");
 
         var command = new Command("serve", "Serve DIR as a static web site, or the embedded demo site of the classic HTTP session");
         command.Arguments.Add(directory);
@@ -50,8 +47,8 @@ internal static class ServeCommand
             bool quietValue = parse.GetValue(quiet);
             TimeSpan drainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
             TransportKind transportValue = parse.GetValue(transport);
-            DirectoryInfo? root = parse.GetValue(directory);
-            if (root is null)
+            string? rootPath = parse.GetValue(directory);
+            if (rootPath is null)
             {
                 return ServerHost.RunAsync(DemoSite.Create(), hostValue, portValue, quietValue, drainTimeout, transportValue,
                     url => $"Parley demo site listening on {url} (Ctrl+C to stop)");
@@ -62,7 +59,7 @@ internal static class ServeCommand
             {
                 files = new StaticFileHandler(new StaticFileOptions
                 {
-                    Root = root.FullName,
+                    Root = Path.GetFullPath(rootPath),
                     EnableDirectoryListing = parse.GetValue(list),
                     CacheControl = parse.GetValue(cacheControl),
                     EnableCompression = !parse.GetValue(noCompress),
@@ -72,8 +69,9 @@ internal static class ServeCommand
             }
             catch (DirectoryNotFoundException)
             {
-                Console.Error.WriteLine($"parley: {root.FullName} is not a directory");
-                return Task.FromResult(2);
+                // Removed between the check and now.
+                stderr.WriteLine($"parley: {Path.GetFullPath(rootPath)} is not a directory");
+                return Task.FromResult(ParleyCommandLine.UsageError);
             }
             Server.RequestHandler handler = parse.GetValue(noSecurityHeaders) ? files.Handler : SecurityHeaders.Wrap(files.Handler);
             return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue,
@@ -81,4 +79,16 @@ internal static class ServeCommand
         });
         return command;
     }
+
+    private static string? Invalid(System.CommandLine.Parsing.ArgumentResult result, string message)
+    {
+        result.AddError(message);
+        return null;
+    }
+
+    /// <summary>RFC 9111 §5.2: Cache-Control = #cache-directive; one line, no control characters.</summary>
+    private static string? CacheControlProblem(string value) =>
+        value.Trim().Length == 0 || value.AsSpan().IndexOfAnyInRange('\0', '\x1f') >= 0 || value.Contains('\x7f')
+            ? $"wants a single-line value such as 'public, max-age=3600', not '{value}'"
+            : null;
 }

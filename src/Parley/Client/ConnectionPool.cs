@@ -251,8 +251,7 @@ internal sealed class ConnectionPool : IDisposable
                 }
                 catch (SocketException ex)
                 {
-                    if (failures.Length > 0) failures.Append("; ");
-                    failures.Append(endPoint).Append(": ").Append(ex.Message);
+                    AppendFailure(failures, addresses.Length, endPoint, ex);
                     continue;
                 }
                 catch (OperationCanceledException ex)
@@ -270,8 +269,7 @@ internal sealed class ConnectionPool : IDisposable
             catch (SocketException ex)
             {
                 socket.Dispose();
-                if (failures.Length > 0) failures.Append("; ");
-                failures.Append(endPoint).Append(": ").Append(ex.Message);
+                AppendFailure(failures, addresses.Length, endPoint, ex);
             }
             catch (OperationCanceledException ex)
             {
@@ -317,6 +315,21 @@ internal sealed class ConnectionPool : IDisposable
             Raise(observer, new SessionEvent { Kind = SessionEventKind.TlsHandshakeDone, Uri = uri, Tls = new TlsSessionInfo(tls.Ssl, pool.Origin.Host) });
         }
         return tls;
+    }
+
+    /// <summary>
+    /// One address's failure for the "cannot connect" message: just the reason when the host had one address
+    /// (the message already names host and port), else each address with its reason.
+    /// </summary>
+    private static void AppendFailure(StringBuilder failures, int addressCount, IPEndPoint endPoint, SocketException ex)
+    {
+        if (addressCount == 1)
+        {
+            failures.Append(ex.Message);
+            return;
+        }
+        if (failures.Length > 0) failures.Append("; ");
+        failures.Append(endPoint).Append(": ").Append(ex.Message);
     }
 
     /// <summary>Called when a connection closes.</summary>

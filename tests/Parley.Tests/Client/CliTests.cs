@@ -179,9 +179,11 @@ public class CliTests
         Assert.Equal(2, ftp.ExitCode);
         Assert.StartsWith("parley: unsupported scheme 'ftp'", ftp.StdErr);
 
-        ToolResult refused = await RunAsync("get", $"http://127.0.0.1:{Loopback.FreePort()}/");
+        int closedPort = Loopback.FreePort();
+        ToolResult refused = await RunAsync("get", $"http://127.0.0.1:{closedPort}/");
         Assert.Equal(3, refused.ExitCode);
-        Assert.StartsWith("parley: cannot connect to 127.0.0.1", refused.StdErr);
+        // The address is named once, not again inside the reason.
+        Assert.Equal($"parley: cannot connect to 127.0.0.1 port {closedPort}: Connection refused", refused.StdErr.Trim());
         Assert.Single(refused.StdErr.Trim().Split('\n'));
 
         await using var silent = new ScriptedServer(exchange => exchange.HangAsync());
