@@ -188,9 +188,12 @@ public sealed class Router
         // Routes that match the path but not the method, for 405 and OPTIONS.
         Route? matched = null;
         List<Route>? alsoMatched = null;
+        // Without an escape, a literal route matches exactly its bytes (an empty path is "/", RFC 9110 §4.2.3).
+        bool escaped = path.IndexOf((byte)'%') >= 0;
+        ReadOnlySpan<byte> literalPath = path.IsEmpty ? "/"u8 : path;
         foreach (Route route in _literals)
         {
-            if (!route.Template.TryMatch(path, values)) continue;
+            if (escaped ? !route.Template.TryMatch(path, values) : !literalPath.SequenceEqual(route.Template.LiteralPath)) continue;
             RequestHandler? handler = route.HandlerFor(method);
             if (handler is not null) return Dispatch(route, handler, values, request, response);
             matched = route;
