@@ -9,13 +9,18 @@
 //   french  <baseUrl> [outDir]  GET baseUrl/ as a French-speaking user; screenshot french.png
 //   contact <baseUrl> [outDir]  fill and submit the form at baseUrl/contact; screenshot contact.png
 //   page    <url>     [outDir]  load url; report status, title, headers and every request made
+//   layout  <baseUrl> <outDir> <path>...  load each path at a desktop (1280x800) and a phone (390x844)
+//           viewport; screenshot each (<name>-desktop.png, <name>-phone.png) and measure the layout faults
+//           that can be measured: page wider than the viewport, boxes outside it, text overflowing its box,
+//           overlapping block boxes; fetch every link, stylesheet and image once (no redirects followed)
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const CHROMIUM = process.env.PARLEY_CHROMIUM || '/usr/bin/chromium';
-const OVERALL_TIMEOUT_MS = 60_000;
+// PARLEY_BROWSER_TIMEOUT_MS lets a long scenario (layout) ask for more; the caller's own limit must be above it.
+const OVERALL_TIMEOUT_MS = Number(process.env.PARLEY_BROWSER_TIMEOUT_MS) || 60_000;
 const STEP_TIMEOUT_MS = 20_000;
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
@@ -28,7 +33,7 @@ function fail(message, code = 1) {
 }
 
 const [scenario, target, outDir] = process.argv.slice(2);
-const scenarios = { french, contact, page: pageScenario };
+const scenarios = { french, contact, page: pageScenario, layout };
 if (!scenario || !target || !(scenario in scenarios)) {
   fail(`usage: node chromium.mjs <${Object.keys(scenarios).join('|')}> <baseUrl> [outDir]`, 64);
 }
@@ -146,6 +151,100 @@ async function pageScenario() {
     requests: await Promise.all(pending),
     screenshot: await screenshot(page, 'page.png'),
   };
+}
+
+const VIEWPORTS = { desktop: { width: 1280, height: 800 }, phone: { width: 390, height: 844 } };
+
+// Runs in the page: what a reader would see as broken, measured from the boxes the browser laid out.
+function measureLayout() {
+  const visible = el => {
+    const style = getComputedStyle(el);
+    return style.display !== 'none' && style.visibility !== 'hidden' && el.getClientRects().length > 0;
+  };
+  const describe = el => {
+    let name = el.tagName.toLowerCase();
+    if (el.id) name += '#' + el.id;
+    if (typeof el.className === 'string' && el.className.trim()) name += '.' + el.className.trim().split(/\s+/).join('.');
+    const parent = el.parentElement;
+    return parent && parent !== document.body ? describe(parent) + ' > ' + name : name;
+  };
+  const box = r => ({ left: Math.round(r.left), top: Math.round(r.top), right: Math.round(r.right), bottom: Math.round(r.bottom) });
+  const width = window.innerWidth;
+  const outside = [], overflowing = [], overlaps = [];
+  const elements = [...document.body.querySelectorAll('*')].filter(visible);
+  for (const el of elements) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    if (r.left < -0.5 || r.right > width + 0.5) outside.push({ element: describe(el), ...box(r) });
+    const style = getComputedStyle(el);
+    // Content wider than its own box, not scrolled or clipped there: it spills over what is beside it.
+    if (style.overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 && style.display !== 'inline') {
+      overflowing.push({ element: describe(el), scrollWidth: el.scrollWidth, clientWidth: el.clientWidth });
+    }
+  }
+  const blockLike = new Set(['block', 'flex', 'grid', 'list-item', 'table', 'flow-root', 'inline-block', 'inline-flex',
+    'inline-grid', 'table-row', 'table-cell', 'table-row-group', 'table-header-group']);
+  for (const parent of [document.body, ...elements]) {
+    const boxes = [...parent.children]
+      .filter(child => visible(child))
+      .filter(child => { const s = getComputedStyle(child); return blockLike.has(s.display) && s.position !== 'absolute' && s.position !== 'fixed'; })
+      .map(child => ({ child, r: child.getBoundingClientRect() }));
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r, b = boxes[j].r;
+        const x = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const y = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (x > 0.5 && y > 0.5) overlaps.push({ first: describe(boxes[i].child), second: describe(boxes[j].child), ...box(a) });
+      }
+    }
+  }
+  const links = new Set();
+  for (const el of document.querySelectorAll('a[href], link[href], img[src], script[src]')) {
+    const url = el.href || el.src;
+    if (url && url.startsWith(location.origin)) links.add(url.split('#')[0]);
+  }
+  return {
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: width,
+    outside, overflowing, overlaps,
+    links: [...links],
+    sections: [...document.querySelectorAll('section.wire')].map(s => s.id),
+    shownResponseHead: document.querySelector('#raw-response')?.textContent ?? null,
+  };
+}
+
+async function layout() {
+  if (!outDir) throw new Error('layout needs an output directory for its screenshots');
+  const paths = process.argv.slice(5);
+  if (paths.length === 0) throw new Error('layout needs at least one path');
+  const page = await launch();
+  const pages = [];
+  const statuses = new Map();
+  for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
+    await page.setViewportSize(viewport);
+    for (const pagePath of paths) {
+      const response = await page.goto(base + pagePath, { waitUntil: 'load' });
+      if (!response) throw new Error(`no response for ${base}${pagePath}`);
+      const name = (pagePath.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'home') + '-' + viewportName;
+      const measured = await page.evaluate(measureLayout);
+      for (const url of measured.links) {
+        if (statuses.has(url)) continue;
+        const linked = await context.request.get(url, { maxRedirects: 0, timeout: STEP_TIMEOUT_MS });
+        statuses.set(url, linked.status());
+        await linked.dispose();
+      }
+      pages.push({
+        path: pagePath,
+        viewport: viewportName,
+        status: response.status(),
+        finalPath: new URL(page.url()).pathname,
+        headers: await response.allHeaders(),
+        ...measured,
+        screenshot: await screenshot(page, name + '.png'),
+      });
+    }
+  }
+  return { pages, links: Object.fromEntries(statuses) };
 }
 
 try {

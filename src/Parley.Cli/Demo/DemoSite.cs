@@ -6,31 +6,45 @@ using Parley.Server;
 namespace Parley.Cli.Demo;
 
 /// <summary>
-/// The embedded demo site: it replays the classic HTTP session walkthrough. Every page shows the raw
-/// request it answered and how many requests its TCP connection has carried, so keep-alive is visible.
+/// The embedded demo site: it replays the classic HTTP session walkthrough. Every page shows both halves of
+/// the exchange that carried it, the raw request and the response head, and how many requests its TCP
+/// connection has carried, so keep-alive is visible. The home page also shows the 301 a browser followed
+/// to reach it from <c>/moved</c>.
 /// </summary>
-public static class DemoSite
+public sealed class DemoSite
 {
     /// <summary>Largest contact form body accepted (413 beyond).</summary>
     public const int MaxFormBytes = 16 * 1024;
 
+    private const string FormAllow = "POST, OPTIONS";
     private static readonly string[] Languages = ["en", "fr"];
 
+    private readonly RedirectTrail _redirects;
+
+    private DemoSite(TimeProvider time) => _redirects = new RedirectTrail(time);
+
     /// <summary>Builds the site's handler.</summary>
-    public static RequestHandler Create()
+    public static RequestHandler Create() => Create(TimeProvider.System);
+
+    internal static RequestHandler Create(TimeProvider time)
     {
+        var site = new DemoSite(time);
         var router = new Router();
-        router.MapGet("/", Home);
-        router.MapGet("/index.html", Home);
+        router.MapGet("/", site.Home);
+        router.MapGet("/index.html", site.Home);
         router.MapGet("/contact", Contact);
         router.MapPost("/contact_form.php", ContactFormAsync);
-        router.MapGet("/moved", Moved);
+        // Any other method there (a reload or a bookmark of the thank-you page is a GET) gets a page of its own.
+        router.MapAnyMethod("/contact_form.php", FormMethodNotAllowed);
+        router.MapGet("/moved", site.Moved);
         router.MapGet("/style.css", Stylesheet);
+        router.MapGet("/favicon.svg", Favicon);
+        router.MapGet("/favicon.ico", Favicon);
         router.NotFound = NotFound;
         return router.Handler;
     }
 
-    private static ValueTask Home(HttpRequest request, HttpResponse response)
+    private ValueTask Home(HttpRequest request, HttpResponse response)
     {
         // RFC 9110 §12.5.4: choose by Accept-Language q-values; say which with Content-Language and Vary.
         string language = ContentNegotiation.ChooseLanguage(request.Headers["Accept-Language"], Languages, "en");
@@ -38,13 +52,36 @@ public static class DemoSite
         response.Headers.Set("Content-Language", language);
         response.Headers.Set("Vary", "Accept-Language");
         string title = french ? "Une page web simple — Parley" : "A basic web page — Parley";
-        SendPage(request, response, 200, language, title, PageTemplates.Get(french ? "index.fr.html" : "index.en.html"));
+        var page = new DemoPage(language, title, PageTemplates.Get(french ? "index.fr.html" : "index.en.html"));
+        if (_redirects.Take(request.RemoteEndPoint) is { } redirect) page.Sections.Add(RedirectSection(request, redirect, french));
+        PageWriter.Send(request, response, page, 200, withValidator: page.Sections.Count == 0);
         return ValueTask.CompletedTask;
+    }
+
+    private WireSection RedirectSection(HttpRequest request, RedirectTrail.Entry redirect, bool french)
+    {
+        long ms = (long)_redirects.Age(redirect).TotalMilliseconds;
+        bool sameConnection = redirect.Connection.Equals(request.RemoteEndPoint) && redirect.RequestNumber == request.RequestNumberOnConnection - 1;
+        string where = french
+            ? (sameConnection ? "sur cette même connexion, juste avant cette requête" : "sur une autre connexion TCP")
+            : (sameConnection ? "on this same connection, just before this request" : "on another TCP connection");
+        string intro = french
+            ? $"<p class=\"redirected\">Il y a {ms} ms, votre adresse a demandé <code>/moved</code> ({where}). Le serveur a répondu " +
+              "<code>301 Moved Permanently</code> avec <code>Location: /</code>, et le navigateur a suivi ce lien sans rien afficher. " +
+              "Voici cet échange :</p>"
+            : $"<p class=\"redirected\">{ms} ms ago your address asked for <code>/moved</code> ({where}). The server answered " +
+              "<code>301 Moved Permanently</code> with <code>Location: /</code>, and the browser followed it without showing anything. " +
+              "Here is that exchange:</p>";
+        return new WireSection("redirect", french ? "La redirection qui vous a amené ici" : "The redirect that brought you here", intro,
+        [
+            new WirePanel("redirect-request", "request", french ? "La requête" : "The request", redirect.RequestHead),
+            new WirePanel("redirect-response", "response", french ? "La réponse 301" : "The 301 response head", redirect.ResponseHead),
+        ]);
     }
 
     private static ValueTask Contact(HttpRequest request, HttpResponse response)
     {
-        SendPage(request, response, 200, "en", "Contact — Parley", PageTemplates.Get("contact.html"));
+        PageWriter.Send(request, response, new DemoPage("en", "Contact — Parley", PageTemplates.Get("contact.html")), 200);
         return ValueTask.CompletedTask;
     }
 
@@ -87,33 +124,66 @@ public static class DemoSite
             ("fields", list.ToString()),
             ("raw_body", Html.Escape(Encoding.UTF8.GetString(body))));
         response.Headers.Set("Cache-Control", "no-store");
-        SendPage(request, response, 200, "en", "Thank you — Parley", content, withValidator: false);
+        PageWriter.Send(request, response, new DemoPage("en", "Thank you — Parley", content), 200, withValidator: false);
     }
 
-    private static ValueTask Moved(HttpRequest request, HttpResponse response)
+    // RFC 9110 §15.5.6: 405 with Allow. A browser that reloads or bookmarks the thank-you page sends GET here.
+    private static ValueTask FormMethodNotAllowed(HttpRequest request, HttpResponse response)
+    {
+        if (request.Method == "OPTIONS")
+        {
+            // RFC 9110 §9.3.7: what this resource supports.
+            response.StatusCode = 204;
+            response.Headers.Set("Allow", FormAllow);
+            return ValueTask.CompletedTask;
+        }
+        response.Headers.Set("Allow", FormAllow);
+        response.Headers.Set("Cache-Control", "no-store");
+        string content = PageTemplates.Fill(PageTemplates.Get("method-not-allowed.html"), ("method", Html.Escape(request.Method)));
+        PageWriter.Send(request, response, new DemoPage("en", "405 Method Not Allowed — Parley", content), 405, withValidator: false);
+        return ValueTask.CompletedTask;
+    }
+
+    private ValueTask Moved(HttpRequest request, HttpResponse response)
     {
         response.Headers.Set("Location", "/");
-        SendPage(request, response, 301, "en", "301 Moved Permanently — Parley", PageTemplates.Get("moved.html"), withValidator: false);
+        var page = new DemoPage("en", "301 Moved Permanently — Parley", PageTemplates.Get("moved.html"));
+        string? head = PageWriter.Send(request, response, page, 301, withValidator: false);
+        if (head is not null)
+        {
+            _redirects.Record(request.RemoteEndPoint, Encoding.Latin1.GetString(request.RawHead), head, request.RequestNumberOnConnection);
+        }
         return ValueTask.CompletedTask;
     }
 
     private static ValueTask Stylesheet(HttpRequest request, HttpResponse response)
     {
-        byte[] css = Encoding.UTF8.GetBytes(PageTemplates.Get("style.css"));
-        AddSecurityHeaders(response);
-        response.Headers.Set("Cache-Control", "public, max-age=3600");
-        if (AnswerNotModified(request, response, css)) return ValueTask.CompletedTask;
-        response.Headers.Set("Content-Type", "text/css; charset=utf-8");
-        response.ContentLength = css.Length;
-        response.Write(css);
+        SendAsset(request, response, PageTemplates.Get("style.css"), "text/css; charset=utf-8");
         return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Favicon(HttpRequest request, HttpResponse response)
+    {
+        SendAsset(request, response, PageTemplates.Get("favicon.svg"), "image/svg+xml");
+        return ValueTask.CompletedTask;
+    }
+
+    private static void SendAsset(HttpRequest request, HttpResponse response, string text, string contentType)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        PageWriter.AddSecurityHeaders(response);
+        response.Headers.Set("Cache-Control", "public, max-age=3600");
+        if (PageWriter.AnswerNotModified(request, response, bytes)) return;
+        response.Headers.Set("Content-Type", contentType);
+        response.ContentLength = bytes.Length;
+        response.Write(bytes);
     }
 
     private static ValueTask NotFound(HttpRequest request, HttpResponse response)
     {
         response.Headers.Set("Cache-Control", "no-cache, no-store, must-revalidate");
         string content = PageTemplates.Fill(PageTemplates.Get("notfound.html"), ("path", Html.Escape(request.Path)));
-        SendPage(request, response, 404, "en", "404 Not Found — Parley", content, withValidator: false);
+        PageWriter.Send(request, response, new DemoPage("en", "404 Not Found — Parley", content), 404, withValidator: false);
         return ValueTask.CompletedTask;
     }
 
@@ -124,69 +194,6 @@ public static class DemoSite
             ("reason", StatusCodes.ReasonPhrase(status)),
             ("message", Html.Escape(message)));
         response.Headers.Set("Cache-Control", "no-store");
-        SendPage(request, response, status, "en", $"{status} {StatusCodes.ReasonPhrase(status)} — Parley", content, withValidator: false);
-    }
-
-    private static void SendPage(HttpRequest request, HttpResponse response, int status, string language, string title,
-        string content, bool withValidator = true)
-    {
-        bool french = language == "fr";
-        int number = request.RequestNumberOnConnection;
-        string note = french
-            ? $"Requête n° {number} sur cette connexion TCP{(number > 1 ? " : la connexion a été réutilisée (keep-alive)." : ".")}"
-            : $"Request #{number} on this TCP connection{(number > 1 ? ": the connection was reused (keep-alive)." : ".")}";
-        string html = PageTemplates.Fill(PageTemplates.Get("layout.html"),
-            ("lang", language),
-            ("title", Html.Escape(title)),
-            ("nav_home", french ? "Accueil" : "Home"),
-            ("nav_contact", "Contact"),
-            ("wire_heading", french ? "La requête reçue par le serveur" : "The request the server received"),
-            ("connection_note", Html.Escape(note)),
-            ("raw_request", Html.Escape(Encoding.Latin1.GetString(request.RawHead))),
-            ("content", content));
-        byte[] body = Encoding.UTF8.GetBytes(html);
-
-        response.StatusCode = status;
-        AddSecurityHeaders(response);
-        if (!response.Headers.Contains("Cache-Control")) response.Headers.Set("Cache-Control", "no-cache");
-        if (withValidator && AnswerNotModified(request, response, body)) return;
-        response.Headers.Set("Content-Type", "text/html; charset=utf-8");
-        response.ContentLength = body.Length;
-        response.Write(body);
-    }
-
-    // A strong ETag from the bytes; If-None-Match that matches gets 304 (RFC 9110 §13.1.2).
-    private static bool AnswerNotModified(HttpRequest request, HttpResponse response, byte[] body)
-    {
-        string etag = EntityTagOf(body);
-        response.Headers.Set("ETag", etag);
-        string? ifNoneMatch = request.Headers["If-None-Match"];
-        if (ifNoneMatch is null) return false;
-        foreach (string candidate in ifNoneMatch.Split(','))
-        {
-            string tag = candidate.Trim();
-            if (tag == "*" || tag == etag || tag == "W/" + etag)
-            {
-                response.StatusCode = 304;
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static string EntityTagOf(ReadOnlySpan<byte> body)
-    {
-        // FNV-1a, 64-bit: cheap, stable across runs, and plenty to tell page versions apart.
-        ulong hash = 14695981039346656037UL;
-        foreach (byte b in body) hash = (hash ^ b) * 1099511628211UL;
-        return "\"" + hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "\"";
-    }
-
-    private static void AddSecurityHeaders(HttpResponse response)
-    {
-        response.Headers.Set("X-Content-Type-Options", "nosniff");
-        response.Headers.Set("X-Frame-Options", "DENY");
-        response.Headers.Set("Referrer-Policy", "no-referrer");
-        response.Headers.Set("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'");
+        PageWriter.Send(request, response, new DemoPage("en", $"{status} {StatusCodes.ReasonPhrase(status)} — Parley", content), status, withValidator: false);
     }
 }

@@ -149,7 +149,7 @@ public sealed class StaticFileHandlerTests : IDisposable
         Assert.Contains("href=\"./%3Cb%3Ex%20%26%20%22q%22%20%27a%27.txt\"", html);
         Assert.Contains("href=\"./caf%C3%A9.txt\"", html);
         Assert.Contains("href=\"./sub/\"", html);
-        Assert.Contains("<td>5</td>", html); // the size
+        Assert.Contains("title=\"5 bytes\">5 B</td>", html); // the size, exact in the tooltip
         Assert.Contains("href=\"../\"", html);
         Assert.DoesNotContain(".hidden", html);
         Assert.DoesNotContain("<b>", html);
