@@ -29,6 +29,7 @@ internal sealed partial class HttpConnection
         _request.Reset();
         _response.Reset();
         ResetResponseState();
+        ResetRequestAborted();
         _bodyPos = _start + _head.HeadLength;
         _continueSent = false;
         _framingBroken = false;
@@ -99,6 +100,9 @@ internal sealed partial class HttpConnection
     // After the handler: settles the unread body and the response's framing, and whether the connection stays open.
     private ValueTask<bool> CompleteExchange(long started)
     {
+        StopPeerWatch();
+        // The handler abandoned the response (HttpResponse.Abort): the connection is already shut.
+        if (_handlerAborted) return new(false);
         if (!_bodyComplete) ConsumeBufferedBody();
         bool drainLater = false;
         if (!_bodyComplete)
@@ -181,7 +185,13 @@ internal sealed partial class HttpConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     internal async ValueTask<int> ReadRequestBodyAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
-        if (_bodyComplete || destination.IsEmpty) return 0;
+        if (_bodyComplete)
+        {
+            // The handler has read the whole body; if it wants to know of the client's going away, watch now.
+            if (_abortedSource is not null) WatchPeer();
+            return 0;
+        }
+        if (destination.IsEmpty) return 0;
         if (_head.ExpectContinue && !_continueSent && _bodyPos == _end) await SendContinueAsync(cancellationToken).ConfigureAwait(false);
 
         if (_head.Framing == BodyFraming.ContentLength)

@@ -56,10 +56,14 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         _transport = transport;
         _tls = transport as TlsTransport;
         _handler = listener.Handler;
+        Id = server.NextConnectionId();
     }
 
     /// <summary>The TLS session, once the handshake is done; null on a plain connection.</summary>
     public TlsSession? TlsSession => _tls?.Session;
+
+    /// <summary>This connection's number on its server (see <see cref="HttpRequest.ConnectionId"/>).</summary>
+    public long Id { get; }
 
     // Asked of the transport, which may build them only when first wanted (the epoll transport does).
     public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
@@ -128,6 +132,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         finally
         {
             Volatile.Write(ref _phase, (int)Phase.Closed);
+            SignalRequestAborted();
             _transport.Close();
             ReleaseBuffers();
             _server.OnConnectionClosed(this);
@@ -368,7 +373,18 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
 
     private void TrySendNow(byte[] bytes) => _transport.TrySendNow(bytes);
 
-    private void Abort() => _transport.Abort();
+    private void Abort()
+    {
+        _transport.Abort();
+        SignalRequestAborted();
+    }
+
+    /// <summary>Ends the connection at once on the handler's request (see <see cref="HttpResponse.Abort"/>).</summary>
+    internal void AbortFromHandler()
+    {
+        _handlerAborted = true;
+        ForceClose();
+    }
 
     private void ReleaseBuffers()
     {

@@ -116,6 +116,16 @@ public sealed class HttpRequest
     /// <summary>The connection's TLS session (protocol, cipher suite, SNI host name, ALPN protocol, client certificate); null over plain HTTP.</summary>
     public TlsSession? TlsSession => Owner.TlsSession;
 
+    /// <summary>The connection's number on this server: 1 for the first connection accepted, then upward.</summary>
+    public long ConnectionId => Owner.Id;
+
+    /// <summary>
+    /// Fires when the connection ends while this request is being answered: the client went away (noticed
+    /// when a read or write fails), a timeout or a stop closed the connection, or the handler called
+    /// <see cref="HttpResponse.Abort"/>. Asking for it costs one allocation per connection, not per request.
+    /// </summary>
+    public CancellationToken Aborted => Owner.RequestAborted;
+
     /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
     public int RequestNumberOnConnection => Owner.RequestCount;
 

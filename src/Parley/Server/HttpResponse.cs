@@ -96,6 +96,14 @@ public sealed class HttpResponse
     public ValueTask SendFileAsync(Microsoft.Win32.SafeHandles.SafeFileHandle file, long offset, long length, CancellationToken cancellationToken = default) =>
         Owner.SendFileAsync(file, offset, length, cancellationToken);
 
+    /// <summary>
+    /// Abandons the response: the connection is closed at once, nothing more of this response (or of
+    /// responses buffered behind it) is sent, and <see cref="HttpRequest.Aborted"/> fires. For a failure
+    /// after the head went out, when the client must see an incomplete response rather than a complete
+    /// wrong one.
+    /// </summary>
+    public void Abort() => Owner.AbortFromHandler();
+
     /// <summary>Sends <paramref name="text"/> as the whole body, UTF-8 encoded, with the given Content-Type.</summary>
     public void WriteText(string text, string contentType = "text/plain; charset=utf-8")
     {

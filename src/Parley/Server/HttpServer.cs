@@ -20,6 +20,7 @@ public sealed class HttpServer : IAsyncDisposable
     private int _connectionCount;
     private EpollLoop[]? _epollLoops;
     private int _nextLoop;
+    private long _lastConnectionId;
     private volatile bool _stopping;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
@@ -59,6 +60,9 @@ public sealed class HttpServer : IAsyncDisposable
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
 
     internal byte[]? ServerFieldLine { get; }
+
+    /// <summary>A new connection's number: 1 for the first this server accepted, then upward.</summary>
+    internal long NextConnectionId() => Interlocked.Increment(ref _lastConnectionId);
 
     /// <summary>Exchange objects lent to connections while they answer a request.</summary>
     internal ExchangePool Exchanges { get; } = new(maxRetained: 1024);

@@ -42,6 +42,16 @@ internal abstract class ConnectionTransport : IDisposable
     /// <summary>Sends what fits without waiting; errors are ignored (used for last words such as 408).</summary>
     public abstract void TrySendNow(ReadOnlySpan<byte> data);
 
+    /// <summary>
+    /// Calls <paramref name="onClosed"/> once if the peer closes or resets the connection before
+    /// <see cref="StopPeerWatch"/>, while nothing else reads from it (a handler is running and the request
+    /// body has been read). Bytes that arrive meanwhile (a pipelined request) end the watch without a call.
+    /// </summary>
+    public abstract void WatchPeer(Action onClosed);
+
+    /// <summary>Ends a watch started by <see cref="WatchPeer"/>; the callback is not called after this returns on the connection's own thread.</summary>
+    public abstract void StopPeerWatch();
+
     /// <summary>Half-closes: no more bytes will be sent.</summary>
     public abstract void ShutdownSend();
 

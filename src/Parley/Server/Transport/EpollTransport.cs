@@ -124,7 +124,13 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
         {
             // Edge-triggered: a hang-up reported with the last data is reported once; remember it.
-            if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) Volatile.Write(ref _peerHungUp, 1);
+            if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
+            {
+                Volatile.Write(ref _peerHungUp, 1);
+                if (Volatile.Read(ref _peerWatch) is not null) FirePeerWatch();
+            }
+            // Bytes without a hang-up end a watch (see WatchPeer).
+            else if (Volatile.Read(ref _peerWatch) is not null) Volatile.Write(ref _peerWatch, null);
             // This thread alone writes the count, so no locked increment: the gate the completion enters
             // next is the fence that orders the new count before its read of "pending" (Operation.Start).
             Volatile.Write(ref _readEvents, _readEvents + 1);
@@ -275,6 +281,22 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         {
             ReleaseReference();
         }
+    }
+
+    private Action? _peerWatch;
+
+    // The loop reports the peer's hang-up (EPOLLRDHUP) whether or not a receive is pending.
+    public override void WatchPeer(Action onClosed)
+    {
+        Volatile.Write(ref _peerWatch, onClosed);
+        if (Volatile.Read(ref _peerHungUp) != 0 || Volatile.Read(ref _aborted) != 0) FirePeerWatch();
+    }
+
+    public override void StopPeerWatch() => Volatile.Write(ref _peerWatch, null);
+
+    private void FirePeerWatch()
+    {
+        if (Interlocked.Exchange(ref _peerWatch, null) is { } onClosed) onClosed();
     }
 
     public override void ShutdownSend() => shutdown(Fd, SHUT_WR);

@@ -83,6 +83,35 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
         }
     }
 
+    private Action? _peerWatch;
+    private int _peerWatchPending;
+
+    // A zero-byte receive completes when bytes or the end of stream arrive; with nothing then available to
+    // read, it was the end (or a reset, which fails the receive).
+    public override void WatchPeer(Action onClosed)
+    {
+        Volatile.Write(ref _peerWatch, onClosed);
+        if (Interlocked.Exchange(ref _peerWatchPending, 1) == 0) _ = WatchPeerAsync();
+    }
+
+    public override void StopPeerWatch() => Volatile.Write(ref _peerWatch, null);
+
+    private async Task WatchPeerAsync()
+    {
+        bool closed;
+        try
+        {
+            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            closed = socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            closed = true;
+        }
+        Volatile.Write(ref _peerWatchPending, 0);
+        if (closed && Interlocked.Exchange(ref _peerWatch, null) is { } onClosed) onClosed();
+    }
+
     public override void ShutdownSend() => socket.Shutdown(SocketShutdown.Send);
 
     public override void Abort()
