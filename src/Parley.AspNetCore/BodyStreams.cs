@@ -102,5 +102,5 @@ internal abstract partial class RequestFeatures
     }
 
     private static BadHttpRequestException BodyTooLarge(long limit) =>
-        new($"Request body too large. The max request body size is {limit} bytes.", StatusCodes.Status413PayloadTooLarge);
+        new($"Request body too large. The max request body size is {limit} bytes.", Microsoft.AspNetCore.Http.StatusCodes.Status413PayloadTooLarge);
 }

@@ -3,7 +3,6 @@ using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
-using Parley.Http1;
 
 namespace Parley.AspNetCore;
 
@@ -139,11 +138,11 @@ internal abstract partial class RequestFeatures :
     {
         if (_requestHeadersLoaded) return _requestHeaders;
         _requestHeadersLoaded = true;
-        FieldTable fields = EngineRequest.Headers.Fields;
+        Parley.Server.RequestHeaders fields = EngineRequest.Headers;
         for (int i = 0; i < fields.Count; i++)
         {
-            string name = fields.NameStringAt(i);
-            string value = fields.ValueStringAt(i);
+            string name = fields.NameAt(i);
+            string value = fields.ValueAt(i);
             if (_requestHeaders.TryGetValue(name, out StringValues existing)) _requestHeaders[name] = StringValues.Concat(existing, value);
             else _requestHeaders[name] = value;
         }

@@ -365,7 +365,7 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         _responseHeadersSet = null;
         _responseHeaders.Clear();
         _responseWriter.ClearBuffered();
-        _statusCode = error is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError;
+        _statusCode = error is BadHttpRequestException bad ? bad.StatusCode : Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError;
         _responseHeaders.ContentLength = 0;
         if (error is BadHttpRequestException) ((IHeaderDictionary)_responseHeaders).Connection = "close";
         ClearEngineResponse();

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using TransportKind = Parley.Server.TransportKind;
+using TransportKind = Parley.TransportKind;
 
 namespace Parley.AspNetCore.Tests;
 

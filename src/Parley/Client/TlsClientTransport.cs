@@ -48,6 +48,11 @@ internal sealed class TlsClientTransport : ConnectionTransport
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         Ssl.ReadAsync(buffer, cancellationToken);
 
+    // The peer's close is a TCP event: the transport under TLS watches for it.
+    public override void WatchPeer(Action onClosed) => _inner.WatchPeer(onClosed);
+
+    public override void StopPeerWatch() => _inner.StopPeerWatch();
+
     // A zero-byte read goes down to RawStream, which waits for the transport without a buffer.
     public override ValueTask<int> WaitForDataAsync() => Ssl.ReadAsync(Memory<byte>.Empty);
 

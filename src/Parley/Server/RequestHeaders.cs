@@ -30,6 +30,12 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
         return index >= 0;
     }
 
+    /// <summary>The name of the field line at <paramref name="index"/> (0 to <see cref="Count"/> - 1), as received; known names are shared strings.</summary>
+    public string NameAt(int index) => _fields.NameStringAt(index);
+
+    /// <summary>The value of the field line at <paramref name="index"/> (0 to <see cref="Count"/> - 1), without surrounding whitespace.</summary>
+    public string ValueAt(int index) => _fields.ValueStringAt(index);
+
     /// <summary>The underlying field table, for allocation-free access.</summary>
     internal FieldTable Fields => _fields;
 

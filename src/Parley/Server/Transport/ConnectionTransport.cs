@@ -50,7 +50,9 @@ internal abstract class ConnectionTransport : IDisposable
     public abstract void WatchPeer(Action onClosed);
 
     /// <summary>Ends a watch started by <see cref="WatchPeer"/>; the callback is not called after this returns on the connection's own thread.</summary>
-    public abstract void StopPeerWatch();
+    public virtual void StopPeerWatch()
+    {
+    }
 
     /// <summary>Half-closes: no more bytes will be sent.</summary>
     public abstract void ShutdownSend();
