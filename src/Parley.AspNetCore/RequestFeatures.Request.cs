@@ -93,7 +93,7 @@ internal abstract partial class RequestFeatures :
 
     string IHttpRequestFeature.QueryString
     {
-        get => _queryString ??= EngineRequest.Query is { Length: > 0 } query ? "?" + query : "";
+        get => _queryString ??= EngineRequest.RawQuery is { Length: > 0 } query ? "?" + query : "";
         set => _queryString = value;
     }
 
