@@ -46,8 +46,11 @@ internal abstract class ConnectionTransport : IDisposable
     /// Calls <paramref name="onClosed"/> once if the peer closes or resets the connection before
     /// <see cref="StopPeerWatch"/>, while nothing else reads from it (a handler is running and the request
     /// body has been read). Bytes that arrive meanwhile (a pipelined request) end the watch without a call.
+    /// A transport that cannot watch does nothing: the close is then noticed at the next read or write.
     /// </summary>
-    public abstract void WatchPeer(Action onClosed);
+    public virtual void WatchPeer(Action onClosed)
+    {
+    }
 
     /// <summary>Ends a watch started by <see cref="WatchPeer"/>; the callback is not called after this returns on the connection's own thread.</summary>
     public virtual void StopPeerWatch()

@@ -73,6 +73,11 @@ internal sealed class TlsTransport : ConnectionTransport
 
     // SslStream passes a zero-byte read down (TransportStream waits on the transport) and rents its
     // buffer only when a record arrives, which it decrypts and keeps for the receive that follows.
+    // The peer's close is a TCP event: the transport under TLS watches for it.
+    public override void WatchPeer(Action onClosed) => _inner.WatchPeer(onClosed);
+
+    public override void StopPeerWatch() => _inner.StopPeerWatch();
+
     public override ValueTask<int> WaitForDataAsync() => _ssl.ReadAsync(Memory<byte>.Empty);
 
     public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
