@@ -279,7 +279,7 @@ public sealed class MultipartReader
             return false;
         }
 
-        int read = await _stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+        int read = await _stream.ReadAsync(_buffer.AsMemory(_end, ReadSize()), cancellationToken).ConfigureAwait(false);
         return Account(read);
     }
 
@@ -290,7 +290,17 @@ public sealed class MultipartReader
             return false;
         }
 
-        return Account(_stream.Read(_buffer.AsSpan(_end)));
+        return Account(_stream.Read(_buffer.AsSpan(_end, ReadSize())));
+    }
+
+    // Reads never go past MaxTotalBytes: the parse sees the same bytes however the input arrives, so a
+    // malformed body inside the limit gets its 400 whether it came whole or a byte at a time. Only when the
+    // parse needs a byte beyond the limit does one more byte get read, to tell "too large" (413) from
+    // "ended early" (400).
+    private int ReadSize()
+    {
+        long allowed = Math.Max(1, _limits.MaxTotalBytes - _totalRead);
+        return (int)Math.Min(allowed, _buffer.Length - _end);
     }
 
     private bool Compact()

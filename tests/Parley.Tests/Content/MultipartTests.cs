@@ -270,6 +270,26 @@ public class MultipartReaderTests
         Assert.Equal(413, ex.StatusCode);
     }
 
+    // Found by AFL++ (fuzz target multipart): read whole, the reader fetched past the limit and answered 413
+    // before looking at a malformed (or complete) first part that a byte-at-a-time read answered first.
+    // The outcome must not depend on how the body arrives: what lies inside the limit is parsed first.
+    [Theory]
+    [MemberData(nameof(Chunks))]
+    public async Task A_body_over_the_limit_is_judged_on_its_bytes_inside_the_limit_first(int chunk)
+    {
+        var limits = new MultipartLimits { MaxTotalBytes = 100 };
+        string tail = new string('~', 200);
+        string malformed = "--AaB03x\r\nno colon here\r\n\r\n1\r\n--AaB03x--" + tail;
+        Assert.Equal(400, (await Assert.ThrowsAsync<FormException>(() => ReadAll(malformed, chunk, limits))).StatusCode);
+
+        string complete = "--AaB03x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--AaB03x--" + tail; // close delimiter inside the limit
+        Assert.Equal("1", Assert.Single(await ReadAll(complete, chunk, limits)).Content);
+
+        var reader = new MultipartReader(Body("--AaB03x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--AaB03x\r\n" + tail, chunk), Boundary, limits);
+        Assert.NotNull(await reader.ReadNextPartAsync()); // the first part is whole inside the limit
+        Assert.Equal(413, (await Assert.ThrowsAsync<FormException>(async () => await reader.ReadNextPartAsync())).StatusCode);
+    }
+
     [Fact]
     public async Task Endless_preamble_hits_the_total_size_limit()
     {
