@@ -10,7 +10,10 @@ using Parley.Server;
 // Client benchmark: many small GETs over keep-alive against one local Parley server, sequential and 16
 // concurrent, for ParleyClient, HttpClient (SocketsHttpHandler), curl and a raw-socket floor.
 //
-//   dotnet run -c Release --project bench/ClientBench [-- requests [rounds]]
+//   dotnet run -c Release --project bench/ClientBench [-- requests [rounds [tls]]]
+//
+// With "tls" the same runs go over https (TlsSetup.cs), and the handshake time saved by session
+// resumption is measured first.
 //
 // Three processes: this launcher, the server (pinned to CPU 0, epoll transport, one event loop) and the
 // client (pinned to CPU 1), so the client's CPU and allocation counters measure the client alone and the
@@ -20,11 +23,12 @@ const int Concurrency = 16;
 
 switch (args)
 {
-    case ["serve", ..]:
-        return await ServeAsync();
-    case ["client", string portText, string requestsText, string roundsText]:
+    case ["serve", .. var serveArgs]:
+        return await ServeAsync(serveArgs is ["tls"]);
+    case ["client", string portText, string requestsText, string roundsText, .. var tlsArgs]:
         return await ClientAsync(int.Parse(portText, CultureInfo.InvariantCulture),
-            int.Parse(requestsText, CultureInfo.InvariantCulture), int.Parse(roundsText, CultureInfo.InvariantCulture));
+            int.Parse(requestsText, CultureInfo.InvariantCulture), int.Parse(roundsText, CultureInfo.InvariantCulture),
+            tlsArgs is [string pemPath] ? pemPath : null);
     default:
         return Launch(args);
 }
@@ -34,17 +38,21 @@ static int Launch(string[] args)
 {
     int requests = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20_000;
     int rounds = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
+    bool tls = args.Length > 2 && args[2] == "tls";
     string entry = Path.Combine(AppContext.BaseDirectory, "ClientBench.dll");
     bool pin = File.Exists("/usr/bin/taskset") && Environment.ProcessorCount >= 2;
     if (!pin) Console.WriteLine("warning: not pinning (needs /usr/bin/taskset and 2 cores): server and client share the cores");
 
-    using Process server = Start(pin ? "0" : null, entry, "serve", redirectInput: true);
+    using Process server = Start(pin ? "0" : null, entry, tls ? "serve tls" : "serve", redirectInput: true);
     string? line = server.StandardOutput.ReadLine() ?? throw new InvalidOperationException("the server did not start");
     try
     {
         Console.WriteLine(line);
-        string port = line.Split(' ')[1];
-        using Process client = Start(pin ? "1" : null, entry, $"client {port} {requests} {rounds}", redirectInput: false);
+        string[] words = line.Split(' ');
+        string port = words[1];
+        // A TLS server's line ends with "pem PATH": the certificate the clients trust.
+        string pem = tls ? " " + words[^1] : "";
+        using Process client = Start(pin ? "1" : null, entry, $"client {port} {requests} {rounds}{pem}", redirectInput: false);
         while (client.StandardOutput.ReadLine() is { } output) Console.WriteLine(output);
         client.WaitForExit();
         return client.ExitCode;
@@ -69,7 +77,7 @@ static int Launch(string[] args)
     }
 }
 
-static async Task<int> ServeAsync()
+static async Task<int> ServeAsync(bool tls)
 {
     var options = new HttpServerOptions
     {
@@ -78,26 +86,43 @@ static async Task<int> ServeAsync()
         KeepAliveTimeout = TimeSpan.FromMinutes(30),
         Transport = OperatingSystem.IsLinux() ? TransportKind.Epoll : TransportKind.Sockets, EpollThreadCount = 1,
     };
+    string pemNote = "";
+    if (tls)
+    {
+        (var certificate, string pemPath) = TlsSetup.MakeCertificate();
+        TlsSetup.Listen(options, certificate);
+        pemNote = $" tls pem {pemPath}";
+    }
     await using var server = new HttpServer(options, static (request, response) =>
     {
         response.WriteText("Hello, World!");
         return ValueTask.CompletedTask;
     });
     await server.StartAsync();
-    Console.WriteLine($"server {server.LocalEndPoint.Port} pid {Environment.ProcessId} transport {options.Transport} cpus {CpusAllowed()}");
+    Console.WriteLine($"server {server.LocalEndPoint.Port} pid {Environment.ProcessId} transport {options.Transport} cpus {CpusAllowed()}{pemNote}");
     Console.ReadLine();
     return 0;
 }
 
-static async Task<int> ClientAsync(int port, int requests, int rounds)
+static async Task<int> ClientAsync(int port, int requests, int rounds, string? tlsPem)
 {
-    var uri = new Uri($"http://127.0.0.1:{port}/plaintext");
+    var uri = new Uri($"{(tlsPem is null ? "http" : "https")}://127.0.0.1:{port}/plaintext");
     Console.WriteLine($"client pid {Environment.ProcessId} cpus {CpusAllowed()} ({Environment.ProcessorCount} for .NET); " +
         $"{requests} GETs of a 13-byte body per run, {rounds} rounds, median of rounds");
 
-    using var parley = new ParleyClient(new ParleyClientOptions { UserAgent = null });
-    using var parleyEpoll = new ParleyClient(new ParleyClientOptions { UserAgent = null, Transport = TransportKind.Epoll });
-    using var http = new HttpClient(new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None });
+    var parleyOptions = new ParleyClientOptions { UserAgent = null };
+    var parleyEpollOptions = new ParleyClientOptions { UserAgent = null, Transport = TransportKind.Epoll };
+    var handler = new SocketsHttpHandler { UseCookies = false, AutomaticDecompression = DecompressionMethods.None };
+    if (tlsPem is not null)
+    {
+        TlsSetup.Trust(parleyOptions, tlsPem);
+        TlsSetup.Trust(parleyEpollOptions, tlsPem);
+        TlsSetup.Trust(handler, tlsPem);
+        await TlsSetup.MeasureResumptionAsync(uri, tlsPem, 200);
+    }
+    using var parley = new ParleyClient(parleyOptions);
+    using var parleyEpoll = new ParleyClient(parleyEpollOptions);
+    using var http = new HttpClient(handler);
 
     async Task ParleyGet()
     {
@@ -154,13 +179,17 @@ static async Task<int> ClientAsync(int port, int requests, int rounds)
     {
         ("raw socket", RawSocketGet), ("ParleyClient", ParleyGet), ("Parley epoll", ParleyEpollGet), ("HttpClient", HttpClientGet),
     };
+    // The raw-socket floor speaks plain HTTP only.
+    if (tlsPem is not null) clients.RemoveAt(0);
     string? curl = new[] { "/usr/bin/curl", "/usr/local/bin/curl" }.FirstOrDefault(File.Exists);
     string? curlConfig = null;
     if (curl is not null)
     {
         // One curl process fetches N URLs, keeping its connections alive between them.
         curlConfig = Path.GetTempFileName();
-        await File.WriteAllLinesAsync(curlConfig, Enumerable.Repeat($"url = \"{uri}\"\noutput = \"/dev/null\"", requests).Prepend("silent"));
+        IEnumerable<string> lines = Enumerable.Repeat($"url = \"{uri}\"\noutput = \"/dev/null\"", requests).Prepend("silent");
+        if (tlsPem is not null) lines = lines.Prepend($"cacert = \"{tlsPem}\"");
+        await File.WriteAllLinesAsync(curlConfig, lines);
         clients.Add(("curl", null));
     }
 
