@@ -9,6 +9,12 @@ namespace Parley.Cli.Demo;
 /// the bottom, the request as received and the response head as sent (status line and every field, Date
 /// and Content-Length included), so a visitor sees both halves of the session.
 /// </summary>
+/// <remarks>
+/// To add a page, map its route in <see cref="DemoSite"/> and, if it belongs in the navigation, add it to
+/// <see cref="Navigation"/>. To show more of a connection (a TLS session, WebSocket frames), add a
+/// <see cref="WireSection"/> to <see cref="DemoPage.Sections"/>: it is laid out like the exchange's own
+/// panels, side by side on a wide screen and stacked on a phone.
+/// </remarks>
 internal static class PageWriter
 {
     /// <summary>A link of the navigation bar: its path and its label in each language.</summary>

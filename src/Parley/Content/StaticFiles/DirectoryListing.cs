@@ -120,7 +120,7 @@ internal static class DirectoryListing
         "background:#fff;border:1px solid #d8dee4;border-radius:10px}h1{margin:.2rem 0 1rem;font-size:1.5rem;line-height:1.25;" +
         "overflow-wrap:anywhere}table{width:100%;border-collapse:collapse;font-variant-numeric:tabular-nums}" +
         "th{text-align:left;font-size:.85rem;color:#57606a;font-weight:600;border-bottom:2px solid #d8dee4;padding:.4rem .6rem}" +
-        "td{padding:.45rem .6rem;border-bottom:1px solid #eaeef2;vertical-align:top}tbody tr:hover{background:#f6f8fa}" +
+        "td{padding:.45rem .6rem;border-bottom:1px solid #eaeef2;vertical-align:baseline}tbody tr:hover{background:#f6f8fa}" +
         "td.name{overflow-wrap:anywhere;word-break:break-word}td.name a{color:#0b5cad;text-decoration:none}" +
         "td.name a:hover{text-decoration:underline}tr.dir td.name a{font-weight:600}" +
         ".size{text-align:right;white-space:nowrap;width:6rem}.modified{white-space:nowrap;width:11rem;" +
