@@ -68,6 +68,13 @@ internal sealed class RouteTemplate
     {
         ArgumentNullException.ThrowIfNull(template);
         if (!template.StartsWith('/')) throw Bad(template, "paths start with '/' (or are '*' for OPTIONS * and CONNECT)");
+        // RFC 3986 §3.3-§3.5: the path ends at '?' or '#'; a route never sees the query or a fragment.
+        if (template.AsSpan().IndexOfAny('?', '#') >= 0)
+        {
+            throw Bad(template, template.Contains("?}", StringComparison.Ordinal)
+                ? "optional parameters ({name?}) are not supported; map the path with and without the segment"
+                : "a path template has no '?' or '#' (read the query from request.Query)");
+        }
         string[] parts = template[1..].Split('/');
         var segments = new Segment[parts.Length];
         var names = new List<string>();

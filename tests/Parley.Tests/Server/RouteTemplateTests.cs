@@ -92,11 +92,13 @@ public class RouteTemplateTests
     [InlineData("/users/{a}{b}", "whole segment")]
     [InlineData("/users/{}", "parameter name")]
     [InlineData("/users/{i-d}", "parameter name")]
-    [InlineData("/users/{id?}", "parameter name")]
+    [InlineData("/users/{id?}", "optional parameters ({name?}) are not supported")]
     [InlineData("/users/{id:number}", "unknown constraint 'number'; the constraints are int, long, guid, alpha, bool")]
     [InlineData("/users/{id}/{id}", "appears twice")]
     [InlineData("/files/{*rest}/x", "must be the last segment")]
     [InlineData("/files/{*rest:int}", "takes no constraint")]
+    [InlineData("/search?q={q}", "no '?' or '#'")]
+    [InlineData("/page#top", "no '?' or '#'")]
     public void Rejects_a_bad_template_with_a_message_naming_the_mistake(string template, string message)
     {
         var error = Assert.Throws<ArgumentException>(() => RouteTemplate.Parse(template));
