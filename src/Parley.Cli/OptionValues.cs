@@ -24,6 +24,15 @@ internal static class OptionValues
                 int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max ? value : null),
         };
 
+    /// <summary>A whole number in [min, max], or null when the option is absent.</summary>
+    public static Option<int?> OptionalInteger(string name, string description, int min, int max, string what) =>
+        new(name)
+        {
+            Description = description,
+            CustomParser = result => Single<int>(result, $"{what} from {min} to {max}", text =>
+                int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max ? value : null),
+        };
+
     /// <summary>A number of seconds in [min, max] (decimals allowed, e.g. 0.5).</summary>
     public static Option<double> Seconds(string name, string description, double min, double max, double defaultValue) =>
         new(name)

@@ -20,7 +20,14 @@ internal static class ServeCommand
                 : result.Tokens.Count == 1 ? result.Tokens[0].Value : null,
         };
         var host = OptionValues.Text("--host", "Address to listen on (127.0.0.1, ::1, 0.0.0.0, localhost, * for all)", "127.0.0.1", OptionValues.ListenAddress);
-        var port = OptionValues.Integer("--port", "TCP port to listen on (0: any free port)", 0, 65535, 8080, "a port number", "-p");
+        var port = OptionValues.Integer("--port", "TCP port to listen on (0: any free port; default 8080, or 8443 with --https)", 0, 65535, 8080, "a port number", "-p");
+        var https = OptionValues.Flag("--https", "Serve HTTPS (TLS 1.2/1.3); without --cert or --pfx, with a self-signed development certificate for localhost");
+        var cert = OptionValues.Text("--cert", "HTTPS: certificate file (PEM, may be followed by its intermediates); needs --key", null, OptionValues.ExistingFile);
+        var key = OptionValues.Text("--key", "HTTPS: private key file (PEM) of --cert", null, OptionValues.ExistingFile);
+        var keyPassword = OptionValues.Text("--key-password", "HTTPS: password of an encrypted --key", null, OptionValues.NotEmpty);
+        var pfx = OptionValues.Text("--pfx", "HTTPS: certificate and key in a PKCS#12 file", null, OptionValues.ExistingFile);
+        var pfxPassword = OptionValues.Text("--pfx-password", "HTTPS: password of --pfx", null, OptionValues.NotEmpty);
+        var redirectHttp = OptionValues.OptionalInteger("--redirect-http", "HTTPS: also listen with plain HTTP on this port, redirecting every request to HTTPS (301; 308 for methods other than GET and HEAD)", 0, 65535, "a port number");
         var quiet = OptionValues.Flag("--quiet", "Do not print an access-log line per request", "-q");
         var drain = OptionValues.Seconds("--drain-timeout", "Seconds a graceful stop waits for requests in flight", 0, 3600, 10);
         // Epoll where it runs: the served handlers (files, demo pages) never block on the network, so the
@@ -36,14 +43,28 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Serve DIR as a static web site, or the embedded demo site of the classic HTTP session");
         command.Arguments.Add(directory);
-        foreach (Option option in new Option[] { host, port, quiet, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
+        command.Validators.Add(result =>
+        {
+            bool anyHttpsOption = result.GetValue(cert) is not null || result.GetValue(key) is not null || result.GetValue(pfx) is not null || result.GetValue(redirectHttp) is not null;
+            if (anyHttpsOption && !result.GetValue(https)) result.AddError("--cert, --key, --pfx and --redirect-http go with --https");
+            else if (result.GetValue(pfx) is not null && (result.GetValue(cert) is not null || result.GetValue(key) is not null)) result.AddError("give either --pfx or --cert with --key, not both");
+            else if ((result.GetValue(cert) is null) != (result.GetValue(key) is null)) result.AddError("--cert and --key go together");
+        });
+        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
         {
             command.Options.Add(option);
         }
         command.SetAction((parse, cancellationToken) =>
         {
             string hostValue = parse.GetValue(host)!;
-            int portValue = parse.GetValue(port);
+            bool httpsValue = parse.GetValue(https);
+            int portValue = parse.GetResult(port) is { Implicit: false } ? parse.GetValue(port) : httpsValue ? 8443 : 8080;
+            HttpsSetup? httpsSetup = null;
+            if (httpsValue)
+            {
+                httpsSetup = HttpsSetup.Load(parse.GetValue(cert), parse.GetValue(key), parse.GetValue(keyPassword), parse.GetValue(pfx), parse.GetValue(pfxPassword), parse.GetValue(redirectHttp), stderr);
+                if (httpsSetup is null) return Task.FromResult(ParleyCommandLine.UsageError);
+            }
             bool quietValue = parse.GetValue(quiet);
             TimeSpan drainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
             TransportKind transportValue = parse.GetValue(transport);
@@ -51,7 +72,7 @@ internal static class ServeCommand
             if (rootPath is null)
             {
                 return ServerHost.RunAsync(DemoSite.Create(), hostValue, portValue, quietValue, drainTimeout, transportValue,
-                    url => $"Parley demo site listening on {url} (Ctrl+C to stop)");
+                    url => $"Parley demo site listening on {url} (Ctrl+C to stop)", httpsSetup);
             }
 
             StaticFileHandler files;
@@ -75,7 +96,7 @@ internal static class ServeCommand
             }
             Server.RequestHandler handler = parse.GetValue(noSecurityHeaders) ? files.Handler : SecurityHeaders.Wrap(files.Handler);
             return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue,
-                url => $"Parley serving {files.Root} on {url} (Ctrl+C to stop)");
+                url => $"Parley serving {files.Root} on {url} (Ctrl+C to stop)", httpsSetup);
         });
         return command;
     }

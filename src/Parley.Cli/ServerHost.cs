@@ -8,9 +8,18 @@ namespace Parley.Cli;
 /// <summary>Runs a handler until Ctrl+C or SIGTERM, with an access log line per request unless quiet.</summary>
 internal static class ServerHost
 {
-    public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, TransportKind transport, Func<string, string> banner)
+    public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, TransportKind transport, Func<string, string> banner,
+        HttpsSetup? https = null)
     {
         var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout, Transport = transport };
+        if (https is not null)
+        {
+            options.Listeners.Add(ListenerOptions.Https(host, port, new ServerTlsOptions { Certificate = https.Certificate }));
+            // Port 0 in the redirect listener means the HTTPS listener's port, whatever it was bound to.
+            if (https.RedirectPort is int redirectPort) options.Listeners.Add(ListenerOptions.RedirectToHttps(host, redirectPort, 0));
+            // The walkthrough's field: browsers keep to HTTPS for this host for a year (sent over TLS only).
+            options.StrictTransportSecurity = new StrictTransportSecurityOptions { MaxAge = TimeSpan.FromDays(365), IncludeSubDomains = true };
+        }
         if (!quiet)
         {
             options.AccessLog = static entry => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -32,7 +41,13 @@ internal static class ServerHost
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
 
-        Console.Out.WriteLine(banner(FormatUrl(server)));
+        Console.Out.WriteLine(banner(FormatUrl(server.LocalEndPoint, https is null ? "http" : "https")));
+        if (https is not null)
+        {
+            if (https.RedirectPort is not null) Console.Out.WriteLine($"Redirecting {FormatUrl(server.LocalEndPoints[1], "http")} to HTTPS");
+            foreach (string line in https.Notes) Console.Out.WriteLine(line);
+            if (https.DevelopmentCertificatePath is { } path) Console.Out.WriteLine($"Trust it for one command: curl --cacert {path} https://localhost:{server.LocalEndPoint.Port}/");
+        }
         await stop.Task;
         Console.Out.WriteLine("Stopping: finishing requests in flight...");
         await server.StopAsync(drainTimeout);
@@ -40,10 +55,9 @@ internal static class ServerHost
         return 0;
     }
 
-    private static string FormatUrl(HttpServer server)
+    private static string FormatUrl(System.Net.IPEndPoint endPoint, string scheme)
     {
-        var endPoint = server.LocalEndPoint;
         string address = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
-        return $"http://{address}:{endPoint.Port}/";
+        return $"{scheme}://{address}:{endPoint.Port}/";
     }
 }

@@ -8,7 +8,7 @@
 // Scenarios:
 //   french  <baseUrl> [outDir]  GET baseUrl/ as a French-speaking user; screenshot french.png
 //   contact <baseUrl> [outDir]  fill and submit the form at baseUrl/contact; screenshot contact.png
-//   page    <url>     [outDir]  load url; report status, title, headers and every request made
+//   page    <url>     [outDir]  load url; report status, final url, title, body text, headers and every request made
 //   layout  <baseUrl> <outDir> <path>...  load each path at a desktop (1280x800) and a phone (390x844)
 //           viewport; screenshot each (<name>-desktop.png, <name>-phone.png) and measure the layout faults
 //           that can be measured: page wider than the viewport, boxes outside it, text overflowing its box,
@@ -26,6 +26,11 @@ const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic',
 ];
+// PARLEY_CHROMIUM_TRUST_SPKI: trust the TLS certificate with this public key (base64 SHA-256 of its
+// SubjectPublicKeyInfo), e.g. parley serve's self-signed development certificate.
+if (process.env.PARLEY_CHROMIUM_TRUST_SPKI) {
+  ARGS.push(`--ignore-certificate-errors-spki-list=${process.env.PARLEY_CHROMIUM_TRUST_SPKI}`);
+}
 
 function fail(message, code = 1) {
   process.stderr.write(`chromium.mjs: ${message}\n`);
@@ -146,7 +151,9 @@ async function pageScenario() {
   await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
   return {
     status: response.status(),
+    url: page.url(),
     title: await page.title(),
+    bodyText: await page.evaluate(() => document.body ? document.body.innerText : ''),
     headers: await response.allHeaders(),
     requests: await Promise.all(pending),
     screenshot: await screenshot(page, 'page.png'),

@@ -77,7 +77,7 @@ internal static class PageWriter
             : $"Request #{number} on this TCP connection{(number > 1 ? ": the connection was reused (keep-alive)." : ".")}";
         var exchange = new WireSection("exchange",
             french ? "Cet échange sur le fil" : "This exchange on the wire",
-            $"<p class=\"connection\">{Html.Escape(note)}</p>",
+            $"<p class=\"connection\">{Html.Escape(note)}</p>{TlsNote(request.TlsSession, french)}",
             [
                 new WirePanel("raw-request", "request", french ? "La requête reçue par le serveur" : "The request the server received",
                     Encoding.Latin1.GetString(request.RawHead)),
@@ -97,6 +97,18 @@ internal static class PageWriter
             ("nav", NavigationHtml(request.Path, french)),
             ("content", page.Content),
             ("sections", sections.ToString()));
+    }
+
+    // The connection's TLS session, shown beside the raw request (which is the decrypted text); nothing over plain HTTP.
+    private static string TlsNote(TlsSession? tls, bool french)
+    {
+        if (tls is null) return "";
+        string sni = tls.HostName ?? (french ? "aucun" : "none");
+        string alpn = tls.ApplicationProtocol ?? (french ? "aucun" : "none");
+        string text = french
+            ? $"Par TLS : {tls.ProtocolName}, suite {tls.CipherSuite}, SNI {sni}, ALPN {alpn}. La requête ci-dessous est le texte déchiffré."
+            : $"Over TLS: {tls.ProtocolName}, cipher suite {tls.CipherSuite}, SNI {sni}, ALPN {alpn}. The request below is the decrypted text.";
+        return $"\n<p class=\"tls\" id=\"tls-session\">{Html.Escape(text)}</p>";
     }
 
     private static string NavigationHtml(string currentPath, bool french)

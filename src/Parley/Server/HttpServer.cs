@@ -90,9 +90,20 @@ public sealed class HttpServer : IAsyncDisposable
                 // Policy first: a bad TLS configuration fails before anything is bound.
                 TlsListener? tls = listenerOptions.Tls is { } tlsOptions ? new TlsListener(tlsOptions) : null;
                 if (tls is not null && listenerOptions.RedirectToHttpsPort is not null) throw new ArgumentException("a listener redirects to HTTPS or speaks TLS, not both");
-                RequestHandler handler = listenerOptions.RedirectToHttpsPort is int httpsPort ? HttpsRedirect.Create(httpsPort) : Handler;
+                if (listenerOptions.RedirectToHttpsPort is < 0 or > 65535) throw new ArgumentException($"RedirectToHttpsPort must be 0-65535, not {listenerOptions.RedirectToHttpsPort}");
                 Socket socket = await BindAsync(listenerOptions, cancellationToken).ConfigureAwait(false);
-                bound.Add(new BoundListener(listenerOptions, socket, tls, handler));
+                bound.Add(new BoundListener(listenerOptions, socket, tls, Handler));
+            }
+            // Redirects once every listener is bound: port 0 names the first HTTPS listener's actual port.
+            for (int i = 0; i < bound.Count; i++)
+            {
+                if (bound[i].Options.RedirectToHttpsPort is not int httpsPort) continue;
+                if (httpsPort == 0)
+                {
+                    httpsPort = bound.Find(listener => listener.Tls is not null)?.EndPoint.Port
+                        ?? throw new ArgumentException("RedirectToHttpsPort 0 names the first HTTPS listener, and there is none");
+                }
+                bound[i] = new BoundListener(bound[i].Options, bound[i].Socket, null, HttpsRedirect.Create(httpsPort));
             }
         }
         catch

@@ -20,7 +20,8 @@ public sealed class ListenerOptions
     /// When set (on a plain listener), every request is answered with a redirect to the same host, path
     /// and query on this HTTPS port: <c>301 Moved Permanently</c> for GET and HEAD, <c>308 Permanent
     /// Redirect</c> for other methods so that they are repeated unchanged (RFC 9110 §15.4.2, §15.4.9).
-    /// The handler never sees them.
+    /// The handler never sees them. 0 stands for the port the server's first HTTPS listener is bound to
+    /// (useful when that one is bound to port 0).
     /// </summary>
     public int? RedirectToHttpsPort { get; set; }
 

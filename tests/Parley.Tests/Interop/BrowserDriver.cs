@@ -22,13 +22,22 @@ public static class BrowserDriver
     /// Runs <c>node chromium.mjs scenario args...</c> and parses its JSON line.
     /// Throws with the driver's stderr when it fails.
     /// </summary>
-    public static Task<JsonDocument> RunAsync(string scenario, params string[] args) => RunAsync(scenario, Timeout, args);
+    public static Task<JsonDocument> RunAsync(string scenario, params string[] args) => RunCoreAsync(scenario, Timeout, null, args);
 
     /// <summary>
     /// The same with a longer limit for a long scenario (<c>layout</c>): the driver is given the limit less
     /// 15 s, so that its own message still wins.
     /// </summary>
-    public static async Task<JsonDocument> RunAsync(string scenario, TimeSpan timeout, params string[] args)
+    public static Task<JsonDocument> RunAsync(string scenario, TimeSpan timeout, params string[] args) => RunCoreAsync(scenario, timeout, null, args);
+
+    /// <summary>
+    /// As <see cref="RunAsync(string, string[])"/>, trusting the TLS certificate whose public key hashes to
+    /// <paramref name="trustedSpkiSha256"/> (base64 SHA-256 of its SubjectPublicKeyInfo; Chromium's
+    /// <c>--ignore-certificate-errors-spki-list</c>).
+    /// </summary>
+    public static Task<JsonDocument> RunTrustingAsync(string scenario, string trustedSpkiSha256, params string[] args) => RunCoreAsync(scenario, Timeout, trustedSpkiSha256, args);
+
+    private static async Task<JsonDocument> RunCoreAsync(string scenario, TimeSpan timeout, string? trustedSpkiSha256, string[] args)
     {
         ExternalTool.Find("chromium");
         var node = ExternalTool.Find("node");
@@ -37,6 +46,7 @@ public static class BrowserDriver
         {
             ["PARLEY_BROWSER_TIMEOUT_MS"] = ((long)(timeout - TimeSpan.FromSeconds(15)).TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (trustedSpkiSha256 is not null) environment["PARLEY_CHROMIUM_TRUST_SPKI"] = trustedSpkiSha256;
         var result = await ExternalTool.RunAsync(
             node, [script, scenario, .. args], timeout, workingDirectory: BrowserDir, environment: environment).ConfigureAwait(false);
         if (result.ExitCode != 0)
