@@ -45,10 +45,12 @@ internal static class ServeCommand
         command.Arguments.Add(directory);
         command.Validators.Add(result =>
         {
-            bool anyHttpsOption = result.GetValue(cert) is not null || result.GetValue(key) is not null || result.GetValue(pfx) is not null || result.GetValue(redirectHttp) is not null;
-            if (anyHttpsOption && !result.GetValue(https)) result.AddError("--cert, --key, --pfx and --redirect-http go with --https");
-            else if (result.GetValue(pfx) is not null && (result.GetValue(cert) is not null || result.GetValue(key) is not null)) result.AddError("give either --pfx or --cert with --key, not both");
-            else if ((result.GetValue(cert) is null) != (result.GetValue(key) is null)) result.AddError("--cert and --key go together");
+            // Presence only (GetResult): a value that failed its own check is reported by its option, and
+            // reading it here would throw.
+            bool Given(Option option) => result.GetResult(option) is { Implicit: false };
+            if ((Given(cert) || Given(key) || Given(pfx) || Given(redirectHttp)) && !Given(https)) result.AddError("--cert, --key, --pfx and --redirect-http go with --https");
+            else if (Given(pfx) && (Given(cert) || Given(key))) result.AddError("give either --pfx or --cert with --key, not both");
+            else if (Given(cert) != Given(key)) result.AddError("--cert and --key go together");
         });
         foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
         {

@@ -23,6 +23,12 @@ public class GarbageOptionTests
         ("serve", "--transport", []),
         ("serve", "--cache-control", ["abc", "-1", "99999", "1e9"]), // RFC 9111 §5.2: tokens, as extension directives
         ("serve", "DIR", []),
+        ("serve", "--cert", []),
+        ("serve", "--key", []),
+        ("serve", "--key-password", ["abc", "-1", "99999", "1e9"]), // passwords
+        ("serve", "--pfx", []),
+        ("serve", "--pfx-password", ["abc", "-1", "99999", "1e9"]),
+        ("serve", "--redirect-http", []),
         ("get", "--header", []),
         ("get", "--max-redirs", []),
         ("get", "--output", ["abc", "-1", "99999", "1e9"]), // file names
