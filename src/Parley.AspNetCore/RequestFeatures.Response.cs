@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;
@@ -195,6 +196,8 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         return WriteToEngineAsync(data, cancellationToken);
     }
 
+    // Pooled: a streaming or flushing application comes here on every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask StartCommitThenWriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         await StartAsync().ConfigureAwait(false);
@@ -219,6 +222,8 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         return AwaitEngineWriteAsync(write);
     }
 
+    // Pooled: a streaming or flushing application comes here on every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitEngineWriteAsync(ValueTask write)
     {
         try
@@ -259,6 +264,8 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
     }
 
     /// <summary>Sends what has been written so far, starting the response if needed.</summary>
+    // Pooled: a streaming or flushing application comes here on every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     internal async ValueTask FlushAsync(CancellationToken cancellationToken)
     {
         if (IsAborted) return;
@@ -334,6 +341,8 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         return default;
     }
 
+    // Pooled: a streaming or flushing application comes here on every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask StartAndCommitAsync()
     {
         try

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 
 namespace Parley.AspNetCore;
 
@@ -73,6 +74,8 @@ internal sealed class ResponsePipeWriter(RequestFeatures owner) : PipeWriter
         return AwaitFlushAsync(flush);
     }
 
+    // Pooled: an application writing JSON flushes its writer on every request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<FlushResult> AwaitFlushAsync(ValueTask flush)
     {
         await flush.ConfigureAwait(false);
@@ -80,6 +83,7 @@ internal sealed class ResponsePipeWriter(RequestFeatures owner) : PipeWriter
     }
 
     // Written like the stream's writes: into the engine's buffer, sent when it fills or at a flush.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default)
     {
         await owner.WriteAsync(source, cancellationToken).ConfigureAwait(false);

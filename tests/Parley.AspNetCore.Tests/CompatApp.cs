@@ -52,7 +52,13 @@ public sealed class CompatApp : IAsyncDisposable
 
     public Microsoft.Extensions.Hosting.IHostApplicationLifetime Lifetime => _app.Lifetime;
 
-    public static async Task<CompatApp> StartAsync(ServerKind kind, string root)
+    private Task? _running;
+
+    /// <summary>
+    /// Starts the app on <paramref name="kind"/>. With <paramref name="run"/> it runs as <c>app.Run()</c>
+    /// does (it stops when <see cref="Lifetime"/>'s StopApplication is called); otherwise the test stops it.
+    /// </summary>
+    public static async Task<CompatApp> StartAsync(ServerKind kind, string root, bool run = false)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = root, WebRootPath = Path.Combine(root, "wwwroot") });
         builder.Logging.ClearProviders();
@@ -69,14 +75,35 @@ public sealed class CompatApp : IAsyncDisposable
         WebApplication app = builder.Build();
         var compat = new CompatApp(app, root, kind);
         Map(app, compat.Signals);
-        await app.StartAsync();
+        if (run)
+        {
+            var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            app.Lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+            compat._running = app.RunAsync();
+            await Task.WhenAny(started.Task, compat._running);
+            if (compat._running.IsCompleted) await compat._running;
+        }
+        else
+        {
+            await app.StartAsync();
+        }
         string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         compat.BaseAddress = new Uri(address);
         return compat;
     }
 
+    /// <summary>Completes when an app started with <c>run</c> has stopped.</summary>
+    public Task Running => _running ?? Task.CompletedTask;
+
     public async ValueTask DisposeAsync()
     {
+        if (_running is not null)
+        {
+            // app.RunAsync disposes the application when it ends.
+            if (!_running.IsCompleted) _app.Lifetime.StopApplication();
+            await _running;
+            return;
+        }
         await _app.StopAsync();
         await _app.DisposeAsync();
     }
@@ -157,6 +184,11 @@ public sealed class CompatApp : IAsyncDisposable
                         {
                             signals.Aborted.TrySetResult();
                         }
+                        return;
+                    case "/slow":
+                        signals.WaitEntered.TrySetResult();
+                        await signals.Release.Task;
+                        await context.Response.WriteAsync("done");
                         return;
                     case "/upload-limit":
                         context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = 1000;
@@ -247,12 +279,14 @@ public sealed class Signals
     public TaskCompletionSource WaitEntered { get; private set; } = New();
     public TaskCompletionSource Aborted { get; private set; } = New();
     public TaskCompletionSource<bool> Completed { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource Release { get; private set; } = New();
 
     public void Reset()
     {
         WaitEntered = New();
         Aborted = New();
         Completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Release = New();
     }
 
     private static TaskCompletionSource New() => new(TaskCreationOptions.RunContinuationsAsynchronously);
