@@ -90,6 +90,12 @@ internal sealed class RequestHead
     /// <summary>Whether the client sent <c>Expect: 100-continue</c> (RFC 9110 §10.1.1).</summary>
     public bool ExpectContinue { get => _state.ExpectContinue; internal set => _state.ExpectContinue = value; }
 
+    /// <summary>
+    /// Whether a Host field with an empty value is accepted: only when the server has a default host to
+    /// use instead (RFC 9112 §3.3). A setting of the connection, kept across <see cref="Reset"/>.
+    /// </summary>
+    public bool EmptyHostAllowed { get; set; }
+
     /// <summary>The value of the Host field (empty when absent).</summary>
     public ReadOnlySpan<byte> Host
     {

@@ -13,6 +13,10 @@ internal static class RequestSemantics
     private const uint BodyOrExpectFields =
         1u << (int)KnownField.ContentLength | 1u << (int)KnownField.TransferEncoding | 1u << (int)KnownField.Expect;
 
+    // RFC 9112 §3.2, §3.3: an empty Host names no authority; the server may use a configured default
+    // (RequestHead.EmptyHostAllowed) or reject the request, and without a default it rejects.
+    private const string EmptyHost = "empty Host field (the server has no default host)";
+
     public static bool Apply(RequestHead head, out HttpError error) => Apply(head, head.Fields.Source, out error);
 
     /// <summary>Applies the rules to a head parsed from <paramref name="source"/> (the bytes its fields are bound to).</summary>
@@ -43,6 +47,11 @@ internal static class RequestSemantics
         if (hostIndex >= 0)
         {
             ref readonly FieldTable.Entry host = ref fields.RecordedEntry(hostIndex);
+            if (host.ValueLength == 0 && !head.EmptyHostAllowed)
+            {
+                error = HttpError.BadRequest(EmptyHost);
+                return false;
+            }
             if (!HostSyntax.IsValidHostField(source, host.ValueStart, source.Slice(host.ValueStart, host.ValueLength)))
             {
                 error = HttpError.BadRequest("invalid Host field");
@@ -86,9 +95,16 @@ internal static class RequestSemantics
                     hostIndex = i;
                     break;
                 case KnownField.ContentLength:
-                    if (!TryMergeContentLength(fields.ValueAt(i), ref contentLength))
+                    // RFC 9110 §8.6: a list or repeated field of identical values MAY be taken as one value
+                    // or rejected; we reject, so no front end that reads it otherwise can be desynchronised.
+                    if (hasContentLength)
                     {
-                        error = HttpError.BadRequest("invalid or conflicting Content-Length");
+                        error = HttpError.BadRequest("more than one Content-Length field");
+                        return false;
+                    }
+                    if (!HttpSyntax.TryParseDecimal(fields.ValueAt(i), out contentLength))
+                    {
+                        error = HttpError.BadRequest(fields.ValueAt(i).Contains((byte)',') ? "Content-Length is a list" : "invalid Content-Length");
                         return false;
                     }
                     hasContentLength = true;
@@ -121,6 +137,11 @@ internal static class RequestSemantics
         if (hostCount == 0 && head.Version == HttpVersion.Http11)
         {
             error = HttpError.BadRequest("missing Host field");
+            return false;
+        }
+        if (hostIndex >= 0 && fields.ValueAt(hostIndex).IsEmpty && !head.EmptyHostAllowed)
+        {
+            error = HttpError.BadRequest(EmptyHost);
             return false;
         }
         if (hostIndex >= 0 && !HostSyntax.IsValidAuthority(fields.ValueAt(hostIndex), requirePort: false, allowEmpty: true))
@@ -165,21 +186,6 @@ internal static class RequestSemantics
 
         // RFC 9112 §9.3: HTTP/1.1 persists unless "close"; HTTP/1.0 persists only with "keep-alive".
         head.KeepAlive = head.Version == HttpVersion.Http11 ? !connectionClose : connectionKeepAlive && !connectionClose;
-        return true;
-    }
-
-    // RFC 9110 §8.6: Content-Length = 1*DIGIT. A list or repeated field of identical values may be taken
-    // as that value; different values are an unrecoverable error.
-    private static bool TryMergeContentLength(ReadOnlySpan<byte> value, ref long merged)
-    {
-        if (value.IsEmpty) return false;
-        foreach (Range part in value.Split((byte)','))
-        {
-            ReadOnlySpan<byte> element = HttpSyntax.TrimOws(value[part]);
-            if (!HttpSyntax.TryParseDecimal(element, out long parsed)) return false;
-            if (merged >= 0 && merged != parsed) return false;
-            merged = parsed;
-        }
         return true;
     }
 

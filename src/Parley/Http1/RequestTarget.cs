@@ -9,6 +9,19 @@ internal static class RequestTarget
     /// </summary>
     public static bool TryParse(ReadOnlySpan<byte> buffer, RequestHead head, out HttpError error, bool charactersChecked = false)
     {
+        if (!TryParseForm(buffer, head, out error, charactersChecked)) return false;
+        // Our choice: a NUL decoded from the path would reach file systems and native APIs, which read it
+        // as the end of the string; no resource name needs one (RFC 3986 §7.3: decoded data as a hazard).
+        if (buffer.Slice(head.PathStart, head.PathLength).IndexOf("%00"u8) >= 0)
+        {
+            error = HttpError.BadRequest("percent-encoded NUL (%00) in the path");
+            return false;
+        }
+        return true;
+    }
+
+    private static bool TryParseForm(ReadOnlySpan<byte> buffer, RequestHead head, out HttpError error, bool charactersChecked)
+    {
         error = default;
         ReadOnlySpan<byte> target = buffer.Slice(head.TargetStart, head.TargetLength);
         if (!charactersChecked && target.ContainsAny(HttpSyntax.InvalidTargetBytes))

@@ -67,6 +67,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
 
     // Asked of the transport, which may build them only when first wanted (the epoll transport does).
     public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
+
+    /// <summary>The server's default host for requests with an empty Host (RFC 9112 §3.3), or null.</summary>
+    internal string? DefaultHost => _server.DefaultHost;
     public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
     public int RequestCount { get; private set; }
 
@@ -296,6 +299,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         exchange.Bind(this);
         _exchange = exchange;
         _head = exchange.Head;
+        _head.EmptyHostAllowed = _server.DefaultHost is not null;
         _request = exchange.Request;
         _response = exchange.Response;
         _output = exchange.Output;

@@ -86,8 +86,20 @@ public sealed class HttpRequest
     /// <summary>The header fields (case-insensitive names, repeated fields kept).</summary>
     public RequestHeaders Headers { get; }
 
-    /// <summary>The host the client asked for: the Host field, or the authority of an absolute-form target (RFC 9112 §3.2.2).</summary>
-    public string Host => Encoding.ASCII.GetString(_head.TargetForm == RequestTargetForm.Absolute ? _head.TargetAuthority : _head.Host);
+    /// <summary>
+    /// The host the client asked for: the authority of an absolute-form target (RFC 9112 §3.2.2), else the
+    /// Host field, else (empty or HTTP/1.0 without one) <see cref="HttpServerOptions.DefaultHost"/> when set.
+    /// </summary>
+    public string Host
+    {
+        get
+        {
+            if (_head.TargetForm == RequestTargetForm.Absolute) return Encoding.ASCII.GetString(_head.TargetAuthority);
+            ReadOnlySpan<byte> host = _head.Host;
+            // RFC 9112 §3.3: with no Host value, the authority is the server's configured default name.
+            return host.IsEmpty && Connection?.DefaultHost is { } defaultHost ? defaultHost : Encoding.ASCII.GetString(host);
+        }
+    }
 
     /// <summary>The declared body length, or null when the body is chunked or absent.</summary>
     public long? ContentLength => _head.Framing == BodyFraming.ContentLength ? _head.ContentLength : _head.Framing == BodyFraming.None ? 0 : null;

@@ -34,6 +34,15 @@ public sealed class HttpServer : IAsyncDisposable
             ServerFieldLine = Encoding.ASCII.GetBytes($"Server: {options.ServerHeader}\r\n");
         }
         KeepAliveFieldPrefix = Encoding.ASCII.GetBytes($"Keep-Alive: timeout={(int)options.KeepAliveTimeout.TotalSeconds}");
+        if (options.DefaultHost is { } defaultHost)
+        {
+            if (defaultHost.Length == 0 || !Ascii.IsValid(defaultHost)
+                || !Http1.HostSyntax.IsValidAuthority(Encoding.ASCII.GetBytes(defaultHost), requirePort: false))
+            {
+                throw new ArgumentException($"DefaultHost '{defaultHost}' is not a valid host[:port]", nameof(options));
+            }
+            DefaultHost = defaultHost;
+        }
         if (options.StrictTransportSecurity is { } hsts)
         {
             if (hsts.MaxAge < TimeSpan.Zero) throw new ArgumentException("StrictTransportSecurity.MaxAge must not be negative", nameof(options));
@@ -63,6 +72,9 @@ public sealed class HttpServer : IAsyncDisposable
 
     /// <summary>A new connection's number: 1 for the first this server accepted, then upward.</summary>
     internal long NextConnectionId() => Interlocked.Increment(ref _lastConnectionId);
+
+    /// <summary>The validated <see cref="HttpServerOptions.DefaultHost"/>, read once.</summary>
+    internal string? DefaultHost { get; }
 
     /// <summary>Exchange objects lent to connections while they answer a request.</summary>
     internal ExchangePool Exchanges { get; } = new(maxRetained: 1024);

@@ -36,6 +36,14 @@ public sealed class HttpServerOptions
     /// </summary>
     public StrictTransportSecurityOptions? StrictTransportSecurity { get; set; }
 
+    /// <summary>
+    /// The host (<c>name[:port]</c>) a request is taken to be for when its Host field is empty or, in
+    /// HTTP/1.0, absent (RFC 9112 §3.3); <see cref="HttpRequest.Host"/> then returns it. Null (default):
+    /// a request with an empty Host gets 400 and the connection closes. A value that is not a valid host
+    /// makes the <see cref="HttpServer"/> constructor throw.
+    /// </summary>
+    public string? DefaultHost { get; set; }
+
     /// <summary>Request-line and header limits (414 / 431 beyond them).</summary>
     public HeadLimits HeadLimits { get; set; } = HeadLimits.Default;
 

@@ -8,6 +8,8 @@ internal static class TargetAndHostCases
     private const string NoWhitespace = "RFC 9112 §3.2: request-target = origin-form / absolute-form / authority-form / asterisk-form; No whitespace is allowed in the request-target";
     private const string HostRule = "RFC 9112 §3.2: A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request message that lacks a Host header field and to any request message that contains more than one Host header field line or a Host header field with an invalid field value";
 
+    private const string EmptyHost = "RFC 9112 §3.3: with no non-empty Host the authority is the server's configured default name; RFC 9112 §3.2: a Host with an invalid field value gets 400 (our choice: without HttpServerOptions.DefaultHost, an empty Host is refused)";
+
     public static IEnumerable<ConformanceCase> All()
     {
         // §3.2.1 origin-form
@@ -102,8 +104,16 @@ internal static class TargetAndHostCases
             yield return new($"9110-7.2 valid Host value '{host}'", $"GET / HTTP/1.1\r\nHost: {host}\r\n\r\n", 200, After.Open,
                 "RFC 9110 §7.2: Host = uri-host [ \":\" port ]", BodyContains: $"host={host} ");
         }
-        yield return new("9110-7.2 empty Host is allowed", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 200, After.Open,
-            "RFC 9110 §7.2: If the authority component is missing or undefined for the target URI, then a client MUST send a Host header field with an empty field value");
+        yield return new("9112-3.3 empty Host is refused without a default host", "GET / HTTP/1.1\r\nHost:\r\n\r\n", 400, After.Closed, EmptyHost);
+        yield return new("9112-3.3 whitespace-only Host is refused without a default host", "GET / HTTP/1.1\r\nHost:  \r\n\r\n", 400, After.Closed, EmptyHost);
+        yield return new("9112-3.3 empty Host with a body is refused without a default host", "POST / HTTP/1.1\r\nHost:\r\nContent-Length: 5\r\n\r\nhello", 400, After.Closed, EmptyHost);
+        foreach (string target in new[] { "/%00", "/a%00b", "/file.txt%00.html", "http://x/%00" })
+        {
+            yield return new($"9112-3.2 percent-encoded NUL in the path '{target}' is refused", Line($"GET {target} HTTP/1.1"), 400, After.Closed,
+                "RFC 3986 §7.3: decoded data may be misread by back ends (our choice: a %00 in the path, which would decode to a NUL that ends native strings, is refused with 400)");
+        }
+        yield return new("9112-3.2 percent-encoded NUL in the query is passed on", Line("GET /a?x=%00 HTTP/1.1"), 200, After.Open,
+            "RFC 3986 §3.4: the query is not decoded into the path (our choice refuses %00 only in the path)", BodyContains: "path=%2Fa ");
         yield return new("9112-3.2 HTTP/1.0 without Host is accepted", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 200, After.Open,
             "RFC 9112 §3.2: the 400 for a missing Host applies to HTTP/1.1 request messages");
     }

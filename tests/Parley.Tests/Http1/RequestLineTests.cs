@@ -175,6 +175,20 @@ public class RequestLineTests
     public void Accepts_valid_percent_encoding(string target) => Accepts($"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n"); // RFC 3986 §2.1
 
     [Theory]
+    [InlineData("/%00")]
+    [InlineData("/a%00b")]
+    [InlineData("/file.txt%00.jpg")]
+    [InlineData("/a/%00?x=1")]
+    [InlineData("http://x/a%00")]
+    public void Rejects_a_percent_encoded_NUL_in_the_path_with_400(string target) => // our choice: a decoded NUL ends native strings
+        Rejects($"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+
+    [Theory]
+    [InlineData("/%000")]   // "%00" then '0': still a NUL
+    public void Rejects_a_percent_encoded_NUL_followed_by_digits_with_400(string target) =>
+        Rejects($"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n", 400);
+
+    [Theory]
     [InlineData("/%")]
     [InlineData("/%2")]
     [InlineData("/%zz")]

@@ -70,6 +70,62 @@ public class ServerErrorTests : TransportTests
     }
 
     [Fact]
+    public async Task An_empty_Host_gets_400_without_a_default_host() // RFC 9112 §3.3
+    {
+        await using var server = await StartAsync(Hello);
+        string all = await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost:\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 400 ", all);
+        Assert.Contains("Connection: close\r\n", all);
+        Assert.Contains("empty Host", all);
+    }
+
+    [Fact]
+    public async Task An_empty_Host_takes_the_configured_default_host() // RFC 9112 §3.3
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.WriteText($"host={request.Host}");
+            return ValueTask.CompletedTask;
+        }, o => o.DefaultHost = "example.test:8080");
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost:\r\n\r\n");
+        Assert.Equal("host=example.test:8080", (await connection.ReadResponseAsync()).BodyText);
+        await connection.SendAsync("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+        Assert.Equal("host=example.test:8080", (await connection.ReadResponseAsync()).BodyText);
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: named.test\r\n\r\n");
+        Assert.Equal("host=named.test", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a b")]
+    [InlineData("x:port")]
+    public void An_invalid_default_host_is_refused_when_the_server_is_created(string defaultHost) =>
+        Assert.Throws<ArgumentException>(() => new HttpServer(new HttpServerOptions { DefaultHost = defaultHost }, Hello));
+
+    [Theory]
+    [InlineData("GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n")]
+    [InlineData("GET /secret.txt%00.png HTTP/1.1\r\nHost: x\r\n\r\n")]
+    public async Task A_percent_encoded_NUL_in_the_path_gets_400(string request) // our choice, RFC 3986 §7.3
+    {
+        await using var server = await StartAsync(Hello);
+        string all = await server.ExchangeUntilCloseAsync(request);
+        Assert.StartsWith("HTTP/1.1 400 ", all);
+        Assert.Contains("Connection: close\r\n", all);
+    }
+
+    [Theory]
+    [InlineData("Content-Length: 5, 5\r\n")]
+    [InlineData("Content-Length: 5\r\nContent-Length: 5\r\n")]
+    public async Task A_Content_Length_list_of_identical_values_gets_400(string fields) // RFC 9110 §8.6: MAY reject
+    {
+        await using var server = await StartAsync(Hello);
+        string all = await server.ExchangeUntilCloseAsync($"POST / HTTP/1.1\r\nHost: x\r\n{fields}\r\nhello");
+        Assert.StartsWith("HTTP/1.1 400 ", all);
+        Assert.Contains("Connection: close\r\n", all);
+    }
+
+    [Fact]
     public async Task A_too_long_method_gets_501_not_431() // RFC 9112 §3
     {
         await using var server = await StartAsync(Hello);
