@@ -23,6 +23,10 @@ const int Concurrency = 16;
 
 switch (args)
 {
+    case ["resume", string url, string resumePem, string countText]:
+        // The resumption measurement alone, against any https server (e.g. nginx with ssl_session_tickets).
+        await TlsSetup.MeasureResumptionAsync(new Uri(url), resumePem, int.Parse(countText, CultureInfo.InvariantCulture));
+        return 0;
     case ["serve", .. var serveArgs]:
         return await ServeAsync(serveArgs is ["tls"]);
     case ["client", string portText, string requestsText, string roundsText, .. var tlsArgs]:
