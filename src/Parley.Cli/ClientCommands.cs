@@ -80,6 +80,7 @@ internal static class ClientCommands
             Verbose = parse.GetValue(verbose),
             Repeat = parse.GetValue(repeat),
             Compressed = parse.GetValue(compressed),
+            StdoutIsTerminal = !Console.IsOutputRedirected,
             Data = allowBody ? parse.GetValue(data) ?? [] : [],
             Form = allowBody ? parse.GetValue(form) ?? [] : [],
             CaCert = parse.GetValue(caCert),
@@ -105,6 +106,8 @@ internal static class ClientCommands
         public bool Verbose { get; init; }
         public int Repeat { get; init; } = 1;
         public bool Compressed { get; init; }
+        /// <summary>A binary body is not written to a terminal unless -o - asks for it (curl's rule).</summary>
+        public bool StdoutIsTerminal { get; init; }
         public string[] Data { get; init; } = [];
         public string[] Form { get; init; } = [];
         public string? CaCert { get; init; }
@@ -149,8 +152,31 @@ internal static class ClientCommands
             if (limit < options.ConnectTimeout) options.ConnectTimeout = limit;
         }
 
+        // -o FILE is opened before anything is sent, so a path that cannot be written costs no request.
+        FileStream? outputFile = null;
+        bool createdOutput = false;
+        if (settings.Output is { } outputPath && outputPath != "-" && OpenOutput(outputPath, out outputFile, out createdOutput) is { } outputProblem)
+        {
+            return Report(stderr, OtherFailure, outputProblem);
+        }
+        int status = await ExchangeAsync(settings, request, options, printer, outputFile, stdout, stderr, cancellationToken).ConfigureAwait(false);
+        if (outputFile is not null)
+        {
+            long written = outputFile.Length;
+            await outputFile.DisposeAsync().ConfigureAwait(false);
+            // A file this run created and never filled is not left behind by a failed request.
+            if (status != Success && createdOutput && written == 0) File.Delete(outputFile.Name);
+        }
+        return status;
+    }
+
+    private static async Task<int> ExchangeAsync(Settings settings, ParleyRequest request, ParleyClientOptions options, SessionPrinter printer,
+        FileStream? outputFile, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken)
+    {
         using var client = new ParleyClient(options);
         Stream stdoutStream = Console.OpenStandardOutput();
+        // The timing line shows the network, not the runtime compiling the socket code on first use.
+        if (settings.Verbose) await NetworkWarmup.RunAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             for (int i = 1; i <= settings.Repeat; i++)
@@ -164,12 +190,12 @@ internal static class ClientCommands
                 {
                     return Report(stderr, HttpError, $"{response.RequestUri} answered {response.StatusCode} {response.ReasonPhrase}");
                 }
-                if (settings.Include)
+                if (settings.Include && outputFile is null)
                 {
                     await stdout.WriteAsync(Encoding.Latin1.GetString(response.RawHead.Span)).ConfigureAwait(false);
                     await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
                 }
-                long bytes = await WriteBodyAsync(response, settings, stdout, stdoutStream, stderr, cancellationToken).ConfigureAwait(false);
+                long bytes = await WriteBodyAsync(response, settings, stdout, stdoutStream, stderr, outputFile, cancellationToken).ConfigureAwait(false);
                 printer.Flush();
                 if (settings.Repeat > 1)
                 {
@@ -208,7 +234,39 @@ internal static class ClientCommands
         {
             return Report(stderr, OtherFailure, "canceled");
         }
+        catch (BinaryBodyRefused ex)
+        {
+            return Report(stderr, OtherFailure, ex.Message);
+        }
     }
+
+    /// <summary>Opens -o's file for writing without truncating it yet; a problem is one line naming -o and the path.</summary>
+    private static string? OpenOutput(string path, out FileStream? file, out bool created)
+    {
+        file = null;
+        created = false;
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) return $"-o {path}: is a directory, not a file";
+        string? parent = Path.GetDirectoryName(full);
+        if (parent is not null && !Directory.Exists(parent)) return $"-o {path}: no such directory {parent}";
+        created = !File.Exists(full);
+        try
+        {
+            file = new FileStream(full, FileMode.OpenOrCreate, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return $"-o {path}: permission denied";
+        }
+        catch (IOException ex)
+        {
+            return $"-o {path}: cannot be written ({ex.Message})";
+        }
+    }
+
+    /// <summary>The body is binary and stdout a terminal: it is not written there (curl's rule).</summary>
+    private sealed class BinaryBodyRefused(string message) : Exception(message);
 
     private static ParleyRequest BuildRequest(Settings settings)
     {
@@ -290,27 +348,34 @@ internal static class ClientCommands
         kind == ParleyErrorKind.CertificateUntrusted ? " (trust its CA with --cacert FILE, or skip verification with -k)" : "";
 
     private static async Task<long> WriteBodyAsync(ParleyResponse response, Settings settings, TextWriter stdout, Stream stdoutStream,
-        TextWriter stderr, CancellationToken cancellationToken)
+        TextWriter stderr, FileStream? file, CancellationToken cancellationToken)
     {
-        if (settings.Output is null)
+        if (file is null)
         {
             await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
-            return await CopyAsync(response.Body, stdoutStream, null, cancellationToken).ConfigureAwait(false);
+            string? refuseBinary = settings.Output is null && settings.StdoutIsTerminal
+                ? $"the response body is binary ({response.Headers["Content-Type"] ?? "no Content-Type"}): not written to the terminal; save it with -o FILE, or print it anyway with -o -"
+                : null;
+            return await CopyAsync(response.Body, stdoutStream, null, refuseBinary, cancellationToken).ConfigureAwait(false);
         }
-        await using var file = new FileStream(settings.Output, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
+        // --repeat writes the file again; -i puts the head in the file too, as curl does.
+        file.SetLength(0);
+        if (settings.Include) await file.WriteAsync(response.RawHead, cancellationToken).ConfigureAwait(false);
         ProgressBar? progress = Console.IsErrorRedirected ? null : new ProgressBar(stderr, response.DecodedContentEncoding is null ? response.ContentLength : null);
-        long total = await CopyAsync(response.Body, file, progress, cancellationToken).ConfigureAwait(false);
-        progress?.Finish(total);
+        long total = await CopyAsync(response.Body, file, progress, null, cancellationToken).ConfigureAwait(false);
+        progress?.Finish(total, settings.Output!);
         return total;
     }
 
-    private static async Task<long> CopyAsync(Stream source, Stream destination, ProgressBar? progress, CancellationToken cancellationToken)
+    private static async Task<long> CopyAsync(Stream source, Stream destination, ProgressBar? progress, string? refuseBinary, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[64 * 1024];
         long total = 0;
         int read;
         while ((read = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
         {
+            // curl's test: a NUL byte in the first block read means binary.
+            if (total == 0 && refuseBinary is not null && buffer.AsSpan(0, read).Contains((byte)0)) throw new BinaryBodyRefused(refuseBinary);
             await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
             total += read;
             progress?.Update(total);

@@ -17,10 +17,14 @@ internal sealed class ProgressBar(TextWriter error, long? expected)
         Draw(received, now);
     }
 
-    public void Finish(long received)
+    /// <summary>Replaces the bar with a summary: size, elapsed time, average speed, and where it was saved.</summary>
+    public void Finish(long received, string savedTo)
     {
-        Draw(received, Stopwatch.GetTimestamp());
-        error.WriteLine();
+        double seconds = Math.Max(Stopwatch.GetElapsedTime(_start).TotalSeconds, 0.001);
+        string summary = string.Create(CultureInfo.InvariantCulture,
+            $"{Size(received)} in {seconds:0.##} s ({Size((long)(received / seconds))}/s), saved to {savedTo}");
+        error.WriteLine("\r" + summary.PadRight(78));
+        error.Flush();
     }
 
     private void Draw(long received, long now)

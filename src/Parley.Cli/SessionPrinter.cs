@@ -39,11 +39,12 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter?
         {
             switch (e.Kind)
             {
-                case SessionEventKind.Resolving:
+                // An address literal is not looked up: no step to show, and no DNS time.
+                case SessionEventKind.Resolving when !IsAddressLiteral(e.Host):
                     _resolving = e.Timestamp;
                     Info($"Resolving {e.Host} ...");
                     break;
-                case SessionEventKind.Resolved:
+                case SessionEventKind.Resolved when !IsAddressLiteral(e.Host):
                     _resolved = e.Timestamp;
                     Info($"Resolved {e.Host} to {string.Join(", ", e.Addresses!.Select(a => a.ToString()))}");
                     break;
@@ -107,6 +108,8 @@ internal sealed class SessionPrinter(TextWriter error, bool verbose, TextWriter?
             }
         }
     }
+
+    private static bool IsAddressLiteral(string? host) => host is not null && System.Net.IPAddress.TryParse(host, out _);
 
     /// <summary>Prints what waited for the body to be written: its size and the timing line.</summary>
     public void Flush()

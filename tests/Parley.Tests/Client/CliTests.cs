@@ -59,7 +59,9 @@ public class CliTests
         int length = Line("< Content-Length: 21");
         int bodySize = Line("* Response body: 21 bytes");
         int timing = Line("* Timing: DNS ");
-        Assert.True(Line("* Resolved 127.0.0.1 to 127.0.0.1") < connected, result.StdErr);
+        // An address literal is not looked up: no Resolving step, and no DNS time.
+        Assert.DoesNotContain("* Resolving", result.StdErr);
+        Assert.StartsWith("* Timing: DNS 0 ms, ", lines[timing]);
         Assert.True(connected >= 0 && connected < requestLine && requestLine < host && host < statusLine && statusLine < length && length < bodySize && bodySize < timing, result.StdErr);
         Assert.Contains("(new connection)", lines[connected]);
         Assert.Matches(@"connect [\d.]+ ms, request sent [\d.]+ ms, first byte [\d.]+ ms, transfer [\d.]+ ms, total [\d.]+ ms", lines[timing]);

@@ -1,0 +1,104 @@
+using Parley.Cli;
+using Parley.Tests.Server;
+
+namespace Parley.Tests.Cli;
+
+/// <summary>Where the client commands put a response: -o checked before sending, -i -o, binary bodies and terminals, the -o summary.</summary>
+public class CliOutputTests
+{
+    [Fact]
+    public async Task An_output_path_that_cannot_be_written_is_one_line_naming_o_and_nothing_is_sent()
+    {
+        int requests = 0;
+        await using TestServer server = await TestServer.StartAsync((request, response) =>
+        {
+            Interlocked.Increment(ref requests);
+            response.WriteText("body");
+            return ValueTask.CompletedTask;
+        });
+        string directory = Directory.CreateTempSubdirectory("parley-o-").FullName;
+        try
+        {
+            foreach ((string path, string expected) in new[]
+            {
+                (directory, $"parley: -o {directory}: is a directory, not a file"),
+                (Path.Combine(directory, "missing", "file"), $"parley: -o {Path.Combine(directory, "missing", "file")}: no such directory {Path.Combine(directory, "missing")}"),
+            })
+            {
+                var stderr = new StringWriter();
+                int status = await ClientCommands.RunAsync(Settings(server, path), new StringWriter(), stderr, CancellationToken.None);
+                Assert.Equal(ClientCommands.OtherFailure, status);
+                Assert.Equal(expected, stderr.ToString().TrimEnd('\n'));
+            }
+            Assert.Equal(0, Volatile.Read(ref requests));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Include_with_output_puts_the_head_and_the_body_in_the_file()
+    {
+        await using TestServer server = await TestServer.StartAsync((request, response) =>
+        {
+            response.WriteText("the body");
+            return ValueTask.CompletedTask;
+        });
+        string file = Path.Combine(Path.GetTempPath(), $"parley-{Guid.NewGuid():N}.txt");
+        try
+        {
+            var stdout = new StringWriter();
+            int status = await ClientCommands.RunAsync(Settings(server, file) with { Include = true }, stdout, new StringWriter(), CancellationToken.None);
+            Assert.Equal(ClientCommands.Success, status);
+            Assert.Equal("", stdout.ToString());
+            string saved = await File.ReadAllTextAsync(file);
+            Assert.StartsWith("HTTP/1.1 200 OK\r\n", saved);
+            Assert.EndsWith("\r\n\r\nthe body", saved);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task A_failed_request_leaves_no_empty_output_file_behind()
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"parley-{Guid.NewGuid():N}.txt");
+        var settings = new ClientCommands.Settings { Url = $"http://127.0.0.1:{Interop.Loopback.FreePort()}/", Method = "GET", Output = file };
+        int status = await ClientCommands.RunAsync(settings, new StringWriter(), new StringWriter(), CancellationToken.None);
+        Assert.Equal(ClientCommands.ConnectionFailure, status);
+        Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public async Task A_binary_body_is_not_written_to_a_terminal()
+    {
+        await using TestServer server = await TestServer.StartAsync(async (request, response) =>
+        {
+            response.Headers["Content-Type"] = "image/png";
+            await response.WriteAsync(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0, 0, 0, 13 });
+        });
+        var stderr = new StringWriter();
+        int status = await ClientCommands.RunAsync(Settings(server, null) with { StdoutIsTerminal = true }, new StringWriter(), stderr, CancellationToken.None);
+        Assert.Equal(ClientCommands.OtherFailure, status);
+        Assert.Equal("parley: the response body is binary (image/png): not written to the terminal; save it with -o FILE, or print it anyway with -o -",
+            stderr.ToString().TrimEnd('\n'));
+    }
+
+    [Fact]
+    public void The_progress_bar_ends_with_a_summary_of_size_time_speed_and_where_it_was_saved()
+    {
+        var stderr = new StringWriter();
+        var progress = new ProgressBar(stderr, 2048);
+        progress.Update(1024);
+        progress.Finish(2048, "out.bin");
+        string last = stderr.ToString().Split('\r').Last().TrimEnd();
+        Assert.Matches(@"^2\.0 KiB in [\d.]+ s \([\d.]+ (B|KiB|MiB)/s\), saved to out\.bin$", last);
+    }
+
+    private static ClientCommands.Settings Settings(TestServer server, string? output) =>
+        new() { Url = $"{server.BaseUri}file", Method = "GET", Output = output };
+}
