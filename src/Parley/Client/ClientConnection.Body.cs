@@ -250,6 +250,7 @@ internal sealed partial class ClientConnection
         _start = _end = 0;
         IdleExpires = Environment.TickCount64 + _idleMilliseconds;
         ReleaseSlot();
+        MarkIdle();
         Owner.Return(this);
     }
 

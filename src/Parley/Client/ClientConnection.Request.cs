@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using Parley.Http1;
 
 namespace Parley.Client;
@@ -6,13 +7,13 @@ namespace Parley.Client;
 /// <summary>The request side: the head (origin-form, Host, framing fields) and the body (bytes, stream, chunked).</summary>
 internal sealed partial class ClientConnection
 {
-    private void WriteHead(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding, ParleyContent? content, bool expect)
+    private void WriteHead(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding, Activity? trace, ParleyContent? content, bool expect)
     {
         ByteBuffer output = _output;
         output.Clear();
         string target = request.Uri.PathAndQuery;
         MessageWriter.WriteRequestLine(output, request.Method, target.Length == 0 ? "/" : target);
-        bool hasHost = false, hasUserAgent = false, hasType = false, hasAcceptEncoding = false;
+        bool hasHost = false, hasUserAgent = false, hasType = false, hasAcceptEncoding = false, hasTraceParent = false;
         foreach (KeyValuePair<string, string> field in headers?.Lines ?? NoFields)
         {
             string name = field.Key;
@@ -22,6 +23,7 @@ internal sealed partial class ClientConnection
             hasUserAgent |= Is(name, "User-Agent");
             hasType |= Is(name, "Content-Type");
             hasAcceptEncoding |= Is(name, "Accept-Encoding");
+            hasTraceParent |= Is(name, "traceparent");
             MessageWriter.WriteField(output, name, field.Value);
         }
         if (!hasHost) output.Write(Owner.HostFieldLine);
@@ -39,6 +41,12 @@ internal sealed partial class ClientConnection
             output.Write("Content-Length: 0\r\n"u8);
         }
         if (expect) output.Write("Expect: 100-continue\r\n"u8);
+        // W3C Trace Context: the request's span is the server's parent, unless the caller set its own.
+        if (trace is { IdFormat: ActivityIdFormat.W3C } && !hasTraceParent)
+        {
+            MessageWriter.WriteField(output, "traceparent", trace.Id!);
+            if (trace.TraceStateString is { } traceState) MessageWriter.WriteField(output, "tracestate", traceState);
+        }
         output.Write("\r\n"u8);
     }
 

@@ -81,6 +81,7 @@ internal sealed partial class ClientConnection
         LocalEndPoint = _transport.LocalEndPoint!;
         RemoteText = RemoteEndPoint.ToString();
         _holdsSlot = true;
+        BeginConnectionTelemetry();
     }
 
     public OriginPool Owner { get; }
@@ -99,6 +100,7 @@ internal sealed partial class ClientConnection
     {
         _holdsSlot = true;
         Volatile.Write(ref _abortReason, 0);
+        MarkActive();
     }
 
     /// <summary>
@@ -151,7 +153,7 @@ internal sealed partial class ClientConnection
 
     /// <summary>Sends the request and reads the final response head.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ParleyResponse> SendAsync(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding,
+    public async ValueTask<ParleyResponse> SendAsync(ParleyRequest request, ParleyHeaders? headers, bool acceptEncoding, Activity? trace,
         ISessionObserver? observer, long requestDeadline, CancellationToken cancellationToken)
     {
         _requestCount++;
@@ -168,7 +170,7 @@ internal sealed partial class ClientConnection
         {
             ParleyContent? content = request.Content;
             bool expect = request.ExpectContinue && content is not null && content.Length != 0;
-            WriteHead(request, headers, acceptEncoding, content, expect);
+            WriteHead(request, headers, acceptEncoding, trace, content, expect);
             int headLength = _output.Length;
             bool coalesced = false;
             if (!expect && content is { Stream: null } && content.Bytes.Length <= CoalesceBodyLimit)
@@ -344,6 +346,7 @@ internal sealed partial class ClientConnection
         }
         _pool.Forget(this);
         ReleaseSlot();
+        EndConnectionTelemetry();
         byte[] buffer = Interlocked.Exchange(ref _buffer, []);
         _start = _end = 0;
         // A read-ahead nobody consumed may still be writing into the buffer: leave that one to the GC.

@@ -109,20 +109,30 @@ public sealed class ParleyClient : IDisposable
         Origin origin = Origin.Of(request.Uri);
         ParleyHeaders? headers = request.HeadersIfAny;
         bool acceptEncoding = Options.AutomaticDecompression && headers?.Contains("Accept-Encoding") != true;
-        ClientConnection connection = await _pool.RentAsync(origin, false, request.Uri, observer, deadline, cancellationToken).ConfigureAwait(false);
-        bool reused = connection.RequestCount > 0;
+        ClientRequestTelemetry telemetry = ClientRequestTelemetry.Begin(request, origin);
         ParleyResponse response;
         try
         {
-            response = await connection.SendAsync(request, headers, acceptEncoding, observer, deadline, cancellationToken).ConfigureAwait(false);
+            ClientConnection connection = await _pool.RentAsync(origin, false, request.Uri, observer, deadline, cancellationToken).ConfigureAwait(false);
+            bool reused = connection.RequestCount > 0;
+            try
+            {
+                response = await connection.SendAsync(request, headers, acceptEncoding, telemetry.Activity, observer, deadline, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ParleyHttpException ex) when (reused && ex.BeforeResponse && ParleyRequest.IsIdempotent(request.Method)
+                && (request.Content is null || request.Content.IsReplayable))
+            {
+                observer?.OnEvent(new SessionEvent { Kind = SessionEventKind.Retrying, Timestamp = Stopwatch.GetTimestamp(), Uri = request.Uri });
+                connection = await _pool.RentAsync(origin, true, request.Uri, observer, deadline, cancellationToken).ConfigureAwait(false);
+                response = await connection.SendAsync(request, headers, acceptEncoding, telemetry.Activity, observer, deadline, cancellationToken).ConfigureAwait(false);
+            }
         }
-        catch (ParleyHttpException ex) when (reused && ex.BeforeResponse && ParleyRequest.IsIdempotent(request.Method)
-            && (request.Content is null || request.Content.IsReplayable))
+        catch (Exception ex)
         {
-            observer?.OnEvent(new SessionEvent { Kind = SessionEventKind.Retrying, Timestamp = Stopwatch.GetTimestamp(), Uri = request.Uri });
-            connection = await _pool.RentAsync(origin, true, request.Uri, observer, deadline, cancellationToken).ConfigureAwait(false);
-            response = await connection.SendAsync(request, headers, acceptEncoding, observer, deadline, cancellationToken).ConfigureAwait(false);
+            telemetry.End(null, ex);
+            throw;
         }
+        telemetry.End(response, null);
         if (acceptEncoding) response.EnableDecoding();
         return response;
     }

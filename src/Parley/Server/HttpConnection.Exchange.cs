@@ -36,6 +36,7 @@ internal sealed partial class HttpConnection
         _bodyStartTicks = 0;
         _chunkDataLength = 0;
         _keepAlive = _head.KeepAlive;
+        BeginTelemetry();
         switch (_head.Framing)
         {
             case BodyFraming.ContentLength:
@@ -44,6 +45,7 @@ internal sealed partial class HttpConnection
                 if (_head.ContentLength > _options.MaxRequestBodySize)
                 {
                     // RFC 9110 §15.5.14: 413; we will not read the body, so the connection must close.
+                    EndTelemetry(413);
                     return RejectBodyAsync();
                 }
                 break;
@@ -67,9 +69,15 @@ internal sealed partial class HttpConnection
         }
         catch (Exception ex) when (!IsDisconnect(ex))
         {
-            if (!RecoverFromHandlerFailure(ex)) return new(false);
+            if (!RecoverFromHandlerFailure(ex))
+            {
+                LeaveActivity();
+                EndTelemetry(0);
+                return new(false);
+            }
             handled = default;
         }
+        LeaveActivity();
         if (!handled.IsCompletedSuccessfully) return AwaitHandlerAsync(handled, started);
         handled.GetAwaiter().GetResult();
         return CompleteExchange(started);
@@ -92,7 +100,11 @@ internal sealed partial class HttpConnection
         }
         catch (Exception ex) when (!IsDisconnect(ex))
         {
-            if (!RecoverFromHandlerFailure(ex)) return false;
+            if (!RecoverFromHandlerFailure(ex))
+            {
+                EndTelemetry(0);
+                return false;
+            }
         }
         return await CompleteExchange(started).ConfigureAwait(false);
     }
@@ -102,7 +114,12 @@ internal sealed partial class HttpConnection
     {
         StopPeerWatch();
         // The handler abandoned the response (HttpResponse.Abort): the connection is already shut.
-        if (_handlerAborted) return new(false);
+        if (_handlerAborted)
+        {
+            _failure = "aborted";
+            EndTelemetry(0);
+            return new(false);
+        }
         if (!_bodyComplete) ConsumeBufferedBody();
         bool drainLater = false;
         if (!_bodyComplete)
@@ -129,6 +146,7 @@ internal sealed partial class HttpConnection
             FinishResponse();
         }
         LogAccess(_response.StatusCode, _bodyWritten, started, rawTarget: false);
+        EndTelemetry(_response.StatusCode);
 
         if (drainLater || !_keepAlive) return EndExchangeAsync(drainLater);
         _start = _bodyPos;
@@ -160,6 +178,7 @@ internal sealed partial class HttpConnection
 
     private bool RecoverFromHandlerFailure(Exception ex)
     {
+        NoteFailure(ex);
         int status = ex is BadRequestException bad ? bad.StatusCode : 500;
         if (status >= 500) _options.ErrorLog?.Invoke($"handler failed for {_request.Method} {_request.Target}", ex);
         if (_responseFlushed) return false; // bytes of the failed response are already on the wire

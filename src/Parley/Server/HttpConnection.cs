@@ -127,9 +127,11 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         catch (Exception ex) when (IsDisconnect(ex))
         {
             // The peer went away or a timeout closed the socket: nothing left to answer.
+            NoteFailure(ex);
         }
         catch (Exception ex)
         {
+            NoteFailure(ex);
             _options.ErrorLog?.Invoke($"connection from {RemoteEndPoint} failed", ex);
         }
         finally
@@ -137,6 +139,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             Volatile.Write(ref _phase, (int)Phase.Closed);
             SignalRequestAborted();
             _transport.Close();
+            // A request cut short (the peer went away, the handler failed after its response began).
+            if (TelemetryOpen) EndTelemetry(0);
             ReleaseBuffers();
             _server.OnConnectionClosed(this);
         }

@@ -56,6 +56,9 @@ public sealed class HttpRequest
     /// </summary>
     public RouteValues RouteValues => _routeValues ??= new RouteValues(this);
 
+    /// <summary>The matched route's template, or null when no route matched (without creating <see cref="RouteValues"/>).</summary>
+    internal string? RouteTemplate => _routeValues?.Template;
+
     /// <summary>The query as received, without '?' and still percent-encoded, or an empty string.</summary>
     public string RawQuery => _query ??= Encoding.ASCII.GetString(_head.RawQuery);
 

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Parley.Tests.Observability;
+
+/// <summary>Runs the telemetry tests one at a time and apart from the others: meters and sources are process-wide.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryCollection
+{
+    public const string Name = "Telemetry";
+}
+
+/// <summary>One recorded measurement: its instrument, unit, value and attributes.</summary>
+public sealed record Measurement(string Instrument, string? Unit, double Value, IReadOnlyDictionary<string, object?> Tags);
+
+/// <summary>
+/// Listens to Parley's meters and activity sources with the base library's own listeners
+/// (<see cref="MeterListener"/>, <see cref="ActivityListener"/>), as any exporter would.
+/// </summary>
+public sealed class TelemetryRecorder : IDisposable
+{
+    private static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(10);
+    private readonly MeterListener _meters = new();
+    private readonly ActivityListener _activities;
+    private readonly ConcurrentQueue<Measurement> _measurements = new();
+    private readonly ConcurrentQueue<Activity> _stopped = new();
+    private readonly SemaphoreSlim _recorded = new(0);
+
+    public TelemetryRecorder()
+    {
+        _meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName) listener.EnableMeasurementEvents(instrument);
+        };
+        _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
+        _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
+        _meters.Start();
+        _activities = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                _stopped.Enqueue(activity);
+                _recorded.Release();
+            },
+        };
+        ActivitySource.AddActivityListener(_activities);
+    }
+
+    private void Add(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var copy = new Dictionary<string, object?>();
+        foreach (KeyValuePair<string, object?> tag in tags) copy[tag.Key] = tag.Value;
+        _measurements.Enqueue(new Measurement(instrument.Name, instrument.Unit, value, copy));
+        _recorded.Release();
+    }
+
+    public IReadOnlyList<Measurement> Measurements(string instrument) => _measurements.Where(m => m.Instrument == instrument).ToList();
+
+    public IReadOnlyList<Activity> Spans => _stopped.ToList();
+
+    /// <summary>Waits until a measurement matching <paramref name="match"/> is recorded.</summary>
+    public Task<Measurement> WaitForMeasurementAsync(string instrument, Func<Measurement, bool> match) =>
+        WaitForAsync(() => _measurements.FirstOrDefault(m => m.Instrument == instrument && match(m)), $"a {instrument} measurement");
+
+    /// <summary>Waits until a span matching <paramref name="match"/> has stopped.</summary>
+    public Task<Activity> WaitForSpanAsync(Func<Activity, bool> match) =>
+        WaitForAsync(() => _stopped.FirstOrDefault(match), "a span");
+
+    private async Task<T> WaitForAsync<T>(Func<T?> find, string what) where T : class
+    {
+        var deadline = DateTime.UtcNow + WaitLimit;
+        while (true)
+        {
+            if (find() is { } found) return found;
+            TimeSpan left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero || !await _recorded.WaitAsync(left)) throw new TimeoutException($"no {what} was recorded within {WaitLimit}");
+        }
+    }
+
+    public void Dispose()
+    {
+        _meters.Dispose();
+        _activities.Dispose();
+    }
+}
