@@ -9,6 +9,8 @@ namespace Parley.AspNetCore;
 /// </summary>
 internal sealed record ListenAddress(string Scheme, string Host, int Port)
 {
+    public bool IsHttps => Scheme == "https";
+
     public bool IsLocalhost => Host.Equals("localhost", StringComparison.OrdinalIgnoreCase);
 
     public bool IsAnyHost => Host is "*" or "+" || (!IsLocalhost && !System.Net.IPAddress.TryParse(Host.Trim('[', ']'), out _));
@@ -19,11 +21,7 @@ internal sealed record ListenAddress(string Scheme, string Host, int Port)
         int schemeEnd = text.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd <= 0) throw new FormatException($"'{address}' is not an address such as http://127.0.0.1:8080");
         string scheme = text[..schemeEnd].ToLowerInvariant();
-        if (scheme == "https")
-        {
-            throw new NotSupportedException($"'{address}': Parley.AspNetCore serves plain HTTP only; HTTPS needs the engine's TLS listener");
-        }
-        if (scheme != "http") throw new FormatException($"'{address}': unknown scheme '{scheme}'");
+        if (scheme is not ("http" or "https")) throw new FormatException($"'{address}': unknown scheme '{scheme}'");
         string authority = text[(schemeEnd + 3)..];
         int slash = authority.IndexOf('/');
         if (slash >= 0) authority = authority[..slash]; // a path base is not part of the binding
@@ -47,7 +45,7 @@ internal sealed record ListenAddress(string Scheme, string Host, int Port)
             if (colon >= 0) portText = authority[(colon + 1)..];
         }
         if (host.Length == 0) throw new FormatException($"'{address}': no host");
-        int port = 80;
+        int port = scheme == "https" ? 443 : 80;
         if (portText is not null && (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port) || port > 65535))
         {
             throw new FormatException($"'{address}': '{portText}' is not a port");

@@ -115,13 +115,13 @@ public sealed class ParleyServer : IServer
         if (address.IsLocalhost)
         {
             // Both loopbacks, on the same port: the IPv4 one decides it when the port is 0.
-            HttpServer v4 = await ListenAsync(IPAddress.Loopback.ToString(), address.Port, handler, cancellationToken).ConfigureAwait(false);
+            HttpServer v4 = await ListenAsync(address, IPAddress.Loopback.ToString(), address.Port, handler, cancellationToken).ConfigureAwait(false);
             int port = v4.LocalEndPoint.Port;
             if (Socket.OSSupportsIPv6)
             {
                 try
                 {
-                    await ListenAsync("::1", port, handler, cancellationToken).ConfigureAwait(false);
+                    await ListenAsync(address, "::1", port, handler, cancellationToken).ConfigureAwait(false);
                 }
                 catch (SocketException)
                 {
@@ -134,20 +134,27 @@ public sealed class ParleyServer : IServer
         if (address.IsAnyHost)
         {
             string any = Socket.OSSupportsIPv6 ? "::" : "0.0.0.0";
-            HttpServer all = await ListenAsync(any, address.Port, handler, cancellationToken).ConfigureAwait(false);
+            HttpServer all = await ListenAsync(address, any, address.Port, handler, cancellationToken).ConfigureAwait(false);
             bound.Add(address.Format(Socket.OSSupportsIPv6 ? "[::]" : "0.0.0.0", all.LocalEndPoint.Port));
             return bound;
         }
         string literal = address.Host.Trim('[', ']');
-        HttpServer one = await ListenAsync(literal, address.Port, handler, cancellationToken).ConfigureAwait(false);
+        HttpServer one = await ListenAsync(address, literal, address.Port, handler, cancellationToken).ConfigureAwait(false);
         IPEndPoint endPoint = one.LocalEndPoint;
         bound.Add(address.Format(endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString(), endPoint.Port));
         return bound;
     }
 
-    private async Task<HttpServer> ListenAsync(string host, int port, RequestHandler handler, CancellationToken cancellationToken)
+    private async Task<HttpServer> ListenAsync(ListenAddress address, string host, int port, RequestHandler handler, CancellationToken cancellationToken)
     {
-        var server = new HttpServer(EngineOptions(host, port), handler);
+        HttpServerOptions options = EngineOptions(host, port);
+        if (address.IsHttps)
+        {
+            ServerTlsOptions tls = _options.Https ?? throw new InvalidOperationException(
+                $"'{address.Format(address.Host, address.Port)}' needs a certificate: set ParleyServerOptions.Https (UseParley(options => options.Https = ...))");
+            options.Listeners.Add(ListenerOptions.Https(host, port, tls));
+        }
+        var server = new HttpServer(options, handler);
         await server.StartAsync(cancellationToken).ConfigureAwait(false);
         _listeners.Add(server);
         return server;
@@ -162,6 +169,8 @@ public sealed class ParleyServer : IServer
         {
             Host = host,
             Port = port,
+            ReusePort = template.ReusePort,
+            StrictTransportSecurity = template.StrictTransportSecurity,
             HeadLimits = template.HeadLimits,
             MaxRequestBodySize = long.MaxValue,
             RequestHeadersTimeout = template.RequestHeadersTimeout,

@@ -28,6 +28,12 @@ public sealed class ParleyServerOptions
 
     private static bool EpollRuns => OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
+    /// <summary>
+    /// TLS for <c>https://</c> addresses: the certificate (or certificates by host name), client
+    /// certificates, versions. Without it an <c>https://</c> address is refused when the server starts.
+    /// </summary>
+    public ServerTlsOptions? Https { get; set; }
+
     /// <summary>Whether synchronous reads and writes of the request and response bodies are allowed. Default false, as Kestrel.</summary>
     public bool AllowSynchronousIO { get; set; }
 

@@ -57,6 +57,7 @@ internal abstract partial class RequestFeatures :
         _maxRequestBodySize = Server.Options.MaxRequestBodySize;
         BodyReadStarted = false;
         AllowSynchronousIO = Server.Options.AllowSynchronousIO;
+        ResetTls();
     }
 
     // ---- IHttpRequestFeature
@@ -69,7 +70,7 @@ internal abstract partial class RequestFeatures :
 
     string IHttpRequestFeature.Scheme
     {
-        get => _scheme ?? "http";
+        get => _scheme ?? EngineRequest.Scheme;
         set => _scheme = value;
     }
 

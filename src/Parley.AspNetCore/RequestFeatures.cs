@@ -1,5 +1,6 @@
 using System.Collections;
 using Microsoft.AspNetCore.Hosting.Server.Abstractions;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Parley.Server;
@@ -28,7 +29,12 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         typeof(IHttpRequestIdentifierFeature),
         typeof(IHttpMaxRequestBodySizeFeature),
         typeof(IHttpBodyControlFeature),
+        typeof(ITlsConnectionFeature),
+        typeof(ITlsHandshakeFeature),
     ];
+
+    // The TLS features' slots: offered only on requests that came over TLS.
+    private const int FirstTlsSlot = 9;
 
     private readonly object?[] _current = new object?[OwnFeatures.Length];
     private List<KeyValuePair<Type, object>>? _others;
@@ -57,6 +63,10 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         _request = request;
         _response = response;
         for (int i = 0; i < _current.Length; i++) _current[i] = this;
+        if (!request.IsHttps)
+        {
+            for (int i = FirstTlsSlot; i < _current.Length; i++) _current[i] = null;
+        }
         _others?.Clear();
         _revision++;
         ResetRequest();
