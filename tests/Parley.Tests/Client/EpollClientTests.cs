@@ -105,7 +105,7 @@ public class EpollClientTests
             int port = Interop.Loopback.FreePort();
             var refused = await Assert.ThrowsAsync<ParleyHttpException>(async () => await client.GetAsync($"http://127.0.0.1:{port}/", Test));
             Assert.Equal(ParleyErrorKind.ConnectFailed, refused.Kind);
-            Assert.Contains($"127.0.0.1:{port}", refused.Message);
+            Assert.Contains($"cannot connect to 127.0.0.1 port {port}: ", refused.Message);
             Assert.Contains("refused", refused.Message, StringComparison.OrdinalIgnoreCase);
         }
 

@@ -168,7 +168,7 @@ public class PoolTests
         int port = Interop.Loopback.FreePort();
         var refused = await Assert.ThrowsAsync<ParleyHttpException>(async () => await client.GetAsync($"http://127.0.0.1:{port}/", Test));
         Assert.Equal(ParleyErrorKind.ConnectFailed, refused.Kind);
-        Assert.Contains($"127.0.0.1:{port}", refused.Message);
+        Assert.Contains($"cannot connect to 127.0.0.1 port {port}: ", refused.Message);
 
         await using var server = new ScriptedServer(exchange => exchange.HangAsync());
         using var cancel = new CancellationTokenSource(200);
