@@ -17,7 +17,7 @@ internal static class ResponseHeadParser
         ReadOnlySpan<byte> buffer = response.Span;
         int offset = head.ParseOffset;
         error = default;
-        if (!head.StatusLineParsed)
+        while (!head.StatusLineParsed)
         {
             ParseStatus line = LineReader.TryReadLine(buffer, offset, out int lineLength, out error);
             // Checked whether or not the line is complete, so the error does not depend on how it arrived.
@@ -27,6 +27,20 @@ internal static class ResponseHeadParser
                 return ParseStatus.Invalid;
             }
             if (line != ParseStatus.Complete) return line;
+            if (lineLength == 0)
+            {
+                // RFC 9112 §2.2 robustness, as servers do before a request line: skip a few empty lines
+                // (a server may send a stray CRLF after a 100 Continue). Only empty lines precede the
+                // status line, so the offset counts them across resumed calls.
+                if (offset / 2 >= MaxLeadingEmptyLines)
+                {
+                    error = HttpError.BadResponse("too many empty lines before the status line");
+                    return ParseStatus.Invalid;
+                }
+                offset += 2;
+                head.ParseOffset = offset;
+                continue;
+            }
             if (!TryParseStatusLine(buffer.Slice(offset, lineLength), head, offset, out error)) return ParseStatus.Invalid;
             offset += lineLength + 2;
             head.StatusLineParsed = true;
@@ -120,9 +134,19 @@ internal static class ResponseHeadParser
     }
 
     // status-line = HTTP-version SP status-code SP [ reason-phrase ]
+    // Empty lines skipped before a status line; more is no HTTP/1.1 server we can talk to.
+    private const int MaxLeadingEmptyLines = 4;
+
     private static bool TryParseStatusLine(ReadOnlySpan<byte> line, ResponseHead head, int lineStart, out HttpError error)
     {
         error = default;
+        if (IsOtherVersion(line))
+        {
+            // RFC 9112 §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT; a major version other than 1 is
+            // well-formed but not one this client speaks (HTTP/0.9 had no status line; HTTP/2 and 3 no text form).
+            error = HttpError.BadResponse("unsupported HTTP version in the status line");
+            return false;
+        }
         if (line.Length < 12 || !line.StartsWith("HTTP/1."u8) || !char.IsAsciiDigit((char)line[7]) || line[8] != (byte)' ')
         {
             error = HttpError.BadResponse("malformed status line");
@@ -145,5 +169,13 @@ internal static class ResponseHeadParser
         head.ReasonStart = lineStart + Math.Min(line.Length, 13);
         head.ReasonLength = reason.Length;
         return true;
+    }
+
+    // "HTTP/" DIGIT ["." DIGIT] SP with a major version other than 1.
+    private static bool IsOtherVersion(ReadOnlySpan<byte> line)
+    {
+        if (line.Length < 7 || !line.StartsWith("HTTP/"u8) || !char.IsAsciiDigit((char)line[5]) || line[5] == (byte)'1') return false;
+        if (line[6] == (byte)' ') return true;
+        return line.Length >= 9 && line[6] == (byte)'.' && char.IsAsciiDigit((char)line[7]) && line[8] == (byte)' ';
     }
 }

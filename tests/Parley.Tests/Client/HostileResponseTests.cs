@@ -235,6 +235,40 @@ public class HostileResponseTests
         Assert.Equal(2, observer.Kinds().Count(k => k == SessionEventKind.InterimResponseReceived));
     }
 
+    [Theory]
+    [InlineData("HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")]    // aiohttp's stray CRLF
+    [InlineData("\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")]
+    [InlineData("\r\n\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal")]
+    public async Task Empty_lines_before_a_status_line_are_skipped(string response) // RFC 9112 §2.2 robustness
+    {
+        await using var server = new ScriptedServer(exchange => exchange.SendAsync(response));
+        using var client = new ParleyClient(Fast());
+        using ParleyResponse received = await client.GetAsync(server.Url);
+        Assert.Equal(200, received.StatusCode);
+        Assert.Equal("final", await received.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Endless_empty_lines_before_a_status_line_are_a_malformed_response()
+    {
+        var error = await FailAsync(string.Concat(Enumerable.Repeat("\r\n", 50)) + "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", hang: true);
+        Assert.Equal(ParleyErrorKind.MalformedResponse, error.Kind);
+        Assert.Contains("too many empty lines before the status line", error.Message);
+    }
+
+    [Theory]
+    [InlineData("HTTP/0.9 200 OK\r\n\r\n")]
+    [InlineData("HTTP/2.0 200 OK\r\n\r\n")]
+    [InlineData("HTTP/2 200 OK\r\n\r\n")]
+    [InlineData("HTTP/3.0 200 OK\r\n\r\n")]
+    public async Task A_status_line_in_another_HTTP_version_says_unsupported_HTTP_version(string response) // RFC 9112 §2.3
+    {
+        var error = await FailAsync(response, hang: true);
+        Assert.Equal(ParleyErrorKind.MalformedResponse, error.Kind);
+        Assert.Contains("unsupported HTTP version", error.Message);
+        Assert.DoesNotContain("malformed status line", error.Message);
+    }
+
     [Fact]
     public async Task Chunked_trailers_are_exposed_after_the_body()
     {

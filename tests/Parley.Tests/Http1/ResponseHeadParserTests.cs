@@ -38,6 +38,31 @@ public class ResponseHeadParserTests
     }
 
     [Theory]
+    [InlineData("\r\nHTTP/1.1 200 OK\r\n\r\n", 1)]
+    [InlineData("\r\n\r\n\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n", 4)]
+    public void Skips_up_to_four_empty_lines_before_the_status_line(string response, int emptyLines) // RFC 9112 §2.2 robustness
+    {
+        ResponseHead head = AcceptsResponse(response);
+        Assert.Equal(response.Length, head.HeadLength);
+        Assert.Equal(response[(2 * emptyLines + 13)..response.IndexOf('\r', 2 * emptyLines)], Latin1(head.ReasonPhrase));
+    }
+
+    [Fact]
+    public void Rejects_a_fifth_empty_line_before_the_status_line() => // bounded, as before a request line
+        RejectsResponse("\r\n\r\n\r\n\r\n\r\nHTTP/1.1 200 OK\r\n\r\n");
+
+    [Theory]
+    [InlineData("HTTP/0.9 200 OK\r\n\r\n")]
+    [InlineData("HTTP/2.0 200 OK\r\n\r\n")]
+    [InlineData("HTTP/2 200 OK\r\n\r\n")]
+    public void Reports_another_major_version_as_unsupported_not_malformed(string response) // RFC 9112 §2.3
+    {
+        var head = new ResponseHead();
+        Assert.Equal(ParseStatus.Invalid, ResponseHeadParser.Parse(Bytes(response), head, HeadLimits.Default, out HttpError error));
+        Assert.Equal("unsupported HTTP version in the status line", error.Reason);
+    }
+
+    [Theory]
     [InlineData("HTTP/2.0 200 OK\r\n\r\n")]
     [InlineData("http/1.1 200 OK\r\n\r\n")]
     [InlineData("HTTP/1.1  200 OK\r\n\r\n")]
