@@ -176,7 +176,7 @@ internal static class ClientCommands
         using var client = new ParleyClient(options);
         Stream stdoutStream = Console.OpenStandardOutput();
         // The timing line shows the network, not the runtime compiling the socket code on first use.
-        if (settings.Verbose) await NetworkWarmup.RunAsync(cancellationToken).ConfigureAwait(false);
+        if (settings.Verbose) await NetworkWarmup.RunAsync(options.Transport, cancellationToken).ConfigureAwait(false);
         try
         {
             for (int i = 1; i <= settings.Repeat; i++)
