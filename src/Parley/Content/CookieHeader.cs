@@ -1,3 +1,5 @@
+using Parley.Http1;
+
 namespace Parley.Content;
 
 /// <summary>One cookie sent by a user agent: a name and its value.</summary>

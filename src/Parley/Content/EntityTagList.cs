@@ -1,3 +1,5 @@
+using Parley.Http1;
+
 namespace Parley.Content;
 
 /// <summary>

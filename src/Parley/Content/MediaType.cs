@@ -1,3 +1,5 @@
+using Parley.Http1;
+
 namespace Parley.Content;
 
 /// <summary>A parsed media type or media range (RFC 9110 §8.3.1, §12.5.1), used for matching.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Parley.Http1;
 
 namespace Parley.Content;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Parley.Http1;
 
 namespace Parley.Content;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Unicode;
+using Parley.Http1;
 
 namespace Parley.Content;
 

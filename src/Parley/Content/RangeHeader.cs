@@ -1,3 +1,5 @@
+using Parley.Http1;
+
 namespace Parley.Content;
 
 /// <summary>One satisfiable byte range of a representation: <see cref="Length"/> bytes from <see cref="Start"/>.</summary>

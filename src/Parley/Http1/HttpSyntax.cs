@@ -3,7 +3,7 @@ using System.Buffers;
 namespace Parley.Http1;
 
 /// <summary>Character classes of the HTTP grammar (RFC 9110 §5.6, RFC 9112 §2), as vectorizable search sets.</summary>
-internal static class HttpSyntax
+internal static partial class HttpSyntax
 {
     // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
     public const string TokenCharacters =
@@ -28,7 +28,7 @@ internal static class HttpSyntax
         if (value.IsEmpty) return false;
         foreach (char c in value)
         {
-            if (c > 0x7F || !TokenBytes.Contains((byte)c)) return false;
+            if (!IsTokenChar(c)) return false;
         }
         return true;
     }

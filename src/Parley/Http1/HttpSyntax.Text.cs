@@ -1,31 +1,14 @@
-namespace Parley.Content;
+namespace Parley.Http1;
 
-/// <summary>Character classes of the HTTP grammar shared by the content-layer parsers.</summary>
-internal static class HttpSyntax
+/// <summary>
+/// The same grammar rules over decoded field values (chars), for the content layer's parsers (media
+/// types, quality values, entity tags, cookies, ranges, multipart headers): OWS, controls, lists,
+/// quoted strings and parameters (RFC 9110 §5.6). Token characters come from the byte rules' one table.
+/// </summary>
+internal static partial class HttpSyntax
 {
-    // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-    //                          "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-    public static bool IsTokenChar(char c) =>
-        char.IsAsciiLetterOrDigit(c) || c is '!' or '#' or '$' or '%' or '&' or '\'' or '*' or '+' or '-' or '.'
-            or '^' or '_' or '`' or '|' or '~';
-
-    public static bool IsToken(ReadOnlySpan<char> s)
-    {
-        if (s.IsEmpty)
-        {
-            return false;
-        }
-
-        foreach (char c in s)
-        {
-            if (!IsTokenChar(c))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    /// <summary>RFC 9110 §5.6.2: tchar, from the same table as <see cref="TokenBytes"/>.</summary>
+    public static bool IsTokenChar(char c) => c <= 0x7F && TokenBytes.Contains((byte)c);
 
     // RFC 5234 Appendix B.1: CTL = %x00-1F / %x7F
     public static bool IsControl(char c) => c < 0x20 || c == 0x7F;
