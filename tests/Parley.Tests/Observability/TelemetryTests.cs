@@ -19,6 +19,12 @@ public sealed class TelemetryTests
             response.WriteText($"item {request.RouteValues["id"]}");
             return ValueTask.CompletedTask;
         })
+        .MapGet("/later/{id}", async (request, response) =>
+        {
+            // A handler that goes asynchronous: the span ends on another frame than the one that started it.
+            await Task.Yield();
+            response.WriteText($"later {request.RouteValues["id"]}");
+        })
         .MapGet("/fail", (_, _) => throw new InvalidOperationException("handler failed on purpose"));
 
     [Fact]
@@ -118,7 +124,7 @@ public sealed class TelemetryTests
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
         await using RawConnection connection = await server.ConnectAsync();
-        await connection.SendAsync("GET /items/7 HTTP/1.1\r\nHost: x\r\n"
+        await connection.SendAsync("GET /later/7 HTTP/1.1\r\nHost: x\r\n"
             + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: vendor=opaque\r\n\r\n");
         await connection.ReadResponseAsync();
 
@@ -127,6 +133,13 @@ public sealed class TelemetryTests
         Assert.Equal("b7ad6b7169203331", span.ParentSpanId.ToHexString());
         Assert.True(span.HasRemoteParent);
         Assert.Equal("vendor=opaque", span.TraceStateString);
+
+        // The next request on the connection, without a traceparent, starts a trace of its own.
+        await connection.SendAsync("GET /later/8 HTTP/1.1\r\nHost: x\r\n\r\n");
+        await connection.ReadResponseAsync();
+        Activity next = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ServerName && (string?)a.GetTagItem("url.path") == "/later/8");
+        Assert.NotEqual(span.TraceId, next.TraceId);
+        Assert.Equal(default, next.ParentSpanId);
     }
 
     [Fact]
