@@ -25,13 +25,15 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     private const int InitialBufferSize = Exchange.ReceiveBufferSize;
     private const int MaxLingerBytes = 64 * 1024;
 
-    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Handshaking, Closed }
+    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Handshaking, ReadingProxyHeader, Closed }
 
     private readonly HttpServer _server;
     private readonly HttpServerOptions _options;
     private readonly ConnectionTransport _transport;
     private readonly TlsTransport? _tls;
     private readonly RequestHandler _handler;
+    private readonly bool _expectsProxyHeader;
+    private IPEndPoint? _clientEndPoint;
     private bool _handshakeTimedOut;
     // The exchange's objects, set while the connection holds an exchange (see AttachExchange).
     private Exchange? _exchange;
@@ -56,6 +58,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         _transport = transport;
         _tls = transport as TlsTransport;
         _handler = listener.Handler;
+        _expectsProxyHeader = listener.Options.ProxyProtocol;
         Id = server.NextConnectionId();
     }
 
@@ -66,11 +69,17 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     public long Id { get; }
 
     // Asked of the transport, which may build them only when first wanted (the epoll transport does).
-    public IPEndPoint? RemoteEndPoint => _transport.RemoteEndPoint;
+    // The client: the address a PROXY protocol header named, or else the TCP peer.
+    public IPEndPoint? RemoteEndPoint => _clientEndPoint ?? _transport.RemoteEndPoint;
+    public IPEndPoint? PeerEndPoint => _transport.RemoteEndPoint;
+    public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
+
+    /// <summary>The PROXY protocol header the connection opened with; null on a listener without it.</summary>
+    public ProxyProtocolHeader? ProxyHeader { get; private set; }
 
     /// <summary>The server's default host for requests with an empty Host (RFC 9112 §3.3), or null.</summary>
     internal string? DefaultHost => _server.DefaultHost;
-    public IPEndPoint? LocalEndPoint => _transport.LocalEndPoint;
+
     public int RequestCount { get; private set; }
 
     /// <inheritdoc />
@@ -82,6 +91,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     {
         try
         {
+            if (_expectsProxyHeader && !await ReadProxyHeaderAsync(_tls?.Inner ?? _transport).ConfigureAwait(false)) return;
             if (_tls is not null && !await HandshakeAsync(_tls).ConfigureAwait(false)) return;
             HeadResult result = await ReadRequestHeadAsync(resumed: false).ConfigureAwait(false);
             while (true)
@@ -181,6 +191,38 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             return false;
         }
         return result == TlsTransport.HandshakeResult.Secure;
+    }
+
+    /// <summary>
+    /// Reads the PROXY protocol header, never a byte past it (a TLS handshake or the first request
+    /// follows), within the request-head timeout. False: close, with nothing sent (HAProxy's PROXY
+    /// protocol §2: a receiver must not answer a connection whose header is missing or malformed).
+    /// </summary>
+    private async ValueTask<bool> ReadProxyHeaderAsync(ConnectionTransport raw)
+    {
+        SetPhase(Phase.ReadingProxyHeader, Environment.TickCount64 + (long)_options.RequestHeadersTimeout.TotalMilliseconds);
+        byte[] header = new byte[ProxyProtocolParser.MaxV1Length];
+        int length = 0;
+        while (true)
+        {
+            ParseStatus status = ProxyProtocolParser.Parse(header.AsSpan(0, length), out ProxyProtocolHeader? parsed, out _, out string? reason);
+            if (status == ParseStatus.Complete)
+            {
+                ProxyHeader = parsed;
+                _clientEndPoint = parsed!.Source;
+                return EnterBusy(Phase.ReadingProxyHeader);
+            }
+            if (status == ParseStatus.Invalid)
+            {
+                _options.ErrorLog?.Invoke($"PROXY protocol header from {PeerEndPoint} rejected: {reason}", null);
+                return false;
+            }
+            int wanted = ProxyProtocolParser.BytesWanted(header.AsSpan(0, length));
+            if (length + wanted > header.Length) Array.Resize(ref header, length + wanted);
+            int received = await raw.ReceiveAsync(header.AsMemory(length, wanted)).ConfigureAwait(false);
+            if (received == 0) return false;
+            length += received;
+        }
     }
 
     private void LogHandshakeTimeout(TlsTransport tls) =>

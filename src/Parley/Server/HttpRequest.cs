@@ -116,8 +116,23 @@ public sealed class HttpRequest
     /// <summary>The raw head as received (request line and fields, CRLFs included).</summary>
     public ReadOnlySpan<byte> RawHead => _head.Fields.Source[.._head.HeadLength];
 
-    /// <summary>The peer's address.</summary>
+    /// <summary>
+    /// The client's address: on a listener with <see cref="ListenerOptions.ProxyProtocol"/>, the one its
+    /// PROXY protocol header named (when it named one); otherwise the TCP peer's, as <see cref="PeerEndPoint"/>.
+    /// </summary>
     public IPEndPoint? RemoteEndPoint => Owner.RemoteEndPoint;
+
+    /// <summary>
+    /// The address of the TCP peer itself, whatever a PROXY protocol header said: behind a load balancer,
+    /// the balancer's.
+    /// </summary>
+    public IPEndPoint? PeerEndPoint => Owner.PeerEndPoint;
+
+    /// <summary>
+    /// The PROXY protocol header the connection opened with (version, command, addresses, version 2
+    /// TLVs); null on a listener without <see cref="ListenerOptions.ProxyProtocol"/>.
+    /// </summary>
+    public ProxyProtocolHeader? ProxyProtocol => Owner.ProxyHeader;
 
     /// <summary>The local address the request arrived on.</summary>
     public IPEndPoint? LocalEndPoint => Owner.LocalEndPoint;

@@ -25,6 +25,17 @@ public sealed class ListenerOptions
     /// </summary>
     public int? RedirectToHttpsPort { get; set; }
 
+    /// <summary>
+    /// Expects every connection to open with a PROXY protocol header (version 1 or 2, HAProxy's
+    /// <c>send-proxy</c> / <c>send-proxy-v2</c>, nginx's <c>proxy_protocol on</c>), before TLS when the
+    /// listener has it. The client address it carries becomes <see cref="HttpRequest.RemoteEndPoint"/>
+    /// (the balancer's own stays in <see cref="HttpRequest.PeerEndPoint"/>, the whole header in
+    /// <see cref="HttpRequest.ProxyProtocol"/>). A connection without a valid header within
+    /// <see cref="HttpServerOptions.RequestHeadersTimeout"/> is closed without a response. Only for ports
+    /// that nothing but the balancer can reach: whoever connects can claim any address. Default false.
+    /// </summary>
+    public bool ProxyProtocol { get; set; }
+
     /// <summary>A plain HTTP listener.</summary>
     public static ListenerOptions Http(string host, int port) => new() { Host = host, Port = port };
 

@@ -35,12 +35,14 @@ public sealed class RawConnection : IAsyncDisposable
     /// <summary>
     /// Connects and runs a TLS handshake as a client asking for <paramref name="hostName"/> (SNI), trusting
     /// the test CA only, offering ALPN http/1.1 and <paramref name="clientCertificate"/> when given.
+    /// <paramref name="preface"/> (a PROXY protocol header) is sent in the clear before the handshake.
     /// </summary>
     public static async Task<RawConnection> OpenTlsAsync(IPEndPoint endPoint, string hostName = "localhost", X509Certificate2? clientCertificate = null,
-        RemoteCertificateValidationCallback? validate = null)
+        RemoteCertificateValidationCallback? validate = null, byte[]? preface = null)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint);
+        if (preface is not null) await socket.SendAsync(preface);
         var tls = new SslStream(new NetworkStream(socket, ownsSocket: false));
         var options = new SslClientAuthenticationOptions
         {

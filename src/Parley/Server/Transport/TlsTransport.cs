@@ -35,6 +35,9 @@ internal sealed class TlsTransport : ConnectionTransport
         _ssl = new SslStream(_stream, leaveInnerStreamOpen: true);
     }
 
+    /// <summary>The transport TLS runs over (a PROXY protocol header is read from it before the handshake).</summary>
+    public ConnectionTransport Inner => _inner;
+
     /// <summary>The negotiated session, once the handshake succeeded.</summary>
     public TlsSession? Session { get; private set; }
 
