@@ -14,7 +14,7 @@ public sealed class PropertyViolation(string message) : Exception(message);
 /// </summary>
 public static partial class FuzzTargets
 {
-    public static readonly string[] Names = ["request", "chunked", "response", "form", "multipart", "range", "route", "query"];
+    public static readonly string[] Names = ["request", "chunked", "response", "form", "multipart", "range", "route", "query", "proxy"];
 
     public static void Run(string target, ReadOnlySpan<byte> data)
     {
@@ -28,6 +28,7 @@ public static partial class FuzzTargets
             case "range": Range(data); break;
             case "route": Route(data); break;
             case "query": Query(data); break;
+            case "proxy": ProxyProtocol(data); break;
             default: throw new ArgumentException($"unknown target '{target}'", nameof(target));
         }
     }
