@@ -16,6 +16,7 @@ public class ReadmeTests
     [Theory]
     [InlineData("samples/ServerQuickStart/Program.cs")]
     [InlineData("samples/ClientQuickStart/Program.cs")]
+    [InlineData("samples/AspNetCoreQuickStart/Program.cs")]
     public void A_csharp_block_of_the_README_is_the_sample_program_verbatim(string sample)
     {
         string program = File.ReadAllText(Path.Combine(Root, sample)).ReplaceLineEndings("\n");
