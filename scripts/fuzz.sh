@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Bounded AFL++ run of one fuzz target through SharpFuzz:  ./scripts/fuzz.sh TARGET SECONDS
+# Bounded AFL++ run of one fuzz target through SharpFuzz:  ./scripts/fuzz.sh TARGET SECONDS [EXECUTIONS]
+# With EXECUTIONS it stops after that many executions (afl-fuzz -E), SECONDS still capping the time.
 # TARGET: request | chunked | response | form | multipart | range | route | query. Findings land in fuzz/findings/TARGET;
 # every crash or hang found must become a regression seed in fuzz/corpus/TARGET and a test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET="${1:?usage: fuzz.sh TARGET SECONDS}"
-SECONDS_TO_RUN="${2:?usage: fuzz.sh TARGET SECONDS}"
+SECONDS_TO_RUN="${2:?usage: fuzz.sh TARGET SECONDS [EXECUTIONS]}"
+EXECUTIONS="${3:-}"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 if ! command -v afl-fuzz >/dev/null; then
@@ -24,8 +26,9 @@ fi
 
 FINDINGS="$ROOT/fuzz/findings/$TARGET"
 mkdir -p "$FINDINGS"
-export AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
-timeout --preserve-status $((SECONDS_TO_RUN + 30)) afl-fuzz -V "$SECONDS_TO_RUN" -t 5000 -m none \
+# AFL_NO_AFFINITY: several fuzzers (or other work) may hold the cores; AFL would refuse to start.
+export AFL_NO_AFFINITY=1 AFL_SKIP_BIN_CHECK=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1
+timeout --preserve-status $((SECONDS_TO_RUN + 30)) afl-fuzz -V "$SECONDS_TO_RUN" ${EXECUTIONS:+-E "$EXECUTIONS"} -t 5000 -m none \
   -i "$ROOT/fuzz/corpus/$TARGET" -o "$FINDINGS" -- "$OUT/Parley.Fuzz" "$TARGET" || true
 STATS="$FINDINGS/default/fuzzer_stats"
 if [ -f "$STATS" ]; then
