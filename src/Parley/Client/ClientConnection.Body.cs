@@ -249,9 +249,14 @@ internal sealed partial class ClientConnection
         }
         _start = _end = 0;
         IdleExpires = Environment.TickCount64 + _idleMilliseconds;
-        ReleaseSlot();
+        // Idle first, slot second: a renter woken by the slot must find this connection idle, or it
+        // opens one more than MaxConnectionsPerOrigin. Once idle, another renter may take the connection
+        // (and a slot of its own), so the flag is cleared before the connection is shared.
+        bool heldSlot = _holdsSlot;
+        _holdsSlot = false;
         MarkIdle();
         Owner.Return(this);
+        if (heldSlot) Owner.Slots.Release();
     }
 
     /// <summary>
