@@ -12,7 +12,8 @@
 //   layout  <baseUrl> <outDir> <path>...  load each path at a desktop (1280x800) and a phone (390x844)
 //           viewport; screenshot each (<name>-desktop.png, <name>-phone.png) and measure the layout faults
 //           that can be measured: page wider than the viewport, boxes outside it, text overflowing its box,
-//           overlapping block boxes; fetch every link, stylesheet and image once (no redirects followed)
+//           overlapping block boxes; fetch every link, stylesheet and image once (no redirects followed).
+//           A path `submit:/page` fills and submits the form on /page and measures the page it lands on.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -216,8 +217,27 @@ function measureLayout() {
     outside, overflowing, overlaps,
     links: [...links],
     sections: [...document.querySelectorAll('section.wire')].map(s => s.id),
+    h1: document.querySelector('h1')?.textContent?.trim() ?? null,
     shownResponseHead: document.querySelector('#raw-response')?.textContent ?? null,
   };
+}
+
+// A layout path `submit:/form-page` loads /form-page, fills every text field of its form and submits it; the
+// page measured is the one the submission lands on (e.g. the demo's thank-you page after its POST).
+const SUBMIT = 'submit:';
+// Long enough to wrap on a phone, with one unbroken run that only a wrapping box can hold.
+const FORM_TEXT = 'Joe User would like the catalogue sent to ' + 'a-very-long-unbroken-address-line-'.repeat(4) + 'end, please & thanks';
+
+async function submitForm(page) {
+  const fields = await page.locator('form input[type=text], form input:not([type]), form textarea').all();
+  if (fields.length === 0) throw new Error(`no text field to fill on ${page.url()}`);
+  for (const field of fields) await field.fill(FORM_TEXT);
+  const [response] = await Promise.all([
+    page.waitForNavigation({ waitUntil: 'load' }),
+    page.click('form [type=submit]'),
+  ]);
+  if (!response) throw new Error(`submitting the form on ${page.url()} gave no response`);
+  return response;
 }
 
 async function layout() {
@@ -230,8 +250,10 @@ async function layout() {
   for (const [viewportName, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport);
     for (const pagePath of paths) {
-      const response = await page.goto(base + pagePath, { waitUntil: 'load' });
+      const submitted = pagePath.startsWith(SUBMIT);
+      let response = await page.goto(base + (submitted ? pagePath.slice(SUBMIT.length) : pagePath), { waitUntil: 'load' });
       if (!response) throw new Error(`no response for ${base}${pagePath}`);
+      if (submitted) response = await submitForm(page);
       const name = (pagePath.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40) || 'home') + '-' + viewportName;
       const measured = await page.evaluate(measureLayout);
       for (const url of measured.links) {
@@ -243,6 +265,7 @@ async function layout() {
       pages.push({
         path: pagePath,
         viewport: viewportName,
+        method: response.request().method(),
         status: response.status(),
         finalPath: new URL(page.url()).pathname,
         headers: await response.allHeaders(),

@@ -29,7 +29,8 @@ public class DemoLayoutTests
     public async Task Demo_pages_lay_out_without_faults_on_a_desktop_and_a_phone()
     {
         await using var server = await TestServer.StartAsync(DemoSite.Create());
-        string[] paths = ["/", "/contact", "/moved", "/no-such-page", "/contact_form.php", LongPath];
+        // "submit:/contact" fills and sends the contact form: the thank-you page its POST lands on is measured too.
+        string[] paths = ["/", "/contact", "/moved", "/no-such-page", "/contact_form.php", "submit:/contact", LongPath];
         using JsonDocument doc = await BrowserDriver.RunAsync("layout", Limit,
             [server.BaseUri.ToString().TrimEnd('/'), Path.Combine(ScreenshotDirectory, "demo"), .. paths]);
 
@@ -41,7 +42,21 @@ public class DemoLayoutTests
         JsonElement moved = pages.First(p => p.GetProperty("path").GetString() == "/moved");
         Assert.Equal("/", moved.GetProperty("finalPath").GetString());
         Assert.Equal(["redirect", "exchange"], moved.GetProperty("sections").EnumerateArray().Select(s => s.GetString()));
-        Assert.Equal(405, pages.First(p => p.GetProperty("path").GetString() == "/contact_form.php").GetProperty("status").GetInt32());
+        foreach (JsonElement bookmarked in pages.Where(p => p.GetProperty("path").GetString() == "/contact_form.php"))
+        {
+            // A GET of the form's target (a reload or bookmark of the thank-you page) is a styled 405 page linking back to the form.
+            Assert.Equal(405, bookmarked.GetProperty("status").GetInt32());
+            Assert.Contains(server.BaseUri + "contact", bookmarked.GetProperty("links").EnumerateArray().Select(l => l.GetString()));
+        }
+        JsonElement[] thanked = pages.Where(p => p.GetProperty("path").GetString() == "submit:/contact").ToArray();
+        Assert.Equal(["desktop", "phone"], thanked.Select(p => p.GetProperty("viewport").GetString()));
+        foreach (JsonElement thanks in thanked)
+        {
+            Assert.Equal("POST", thanks.GetProperty("method").GetString());
+            Assert.Equal(200, thanks.GetProperty("status").GetInt32());
+            Assert.Equal("/contact_form.php", thanks.GetProperty("finalPath").GetString());
+            Assert.Equal("Thank you", thanks.GetProperty("h1").GetString());
+        }
 
         AssertLinksAnswerAsDesigned(doc.RootElement.GetProperty("links"), server.BaseUri,
             designed404: path => path.StartsWith("/no-such-page", StringComparison.Ordinal));
