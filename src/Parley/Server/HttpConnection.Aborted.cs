@@ -34,7 +34,8 @@ internal sealed partial class HttpConnection
     /// </summary>
     internal void WatchPeer()
     {
-        if (_peerWatched || _abortedSource is null) return;
+        // After a 101 the handler's stream reads the connection; it sees the close itself.
+        if (_peerWatched || _abortedSource is null || _upgraded is not null) return;
         _peerWatched = true;
         _transport.WatchPeer(_onPeerClosed ??= SignalRequestAborted);
     }

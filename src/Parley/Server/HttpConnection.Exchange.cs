@@ -113,6 +113,7 @@ internal sealed partial class HttpConnection
     private ValueTask<bool> CompleteExchange(long started)
     {
         StopPeerWatch();
+        if (_upgraded is { } upgraded && !_handlerAborted) return FinishUpgradedAsync(upgraded, started);
         // The handler abandoned the response (HttpResponse.Abort): the connection is already shut.
         if (_handlerAborted)
         {

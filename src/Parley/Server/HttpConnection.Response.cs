@@ -6,7 +6,7 @@ namespace Parley.Server;
 // Writing the response: buffering small bodies, choosing the framing, writing the head.
 internal sealed partial class HttpConnection
 {
-    private enum BodyMode { Buffered, FixedLength, Chunked, CloseDelimited }
+    private enum BodyMode { Buffered, FixedLength, Chunked, CloseDelimited, Upgraded }
 
     private BodyMode _mode;
     private long _bodyWritten;
@@ -276,7 +276,12 @@ internal sealed partial class HttpConnection
             AppendDecimal(span, ref at, contentLength);
             Append(span, ref at, "\r\n"u8);
         }
-        if (!_keepAlive)
+        if (mode == BodyMode.Upgraded)
+        {
+            // RFC 9110 §7.8: the 101 names the new protocol in Upgrade (among the handler's fields).
+            Append(span, ref at, "Connection: upgrade\r\n"u8);
+        }
+        else if (!_keepAlive)
         {
             Append(span, ref at, "Connection: close\r\n"u8);
         }

@@ -25,7 +25,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     private const int InitialBufferSize = Exchange.ReceiveBufferSize;
     private const int MaxLingerBytes = 64 * 1024;
 
-    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Handshaking, ReadingProxyHeader, Closed }
+    private enum Phase { Busy, Idle, ReadingHead, ReadingBody, Writing, Handshaking, ReadingProxyHeader, Upgraded, Closed }
 
     private readonly HttpServer _server;
     private readonly HttpServerOptions _options;
@@ -408,10 +408,13 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         Abort();
     }
 
-    /// <summary>Closes the connection if it is idle between requests (used by a graceful stop).</summary>
+    /// <summary>Closes the connection if it is idle between requests (used by a graceful stop).
+    /// An upgraded connection is told to end (see <see cref="StopUpgraded"/>).
+    /// </summary>
     public void CloseIfIdle()
     {
         if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, (int)Phase.Idle) == (int)Phase.Idle) Abort();
+        else if (Volatile.Read(ref _phase) == (int)Phase.Upgraded) StopUpgraded();
     }
 
     /// <summary>Closes the connection whatever it is doing (end of the drain period).</summary>

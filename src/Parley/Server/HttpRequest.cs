@@ -156,6 +156,41 @@ public sealed class HttpRequest
     /// </summary>
     public CancellationToken Aborted => Owner.RequestAborted;
 
+    /// <summary>
+    /// True when the request asks to switch protocols (RFC 9110 §7.8): HTTP/1.1, an <c>upgrade</c> option in
+    /// Connection and an Upgrade field. An HTTP/1.0 request's Upgrade is ignored, as the RFC requires.
+    /// </summary>
+    public bool IsUpgradeRequest =>
+        _head.Version == HttpVersion.Http11 && Headers.Contains("Upgrade") && ListHasToken(Headers.GetValues("Connection"), "upgrade");
+
+    /// <summary>True when the request's Upgrade field lists <paramref name="protocol"/> (a name matches any version of it).</summary>
+    internal bool OffersUpgrade(string protocol)
+    {
+        foreach (string line in Headers.GetValues("Upgrade"))
+        {
+            foreach (string item in line.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (item.Equals(protocol, StringComparison.OrdinalIgnoreCase)) return true;
+                int slash = item.IndexOf('/');
+                if (slash > 0 && !protocol.Contains('/') && item.AsSpan(0, slash).Equals(protocol, StringComparison.OrdinalIgnoreCase)) return true;
+            }
+        }
+        return false;
+    }
+
+    // RFC 9110 §5.6.1: a comma-separated list, options compared case-insensitively (§7.6.1).
+    internal static bool ListHasToken(IReadOnlyList<string> lines, string token)
+    {
+        foreach (string line in lines)
+        {
+            foreach (string item in line.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (item.Equals(token, StringComparison.OrdinalIgnoreCase)) return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>How many requests this TCP connection has carried, this one included (1 for the first).</summary>
     public int RequestNumberOnConnection => Owner.RequestCount;
 

@@ -27,7 +27,8 @@ public sealed class HttpResponse
         set
         {
             CheckHeadNotWritten();
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 100);
+            // RFC 9110 §15.2: an informational status is not a final response; a 101 is sent by SwitchProtocolsAsync.
+            if (value < 200) throw new ArgumentOutOfRangeException(nameof(value), value, "a final status is 200 to 599 (send 101 with SwitchProtocolsAsync)");
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 599);
             _statusCode = value;
         }
@@ -103,6 +104,29 @@ public sealed class HttpResponse
     /// wrong one.
     /// </summary>
     public void Abort() => Owner.AbortFromHandler();
+
+    /// <summary>
+    /// Answers <c>101 Switching Protocols</c> to <paramref name="protocol"/> (RFC 9110 §7.8) and hands over the
+    /// connection as a duplex stream: what the client sent after the request head is read first, then the
+    /// connection's bytes (decrypted on TLS). The 101 carries the fields set in <see cref="Headers"/> and
+    /// <c>Upgrade: protocol</c>. The engine reads and writes nothing more; the connection stays open, counted
+    /// against the server's limits and free of its timeouts, until the handler has returned and the stream
+    /// is disposed. A graceful stop closes it.
+    /// </summary>
+    /// <param name="protocol">One of the protocols the request offered in its Upgrade field, e.g. <c>websocket</c>.</param>
+    /// <param name="cancellationToken">Cancels sending the 101.</param>
+    /// <exception cref="InvalidOperationException">The request does not offer <paramref name="protocol"/>
+    /// (see <see cref="HttpRequest.IsUpgradeRequest"/>), its body is not read to its end, or the response has
+    /// already started.</exception>
+    public ValueTask<Stream> SwitchProtocolsAsync(string protocol, CancellationToken cancellationToken = default) =>
+        Owner.SwitchProtocolsAsync(protocol, cancellationToken);
+
+    internal void SetSwitchingProtocols(string protocol)
+    {
+        _statusCode = 101;
+        _contentLength = null;
+        Headers.Set("Upgrade", protocol);
+    }
 
     /// <summary>Sends <paramref name="text"/> as the whole body, UTF-8 encoded, with the given Content-Type.</summary>
     public void WriteText(string text, string contentType = "text/plain; charset=utf-8")

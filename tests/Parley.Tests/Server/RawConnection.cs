@@ -185,6 +185,23 @@ public sealed class RawConnection : IAsyncDisposable
         return response with { Body = Encoding.Latin1.GetBytes(rest) };
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> bytes (what follows a head already read comes first).</summary>
+    public async Task<byte[]> ReadExactlyAsync(int count, TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
+        while (_pending.Count < count) await FillAsync(cts.Token);
+        byte[] bytes = _pending.GetRange(0, count).ToArray();
+        _pending.RemoveRange(0, count);
+        return bytes;
+    }
+
+    /// <summary>Ends the sending direction (over TLS after close_notify), so that the server reads the end of the stream.</summary>
+    public async Task ShutdownSendAsync()
+    {
+        if (_tls is not null) await _tls.ShutdownAsync();
+        _socket.Shutdown(SocketShutdown.Send);
+    }
+
     private async Task FillAsync(CancellationToken cancellationToken)
     {
         var buffer = new byte[8192];

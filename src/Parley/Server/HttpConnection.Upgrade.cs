@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using Parley.Http1;
+
+namespace Parley.Server;
+
+// Switching protocols (RFC 9110 §7.8): the exchange ends with a 101 and the connection becomes a duplex
+// stream the handler owns. From then on the engine reads and writes nothing of its own; it closes the
+// connection once the handler has returned and the stream has been disposed (or at a stop).
+internal sealed partial class HttpConnection
+{
+    private UpgradedStream? _upgraded;
+
+    /// <summary>
+    /// Sends <c>101 Switching Protocols</c> to <paramref name="protocol"/> (with the responses batched before
+    /// it) and hands over the connection. Bytes the client sent after the request head are the stream's first.
+    /// </summary>
+    internal async ValueTask<Stream> SwitchProtocolsAsync(string protocol, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(protocol);
+        if (_upgraded is not null) throw new InvalidOperationException("the connection has already switched protocols");
+        if (ResponseHeadWritten) throw new InvalidOperationException("the response head has already been written");
+        // RFC 9110 §7.8: a server MUST NOT switch to a protocol the client did not offer, and MUST ignore
+        // Upgrade in an HTTP/1.0 request (IsUpgradeRequest is false for one).
+        if (!_request.IsUpgradeRequest || !_request.OffersUpgrade(protocol))
+        {
+            throw new InvalidOperationException($"the request does not offer an upgrade to '{protocol}' (Connection: upgrade and Upgrade: {protocol} in an HTTP/1.1 request, RFC 9110 §7.8)");
+        }
+        // The new protocol starts right after the request's last byte: a body not yet read would be taken for it.
+        if (!_bodyComplete) throw new InvalidOperationException("the request body must be read to its end before switching protocols");
+        if (_exchange!.BodyBuffer is { Length: > 0 }) throw new InvalidOperationException("a 101 response has no body, but body bytes were written");
+
+        StopPeerWatch();
+        _keepAlive = false;
+        _response.SetSwitchingProtocols(protocol);
+        WriteHead(BodyMode.Upgraded, -1);
+        await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
+
+        byte[] early = _bodyPos < _end ? _buffer.AsSpan(_bodyPos, _end - _bodyPos).ToArray() : [];
+        _start = _bodyPos = _end;
+        var stream = new UpgradedStream(this, _transport, early);
+        _upgraded = stream;
+        // No deadline: the new protocol keeps its own time (a WebSocket's pings); only a stop ends it.
+        SetPhase(Phase.Upgraded, long.MaxValue);
+        return stream;
+    }
+
+    /// <summary>True once the exchange has ended in a 101 and the stream belongs to the handler.</summary>
+    internal bool IsUpgraded => _upgraded is not null;
+
+    // The handler has returned after switching protocols: the exchange is logged as a 101, its objects go back
+    // (the handler is done with them), and the connection waits for the stream to be disposed.
+    private async ValueTask<bool> FinishUpgradedAsync(UpgradedStream stream, long started)
+    {
+        LogAccess(101, 0, started, rawTarget: false);
+        EndTelemetry(101);
+        GiveBackBuffer();
+        DetachExchange();
+        await stream.Disposed.ConfigureAwait(false);
+        return false;
+    }
+
+    // Called by a stop: the upgraded connection is told (a WebSocket sends its close frame) or, when nothing
+    // listens, closed at once.
+    private void StopUpgraded()
+    {
+        UpgradedStream? stream = _upgraded;
+        if (stream is null || !stream.NotifyServerStopping()) ForceClose();
+    }
+}
+
+/// <summary>
+/// The connection after a 101: bytes already received after the request head first, then the transport's
+/// (decrypted on TLS). A zero-byte read waits for data without consuming any. One read and one write may be
+/// in progress at once, as on a socket.
+/// </summary>
+internal sealed class UpgradedStream(HttpConnection connection, Transport.ConnectionTransport transport, byte[] early) : Stream
+{
+    private readonly TaskCompletionSource _disposed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _earlyPos;
+    private Action? _onServerStopping;
+
+    /// <summary>Completes when the stream is disposed.</summary>
+    public Task Disposed => _disposed.Task;
+
+    /// <summary>The connection this stream is (its id and endpoints stay readable).</summary>
+    public HttpConnection Connection => connection;
+
+    /// <summary>Set by the protocol on top (a WebSocket) to end itself cleanly when the server stops.</summary>
+    public void OnServerStopping(Action onStopping) => Volatile.Write(ref _onServerStopping, onStopping);
+
+    /// <summary>Runs the protocol's stop action; false when there is none (the caller closes the connection).</summary>
+    public bool NotifyServerStopping()
+    {
+        if (Interlocked.Exchange(ref _onServerStopping, null) is not { } onStopping) return false;
+        try
+        {
+            onStopping();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or InvalidOperationException or OperationCanceledException)
+        {
+            return false;
+        }
+        return true;
+    }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.Task.IsCompleted, this);
+        if (_earlyPos < early.Length)
+        {
+            int n = Math.Min(buffer.Length, early.Length - _earlyPos);
+            early.AsSpan(_earlyPos, n).CopyTo(buffer.Span);
+            _earlyPos += n;
+            return new(n);
+        }
+        if (buffer.IsEmpty) return WaitForDataAsync(cancellationToken);
+        ValueTask<int> receive;
+        try
+        {
+            receive = transport.ReceiveAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            return ValueTask.FromException<int>(AsIOException(ex));
+        }
+        return receive.IsCompletedSuccessfully ? receive : AwaitReceiveAsync(receive);
+    }
+
+    private static async ValueTask<int> AwaitReceiveAsync(ValueTask<int> receive)
+    {
+        try
+        {
+            return await receive.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            throw AsIOException(ex);
+        }
+    }
+
+    private async ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            await transport.WaitForDataAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            throw AsIOException(ex);
+        }
+        return 0;
+    }
+
+    // A stream reports a broken connection as IOException, whatever the transport under it threw (a socket
+    // closed by a stop fails with ObjectDisposedException or SocketException).
+    private static bool IsTransportFailure(Exception ex) => ex is System.Net.Sockets.SocketException or ObjectDisposedException;
+
+    private static IOException AsIOException(Exception ex) => new($"the connection was closed: {ex.Message}", ex);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    // A synchronous read blocks this thread until the transport completes the receive elsewhere.
+    public override int Read(Span<byte> buffer)
+    {
+        byte[] rented = new byte[buffer.Length];
+        int n = ReadAsync(rented).AsTask().GetAwaiter().GetResult();
+        rented.AsSpan(0, n).CopyTo(buffer);
+        return n;
+    }
+
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.Task.IsCompleted, this);
+        ValueTask<int> send;
+        try
+        {
+            send = transport.SendAsync(buffer, cancellationToken);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            return ValueTask.FromException(AsIOException(ex));
+        }
+        if (!send.IsCompletedSuccessfully) return AwaitSendAsync(send);
+        send.GetAwaiter().GetResult();
+        return default;
+    }
+
+    private static async ValueTask AwaitSendAsync(ValueTask<int> send)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            throw AsIOException(ex);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.Task.IsCompleted, this);
+        try
+        {
+            transport.SendBlocking(buffer);
+        }
+        catch (Exception ex) when (IsTransportFailure(ex))
+        {
+            throw AsIOException(ex);
+        }
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected override void Dispose(bool disposing)
+    {
+        // Ends both directions at once (a pending read returns), after TLS's close_notify where it can leave
+        // at once; the connection's loop releases the descriptor.
+        if (_disposed.TrySetResult())
+        {
+            try
+            {
+                transport.ShutdownSend();
+            }
+            catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+            {
+                // The peer is gone already.
+            }
+            transport.Abort();
+        }
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
