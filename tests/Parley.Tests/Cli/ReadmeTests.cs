@@ -1,12 +1,10 @@
-using System.Text;
 using System.Text.RegularExpressions;
-using Parley.Cli;
 
 namespace Parley.Tests.Cli;
 
 /// <summary>
-/// README.md stays true: its C# quick starts are the sample programs the solution builds, the paths its
-/// commands name exist in a clone, and every <c>parley</c> command line in it parses.
+/// README.md stays true: its C# quick starts are the sample programs the solution builds, and the paths
+/// its commands name exist in a clone. <see cref="ReadmeCommandTests"/> runs the commands.
 /// </summary>
 public class ReadmeTests
 {
@@ -50,49 +48,10 @@ public class ReadmeTests
         Assert.True(missing.Count == 0, $"README.md names paths a clone does not have:\n{string.Join("\n", missing)}");
     }
 
-    [Fact]
-    public void Every_parley_command_line_in_the_README_parses()
-    {
-        var lines = Blocks("sh").SelectMany(block => block.Split('\n'))
-            .Select(line => Regex.Match(line, @"^(?:dotnet run --project src/Parley\.Cli --|parley|artifacts/parley-linux-x64/parley) (.*)$"))
-            .Where(match => match.Success)
-            .Select(match => match.Groups[1].Value)
-            .ToList();
-        Assert.True(lines.Count >= 5, $"expected the README's parley commands, found {lines.Count}");
-        foreach (string line in lines)
-        {
-            // Relative paths are the clone's: the test runs elsewhere.
-            string[] args = ShellWords(line).Select(word => word.StartsWith("./", StringComparison.Ordinal) ? Path.Combine(Root, word) : word).ToArray();
-            (_, string? problem) = ParleyCommandLine.Check(args);
-            Assert.True(problem is null, $"README command 'parley {line}' does not parse: {problem}");
-        }
-    }
-
     /// <summary>The contents of every fenced block of a language, each ending with a newline.</summary>
     private static List<string> Blocks(string language) =>
         Regex.Matches(Readme, $@"^```{language}\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)
             .Select(match => match.Groups[1].Value).ToList();
-
-    /// <summary>Splits a command line as sh does for plain words and single-quoted strings.</summary>
-    private static List<string> ShellWords(string line)
-    {
-        var words = new List<string>();
-        var word = new StringBuilder();
-        bool quoted = false, any = false;
-        foreach (char c in line)
-        {
-            if (c == '\'') { quoted = !quoted; any = true; }
-            else if (c == ' ' && !quoted)
-            {
-                if (any) words.Add(word.ToString());
-                word.Clear();
-                any = false;
-            }
-            else { word.Append(c); any = true; }
-        }
-        if (any) words.Add(word.ToString());
-        return words;
-    }
 
     private static string RepositoryRoot()
     {
