@@ -36,11 +36,12 @@ declare -A PROBE=(
   [chromium]="test -x /usr/bin/chromium"
   [openssl]="command -v openssl"
   [testssl.sh]="command -v testssl"
+  [systemd]="command -v systemd-socket-activate"
 )
 
 ensure_apt_packages() {
   local missing=() pkg
-  for pkg in curl nginx chromium wget python3 openssl testssl.sh; do
+  for pkg in curl nginx chromium wget python3 openssl testssl.sh systemd; do
     eval "${PROBE[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi

@@ -29,6 +29,7 @@ internal static class ServeCommand
         var pfxPassword = OptionValues.Text("--pfx-password", "HTTPS: password of --pfx", null, OptionValues.NotEmpty);
         var redirectHttp = OptionValues.OptionalInteger("--redirect-http", "HTTPS: also listen with plain HTTP on this port, redirecting every request to HTTPS (301; 308 for methods other than GET and HEAD)", 0, 65535, "a port number");
         var quiet = OptionValues.Flag("--quiet", "Do not print an access-log line per request", "-q");
+        var workers = OptionValues.Integer("--workers", "Run N worker processes on the port (Linux; SO_REUSEPORT spreads connections between them); this process supervises them: it replaces one that exits and passes SIGTERM/SIGINT on", 1, 256, 1, "a number of processes");
         var drain = OptionValues.Seconds("--drain-timeout", "Seconds a graceful stop waits for requests in flight", 0, 3600, 10);
         // Epoll where it runs: the served handlers (files, demo pages) never block on the network, so the
         // event loops' inline handling is safe here, and it is what makes the static file server fast.
@@ -52,7 +53,7 @@ internal static class ServeCommand
             else if (Given(pfx) && (Given(cert) || Given(key))) result.AddError("give either --pfx or --cert with --key, not both");
             else if (Given(cert) != Given(key)) result.AddError("--cert and --key go together");
         });
-        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
+        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, workers, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
         {
             command.Options.Add(option);
         }
@@ -71,10 +72,13 @@ internal static class ServeCommand
             TimeSpan drainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
             TransportKind transportValue = parse.GetValue(transport);
             string? rootPath = parse.GetValue(directory);
+            Server.RequestHandler handler;
+            Func<string, string> banner;
             if (rootPath is null)
             {
-                return ServerHost.RunAsync(DemoSite.Create(), hostValue, portValue, quietValue, drainTimeout, transportValue,
-                    url => $"Parley demo site listening on {url} (Ctrl+C to stop)", httpsSetup);
+                handler = DemoSite.Create();
+                banner = url => $"Parley demo site listening on {url} (Ctrl+C to stop)";
+                return ListenAsync(parse.GetValue(workers));
             }
 
             StaticFileHandler files;
@@ -96,11 +100,68 @@ internal static class ServeCommand
                 stderr.WriteLine($"parley: {Path.GetFullPath(rootPath)} is not a directory");
                 return Task.FromResult(ParleyCommandLine.UsageError);
             }
-            Server.RequestHandler handler = parse.GetValue(noSecurityHeaders) ? files.Handler : SecurityHeaders.Wrap(files.Handler);
-            return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue,
-                url => $"Parley serving {files.Root} on {url} (Ctrl+C to stop)", httpsSetup);
+            handler = parse.GetValue(noSecurityHeaders) ? files.Handler : SecurityHeaders.Wrap(files.Handler);
+            banner = url => $"Parley serving {files.Root} on {url} (Ctrl+C to stop)";
+            return ListenAsync(parse.GetValue(workers));
+
+            // A worker serves its supervisor's sockets; a process started by systemd those it was passed;
+            // with --workers, this process becomes the supervisor.
+            Task<int> ListenAsync(int workerCount)
+            {
+                IReadOnlyList<System.Net.Sockets.Socket>? workerSockets = WorkerSupervisor.TakeWorkerSockets();
+                IReadOnlyList<System.Net.Sockets.Socket> activated;
+                try
+                {
+                    activated = workerSockets ?? SocketActivation.TakeListenSockets();
+                }
+                catch (InvalidOperationException ex)
+                {
+                    stderr.WriteLine($"parley: {ex.Message}");
+                    return Task.FromResult(ParleyCommandLine.UsageError);
+                }
+                if (workerSockets is null && workerCount > 1)
+                {
+                    return SuperviseAsync(workerCount, activated.Count > 0, hostValue, portValue, httpsSetup, drainTimeout, banner, stderr);
+                }
+                return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue, banner, httpsSetup, activated, worker: workerSockets is not null);
+            }
         });
         return command;
+    }
+
+    private static async Task<int> SuperviseAsync(int workers, bool activated, string host, int port, HttpsSetup? https, TimeSpan drainTimeout, Func<string, string> banner, TextWriter stderr)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            await stderr.WriteLineAsync("parley: --workers needs Linux (SO_REUSEPORT)");
+            return ParleyCommandLine.UsageError;
+        }
+        if (activated)
+        {
+            await stderr.WriteLineAsync("parley: --workers does not go with socket activation (LISTEN_FDS): let the service manager start the processes");
+            return ParleyCommandLine.UsageError;
+        }
+        System.Net.Sockets.Socket[]? main = WorkerSupervisor.Bind(host, port, workers, stderr);
+        if (main is null) return ParleyCommandLine.UsageError;
+        System.Net.Sockets.Socket[]? redirect = null;
+        if (https?.RedirectPort is int redirectPort && (redirect = WorkerSupervisor.Bind(host, redirectPort, workers, stderr)) is null)
+        {
+            foreach (System.Net.Sockets.Socket socket in main) socket.Dispose();
+            return ParleyCommandLine.UsageError;
+        }
+        var slots = new System.Net.Sockets.Socket[workers][];
+        for (int i = 0; i < workers; i++) slots[i] = redirect is null ? [main[i]] : [main[i], redirect[i]];
+
+        Console.Out.WriteLine(banner(ServerHost.FormatUrl((System.Net.IPEndPoint)main[0].LocalEndPoint!, https is null ? "http" : "https")));
+        if (redirect is not null) Console.Out.WriteLine($"Redirecting {ServerHost.FormatUrl((System.Net.IPEndPoint)redirect[0].LocalEndPoint!, "http")} to HTTPS");
+        if (https is not null)
+        {
+            foreach (string line in https.Notes) Console.Out.WriteLine(line);
+        }
+        Console.Out.WriteLine($"{workers} worker processes share the port (SO_REUSEPORT); one that exits is replaced");
+        int status = await WorkerSupervisor.RunAsync(slots, drainTimeout, stderr);
+        Console.Out.WriteLine("Stopped.");
+        return status;
     }
 
     private static string? Invalid(System.CommandLine.Parsing.ArgumentResult result, string message)

@@ -8,15 +8,30 @@ namespace Parley.Cli;
 /// <summary>Runs a handler until Ctrl+C or SIGTERM, with an access log line per request unless quiet.</summary>
 internal static class ServerHost
 {
+    /// <param name="listenSockets">
+    /// Sockets already listening to serve on instead of binding <paramref name="host"/> and <paramref name="port"/>:
+    /// from systemd socket activation, or a worker's from its supervisor (the main listener, then the redirect one).
+    /// </param>
+    /// <param name="worker">Whether this process is a worker of <c>--workers</c>: it says so instead of printing the banner.</param>
     public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, TransportKind transport, Func<string, string> banner,
-        HttpsSetup? https = null)
+        HttpsSetup? https = null, IReadOnlyList<Socket>? listenSockets = null, bool worker = false)
     {
         var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout, Transport = transport };
+        ServerTlsOptions? tls = https is null ? null : new ServerTlsOptions { Certificate = https.Certificate };
+        listenSockets ??= [];
+        // A worker's second socket is its redirect listener; socket activation's are all main listeners.
+        int mainSockets = worker && https?.RedirectPort is not null ? 1 : listenSockets.Count;
+        for (int i = 0; i < mainSockets; i++) options.Listeners.Add(ListenerOptions.FromSocket(listenSockets[i], tls));
+        if (mainSockets == 0 && tls is not null) options.Listeners.Add(ListenerOptions.Https(host, port, tls));
         if (https is not null)
         {
-            options.Listeners.Add(ListenerOptions.Https(host, port, new ServerTlsOptions { Certificate = https.Certificate }));
             // Port 0 in the redirect listener means the HTTPS listener's port, whatever it was bound to.
-            if (https.RedirectPort is int redirectPort) options.Listeners.Add(ListenerOptions.RedirectToHttps(host, redirectPort, 0));
+            if (https.RedirectPort is int redirectPort)
+            {
+                options.Listeners.Add(listenSockets.Count > mainSockets
+                    ? new ListenerOptions { ListenSocket = listenSockets[mainSockets], RedirectToHttpsPort = 0 }
+                    : ListenerOptions.RedirectToHttps(host, redirectPort, 0));
+            }
             // The walkthrough's field: browsers keep to HTTPS for this host for a year (sent over TLS only).
             options.StrictTransportSecurity = new StrictTransportSecurityOptions { MaxAge = TimeSpan.FromDays(365), IncludeSubDomains = true };
         }
@@ -40,22 +55,30 @@ internal static class ServerHost
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
-
-        Console.Out.WriteLine(banner(FormatUrl(server.LocalEndPoint, https is null ? "http" : "https")));
-        if (https is not null)
+        string prefix = worker ? $"Worker {Environment.ProcessId}: " : "";
+        if (worker)
+        {
+            _ = WorkerSupervisor.SupervisorGoneAsync().ContinueWith(_ => stop.TrySetResult(), TaskScheduler.Default);
+            Console.Out.WriteLine($"{prefix}accepting on {FormatUrl(server.LocalEndPoint, https is null ? "http" : "https")}");
+        }
+        else
+        {
+            Console.Out.WriteLine(banner(FormatUrl(server.LocalEndPoint, https is null ? "http" : "https")));
+        }
+        if (https is not null && !worker)
         {
             if (https.RedirectPort is not null) Console.Out.WriteLine($"Redirecting {FormatUrl(server.LocalEndPoints[1], "http")} to HTTPS");
             foreach (string line in https.Notes) Console.Out.WriteLine(line);
             if (https.DevelopmentCertificatePath is { } path) Console.Out.WriteLine($"Trust it for one command: curl --cacert {path} https://localhost:{server.LocalEndPoint.Port}/");
         }
         await stop.Task;
-        Console.Out.WriteLine("Stopping: finishing requests in flight...");
+        Console.Out.WriteLine($"{prefix}Stopping: finishing requests in flight...");
         await server.StopAsync(drainTimeout);
-        Console.Out.WriteLine("Stopped.");
+        Console.Out.WriteLine($"{prefix}Stopped.");
         return 0;
     }
 
-    private static string FormatUrl(System.Net.IPEndPoint endPoint, string scheme)
+    internal static string FormatUrl(System.Net.IPEndPoint endPoint, string scheme)
     {
         string address = endPoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endPoint.Address}]" : endPoint.Address.ToString();
         return $"{scheme}://{address}:{endPoint.Port}/";

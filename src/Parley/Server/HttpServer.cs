@@ -149,6 +149,15 @@ public sealed class HttpServer : IAsyncDisposable
 
     private async Task<Socket> BindAsync(ListenerOptions listener, CancellationToken cancellationToken)
     {
+        if (listener.ListenSocket is { } inherited)
+        {
+            if (inherited.SocketType != SocketType.Stream || inherited.LocalEndPoint is not IPEndPoint
+                || (int)inherited.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection)! == 0)
+            {
+                throw new ArgumentException("ListenSocket must be a bound, listening TCP socket", nameof(listener));
+            }
+            return inherited;
+        }
         IPAddress address = await ResolveAsync(listener.Host, cancellationToken).ConfigureAwait(false);
         return ListenerSocket.Open(new IPEndPoint(address, listener.Port), Options.ReusePort);
     }
@@ -188,7 +197,13 @@ public sealed class HttpServer : IAsyncDisposable
         foreach (EpollLoop loop in loops) loop.StopAccepting();
         // Shutting a listening socket down reports a hang-up to every epoll instance watching it and makes
         // accept fail with EINVAL, so each loop lets go of it now rather than at its next timed wake.
-        foreach (BoundListener listener in _listeners) LinuxNative.shutdown((int)listener.Socket.SafeHandle.DangerousGetHandle(), LinuxNative.SHUT_RD);
+        // Not a socket the server was given: shutdown acts on the socket itself, not this process's
+        // descriptor, and would refuse the connections queued for the others holding it (systemd, the
+        // next worker). Those loops let go at their next timed wake instead.
+        foreach (BoundListener listener in _listeners)
+        {
+            if (listener.Options.ListenSocket is null) LinuxNative.shutdown((int)listener.Socket.SafeHandle.DangerousGetHandle(), LinuxNative.SHUT_RD);
+        }
         Task stopped = Task.WhenAll(Array.ConvertAll(loops, loop => loop.AcceptStopped));
         await Task.WhenAny(stopped, Task.Delay(2000)).ConfigureAwait(false);
     }

@@ -1,4 +1,6 @@
 
+using System.Net.Sockets;
+
 namespace Parley.Server;
 
 /// <summary>
@@ -36,11 +38,23 @@ public sealed class ListenerOptions
     /// </summary>
     public bool ProxyProtocol { get; set; }
 
+    /// <summary>
+    /// A socket that is already bound and listening, to accept on instead of binding <see cref="Host"/> and
+    /// <see cref="Port"/> (which are then ignored): one passed by systemd socket activation
+    /// (<see cref="SocketActivation.TakeListenSockets"/>) or by a supervising parent process. The server
+    /// closes its own descriptor when it stops, but never shuts the socket down, so connections that arrive
+    /// meanwhile wait in its queue for whoever else holds it (systemd, or the next worker). Default null.
+    /// </summary>
+    public Socket? ListenSocket { get; set; }
+
     /// <summary>A plain HTTP listener.</summary>
     public static ListenerOptions Http(string host, int port) => new() { Host = host, Port = port };
 
     /// <summary>An HTTPS listener.</summary>
     public static ListenerOptions Https(string host, int port, ServerTlsOptions tls) => new() { Host = host, Port = port, Tls = tls };
+
+    /// <summary>A listener on a socket that is already listening (see <see cref="ListenSocket"/>); HTTPS when <paramref name="tls"/> is given.</summary>
+    public static ListenerOptions FromSocket(Socket socket, ServerTlsOptions? tls = null) => new() { ListenSocket = socket, Tls = tls };
 
     /// <summary>A plain HTTP listener that redirects every request to HTTPS on <paramref name="httpsPort"/>.</summary>
     public static ListenerOptions RedirectToHttps(string host, int port, int httpsPort) => new() { Host = host, Port = port, RedirectToHttpsPort = httpsPort };

@@ -20,6 +20,7 @@ public class GarbageOptionTests
         ("serve", "--port", []),
         ("serve", "--host", []),
         ("serve", "--drain-timeout", []),
+        ("serve", "--workers", []),
         ("serve", "--transport", []),
         ("serve", "--cache-control", ["abc", "-1", "99999", "1e9"]), // RFC 9111 §5.2: tokens, as extension directives
         ("serve", "DIR", []),

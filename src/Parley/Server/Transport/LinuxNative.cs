@@ -141,6 +141,16 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    private const int F_SETFD = 2;
+    private const int FD_CLOEXEC = 1;
+
+    /// <summary>Marks a descriptor close-on-exec, so that programs this process starts do not inherit it.</summary>
+    public static void SetCloseOnExec(int fd) => fcntl(fd, F_SETFD, FD_CLOEXEC);
+
+    // fcntl(2) is variadic; its third argument is an int here, passed in the same register as a fixed one.
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int fcntl(int fd, int command, int argument);
+
     [LibraryImport("libc", SetLastError = true)]
     public static partial int setsockopt(int fd, int level, int name, int* value, int length);
 }
