@@ -44,6 +44,44 @@ internal sealed partial class HttpConnection
         return stream;
     }
 
+    /// <summary>
+    /// The WebSocket opening handshake (RFC 6455 §4.2.2) over <see cref="SwitchProtocolsAsync"/>; a request that
+    /// is not a valid handshake is answered with 400 or 426 and gets null.
+    /// </summary>
+    internal async ValueTask<System.Net.WebSockets.WebSocket?> AcceptWebSocketAsync(WebSocketAcceptOptions options, CancellationToken cancellationToken)
+    {
+        if (ResponseHeadWritten) throw new InvalidOperationException("the response head has already been written");
+        if (WebSocketHandshake.Check(_request) is { } refusal)
+        {
+            _response.StatusCode = refusal.Status;
+            if (refusal.Status == 426)
+            {
+                if (_request.IsUpgradeRequest && _request.OffersUpgrade("websocket")) _response.Headers.Set("Sec-WebSocket-Version", "13");
+                else _response.Headers.Set("Upgrade", "websocket");
+            }
+            _response.WriteText(refusal.Reason + "\n");
+            return null;
+        }
+        string? subProtocol = WebSocketHandshake.ChooseSubProtocol(_request, options.SubProtocols);
+        System.Net.WebSockets.WebSocketDeflateOptions? deflate = null;
+        if (options.EnableCompression && WebSocketHandshake.TryNegotiateDeflate(_request, out deflate, out string? extension))
+        {
+            _response.Headers.Set("Sec-WebSocket-Extensions", extension!);
+        }
+        _response.Headers.Set("Sec-WebSocket-Accept", WebSocketHandshake.AcceptValue(_request.Headers["Sec-WebSocket-Key"]!));
+        if (subProtocol is not null) _response.Headers.Set("Sec-WebSocket-Protocol", subProtocol);
+        var stream = (UpgradedStream)await SwitchProtocolsAsync("websocket", cancellationToken).ConfigureAwait(false);
+        var webSocket = System.Net.WebSockets.WebSocket.CreateFromStream(stream, new System.Net.WebSockets.WebSocketCreationOptions
+        {
+            IsServer = true,
+            SubProtocol = subProtocol,
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+            DangerousDeflateOptions = deflate,
+        });
+        return new ServerWebSocket(webSocket, stream, options.MaxMessageSize);
+    }
+
     /// <summary>True once the exchange has ended in a 101 and the stream belongs to the handler.</summary>
     internal bool IsUpgraded => _upgraded is not null;
 

@@ -163,6 +163,12 @@ public sealed class HttpRequest
     public bool IsUpgradeRequest =>
         _head.Version == HttpVersion.Http11 && Headers.Contains("Upgrade") && ListHasToken(Headers.GetValues("Connection"), "upgrade");
 
+    /// <summary>
+    /// True when the request asks to open a WebSocket (RFC 6455 §4.1): a GET that asks to upgrade to
+    /// <c>websocket</c>. Whether its handshake is valid is checked by <see cref="HttpResponse.AcceptWebSocketAsync"/>.
+    /// </summary>
+    public bool IsWebSocketRequest => Method == "GET" && IsUpgradeRequest && OffersUpgrade("websocket");
+
     /// <summary>True when the request's Upgrade field lists <paramref name="protocol"/> (a name matches any version of it).</summary>
     internal bool OffersUpgrade(string protocol)
     {

@@ -121,6 +121,23 @@ public sealed class HttpResponse
     public ValueTask<Stream> SwitchProtocolsAsync(string protocol, CancellationToken cancellationToken = default) =>
         Owner.SwitchProtocolsAsync(protocol, cancellationToken);
 
+    /// <summary>
+    /// Completes a WebSocket opening handshake (RFC 6455 §4.2.2) and returns the WebSocket, run by the base
+    /// library's <see cref="System.Net.WebSockets.WebSocket.CreateFromStream(Stream, System.Net.WebSockets.WebSocketCreationOptions)"/>
+    /// over the switched connection: the 101 carries <c>Sec-WebSocket-Accept</c>, the chosen subprotocol and, when
+    /// the client offers it and <see cref="WebSocketAcceptOptions.EnableCompression"/> is on, permessage-deflate
+    /// (RFC 7692). When the request is not a valid handshake, it is answered here and the result is null: 426
+    /// with <c>Upgrade: websocket</c> for a request that does not ask to upgrade to WebSocket, 426 with
+    /// <c>Sec-WebSocket-Version: 13</c> for another version, 400 otherwise (not a GET, a missing or malformed
+    /// key); the body names what was wrong. Dispose the WebSocket when done; a graceful stop sends it a 1001
+    /// close.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The response has already started.</exception>
+    public ValueTask<System.Net.WebSockets.WebSocket?> AcceptWebSocketAsync(WebSocketAcceptOptions? options = null, CancellationToken cancellationToken = default) =>
+        Owner.AcceptWebSocketAsync(options ?? DefaultWebSocketOptions, cancellationToken);
+
+    private static readonly WebSocketAcceptOptions DefaultWebSocketOptions = new();
+
     internal void SetSwitchingProtocols(string protocol)
     {
         _statusCode = 101;
