@@ -14,7 +14,7 @@ public sealed class PropertyViolation(string message) : Exception(message);
 /// </summary>
 public static partial class FuzzTargets
 {
-    public static readonly string[] Names = ["request", "chunked", "response", "form", "multipart", "range", "route", "query", "proxy"];
+    public static readonly string[] Names = ["request", "chunked", "response", "form", "multipart", "range", "route", "query", "proxy", "forwarded"];
 
     public static void Run(string target, ReadOnlySpan<byte> data)
     {
@@ -29,6 +29,7 @@ public static partial class FuzzTargets
             case "route": Route(data); break;
             case "query": Query(data); break;
             case "proxy": ProxyProtocol(data); break;
+            case "forwarded": Forwarded(data); break;
             default: throw new ArgumentException($"unknown target '{target}'", nameof(target));
         }
     }

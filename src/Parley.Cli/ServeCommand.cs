@@ -40,6 +40,7 @@ internal static class ServeCommand
         var noCompress = OptionValues.Flag("--no-compress", "DIR: never compress on the fly (precompressed .br/.gz files are still used)");
         var dotfiles = OptionValues.Flag("--dotfiles", "DIR: serve and list names starting with '.'");
         var followSymlinks = OptionValues.Flag("--follow-symlinks", "DIR: follow symbolic links that lead outside DIR");
+        var upstream = new UpstreamOptions();
         var noSecurityHeaders = OptionValues.Flag("--no-security-headers", "DIR: do not send X-Content-Type-Options, X-Frame-Options, Referrer-Policy, Content-Security-Policy");
 
         var command = new Command("serve", "Serve DIR as a static web site, or the embedded demo site of the classic HTTP session");
@@ -53,7 +54,7 @@ internal static class ServeCommand
             else if (Given(pfx) && (Given(cert) || Given(key))) result.AddError("give either --pfx or --cert with --key, not both");
             else if (Given(cert) != Given(key)) result.AddError("--cert and --key go together");
         });
-        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, workers, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders })
+        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, workers, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders }.Concat(upstream.Options))
         {
             command.Options.Add(option);
         }
@@ -123,7 +124,8 @@ internal static class ServeCommand
                 {
                     return SuperviseAsync(workerCount, activated.Count > 0, hostValue, portValue, httpsSetup, drainTimeout, banner, stderr);
                 }
-                return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue, banner, httpsSetup, activated, worker: workerSockets is not null);
+                return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue, banner, httpsSetup, activated, worker: workerSockets is not null,
+                    configure: options => upstream.Apply(parse, options));
             }
         });
         return command;

@@ -14,9 +14,10 @@ internal static class ServerHost
     /// </param>
     /// <param name="worker">Whether this process is a worker of <c>--workers</c>: it says so instead of printing the banner.</param>
     public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, TransportKind transport, Func<string, string> banner,
-        HttpsSetup? https = null, IReadOnlyList<Socket>? listenSockets = null, bool worker = false)
+        HttpsSetup? https = null, IReadOnlyList<Socket>? listenSockets = null, bool worker = false, Action<HttpServerOptions>? configure = null)
     {
         var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout, Transport = transport };
+        configure?.Invoke(options);
         ServerTlsOptions? tls = https is null ? null : new ServerTlsOptions { Certificate = https.Certificate };
         listenSockets ??= [];
         // A worker's second socket is its redirect listener; socket activation's are all main listeners.

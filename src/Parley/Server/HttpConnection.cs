@@ -77,6 +77,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     /// <summary>The PROXY protocol header the connection opened with; null on a listener without it.</summary>
     public ProxyProtocolHeader? ProxyHeader { get; private set; }
 
+    /// <summary>The server's forwarding policy, or null when forwarding fields are never read.</summary>
+    internal ForwardedHeadersPolicy? Forwarding => _server.Forwarding;
+
     /// <summary>The server's default host for requests with an empty Host (RFC 9112 §3.3), or null.</summary>
     internal string? DefaultHost => _server.DefaultHost;
 

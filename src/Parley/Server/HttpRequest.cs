@@ -16,6 +16,8 @@ public sealed class HttpRequest
     private RouteValues? _routeValues;
     private QueryParameters? _queryParameters;
     private bool _queryParsed;
+    private bool _forwardedResolved;
+    private ForwardedResult? _forwarded;
 
     internal HttpRequest(RequestHead head)
     {
@@ -90,13 +92,15 @@ public sealed class HttpRequest
     public RequestHeaders Headers { get; }
 
     /// <summary>
-    /// The host the client asked for: the authority of an absolute-form target (RFC 9112 §3.2.2), else the
+    /// The host the client asked for: from a trusted proxy, the host its forwarding field reported (see
+    /// <see cref="HttpServerOptions.TrustedProxies"/>); otherwise the authority of an absolute-form target (RFC 9112 §3.2.2), else the
     /// Host field, else (empty or HTTP/1.0 without one) <see cref="HttpServerOptions.DefaultHost"/> when set.
     /// </summary>
     public string Host
     {
         get
         {
+            if (Forwarded is { Host: { } forwardedHost }) return forwardedHost;
             if (_head.TargetForm == RequestTargetForm.Absolute) return Encoding.ASCII.GetString(_head.TargetAuthority);
             ReadOnlySpan<byte> host = _head.Host;
             // RFC 9112 §3.3: with no Host value, the authority is the server's configured default name.
@@ -119,8 +123,10 @@ public sealed class HttpRequest
     /// <summary>
     /// The client's address: on a listener with <see cref="ListenerOptions.ProxyProtocol"/>, the one its
     /// PROXY protocol header named (when it named one); otherwise the TCP peer's, as <see cref="PeerEndPoint"/>.
+    /// When that address is a trusted proxy (<see cref="HttpServerOptions.TrustedProxies"/>), the client its
+    /// forwarding fields name, walking back through trusted proxies (port 0 when the field gave none).
     /// </summary>
-    public IPEndPoint? RemoteEndPoint => Owner.RemoteEndPoint;
+    public IPEndPoint? RemoteEndPoint => Forwarded is { } forwarded ? forwarded.RemoteEndPoint : Owner.RemoteEndPoint;
 
     /// <summary>
     /// The address of the TCP peer itself, whatever a PROXY protocol header said: behind a load balancer,
@@ -137,11 +143,29 @@ public sealed class HttpRequest
     /// <summary>The local address the request arrived on.</summary>
     public IPEndPoint? LocalEndPoint => Owner.LocalEndPoint;
 
-    /// <summary>Whether the request came over TLS.</summary>
+    /// <summary>Whether the request came over TLS to this server (whatever a proxy in front reported; see <see cref="Scheme"/>).</summary>
     public bool IsHttps => Owner.TlsSession is not null;
 
-    /// <summary>The scheme the request came with: <c>https</c> over TLS, <c>http</c> otherwise.</summary>
-    public string Scheme => IsHttps ? "https" : "http";
+    /// <summary>
+    /// The scheme the request was made with: from a trusted proxy, the one its forwarding field reported
+    /// (lowercase; see <see cref="HttpServerOptions.TrustedProxies"/>); otherwise <c>https</c> over TLS,
+    /// <c>http</c> without.
+    /// </summary>
+    public string Scheme => Forwarded is { Scheme: { } forwardedScheme } ? forwardedScheme : IsHttps ? "https" : "http";
+
+    // What trusted proxies' forwarding fields say, worked out once per request and only when asked for.
+    private ForwardedResult? Forwarded
+    {
+        get
+        {
+            if (_forwardedResolved) return _forwarded;
+            HttpConnection owner = Owner;
+            if (owner.Forwarding is not { } policy || owner.RemoteEndPoint is not { } remote) return null;
+            _forwarded = policy.Resolve(remote, Headers);
+            _forwardedResolved = true;
+            return _forwarded;
+        }
+    }
 
     /// <summary>The connection's TLS session (protocol, cipher suite, SNI host name, ALPN protocol, client certificate); null over plain HTTP.</summary>
     public TlsSession? TlsSession => Owner.TlsSession;
@@ -249,6 +273,8 @@ public sealed class HttpRequest
         _target = _path = _query = null;
         _routeValues?.Clear();
         _queryParsed = false;
+        _forwardedResolved = false;
+        _forwarded = null;
     }
 }
 

@@ -43,6 +43,7 @@ public sealed class HttpServer : IAsyncDisposable
             }
             DefaultHost = defaultHost;
         }
+        Forwarding = ForwardedHeadersPolicy.Create(options);
         if (options.StrictTransportSecurity is { } hsts)
         {
             if (hsts.MaxAge < TimeSpan.Zero) throw new ArgumentException("StrictTransportSecurity.MaxAge must not be negative", nameof(options));
@@ -75,6 +76,9 @@ public sealed class HttpServer : IAsyncDisposable
 
     /// <summary>The validated <see cref="HttpServerOptions.DefaultHost"/>, read once.</summary>
     internal string? DefaultHost { get; }
+
+    /// <summary>The trusted proxies and forwarding fields, or null when forwarding fields are never read.</summary>
+    internal ForwardedHeadersPolicy? Forwarding { get; }
 
     /// <summary>Exchange objects lent to connections while they answer a request.</summary>
     internal ExchangePool Exchanges { get; } = new(maxRetained: 1024);

@@ -44,6 +44,24 @@ public sealed class HttpServerOptions
     /// </summary>
     public string? DefaultHost { get; set; }
 
+    /// <summary>
+    /// The proxies (addresses as <c>/32</c> or <c>/128</c> networks, or CIDR ranges) whose forwarding fields
+    /// are believed: a request from one of them has its <see cref="HttpRequest.RemoteEndPoint"/>,
+    /// <see cref="HttpRequest.Scheme"/> and <see cref="HttpRequest.Host"/> taken from the fields chosen by
+    /// <see cref="ForwardedHeaders"/>, walking the chain of proxies from the right and stopping at the first
+    /// address not listed here (the client). <see cref="HttpRequest.PeerEndPoint"/> stays the TCP peer.
+    /// Empty (the default): forwarding fields are ignored from everyone.
+    /// </summary>
+    public IList<System.Net.IPNetwork> TrustedProxies { get; } = new List<System.Net.IPNetwork>();
+
+    /// <summary>
+    /// Which forwarding fields a trusted proxy's request is read with. Default
+    /// <c>XForwardedFor | XForwardedProto</c>, what nginx and HAProxy are usually set up to send (as in
+    /// ASP.NET Core); add <see cref="Server.ForwardedHeaders.XForwardedHost"/> only when the proxy overwrites
+    /// that field, or choose <see cref="Server.ForwardedHeaders.Forwarded"/> alone for RFC 7239's field.
+    /// </summary>
+    public ForwardedHeaders ForwardedHeaders { get; set; } = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+
     /// <summary>Request-line and header limits (414 / 431 beyond them).</summary>
     public HeadLimits HeadLimits { get; set; } = HeadLimits.Default;
 

@@ -30,6 +30,8 @@ public class GarbageOptionTests
         ("serve", "--pfx", []),
         ("serve", "--pfx-password", ["abc", "-1", "99999", "1e9"]),
         ("serve", "--redirect-http", []),
+        ("serve", "--trusted-proxy", []),
+        ("serve", "--forwarded-headers", []),
         ("get", "--header", []),
         ("get", "--max-redirs", []),
         ("get", "--output", ["abc", "-1", "99999", "1e9"]), // file names
