@@ -8,7 +8,7 @@ namespace Parley.Client;
 
 /// <summary>
 /// The client's TLS: a <see cref="ConnectionTransport"/> whose bytes go through <see cref="SslStream"/>,
-/// which reads and writes the transport under it (portable or epoll) through <see cref="RawStream"/>. The
+/// which reads and writes the transport under it (portable or epoll) through <see cref="TransportStream"/> (the server's TLS uses it too). The
 /// connection above sends and receives plaintext and does not know the difference. This is mechanism
 /// only: which certificates to trust and what to send is decided by <see cref="ClientTlsPolicy"/>, which
 /// hands the handshake its options and interprets its failure.
@@ -19,12 +19,12 @@ internal sealed class TlsClientTransport : ConnectionTransport
     private const int FileChunkSize = 16 * 1024;
 
     private readonly ConnectionTransport _inner;
-    private readonly RawStream _raw;
+    private readonly TransportStream _raw;
 
     public TlsClientTransport(ConnectionTransport inner)
     {
         _inner = inner;
-        _raw = new RawStream(inner);
+        _raw = new TransportStream(inner, keepFirstBytes: true);
         Ssl = new SslStream(_raw, leaveInnerStreamOpen: true);
     }
 
@@ -53,7 +53,7 @@ internal sealed class TlsClientTransport : ConnectionTransport
 
     public override void StopPeerWatch() => _inner.StopPeerWatch();
 
-    // A zero-byte read goes down to RawStream, which waits for the transport without a buffer.
+    // A zero-byte read goes down to TransportStream, which waits for the transport without a buffer.
     public override ValueTask<int> WaitForDataAsync() => Ssl.ReadAsync(Memory<byte>.Empty);
 
     public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
@@ -134,92 +134,5 @@ internal sealed class TlsClientTransport : ConnectionTransport
         Ssl.Dispose();
         // Close, not Dispose: a read SslStream still has pending (a read-ahead) is woken first.
         _inner.Close();
-    }
-
-    /// <summary>
-    /// The transport as a <see cref="Stream"/> for SslStream. A zero-byte read waits until bytes can be
-    /// read and returns 0 without consuming any (SslStream then rents its buffer only when a record is
-    /// there). Keeps the first bytes received, for the policy's diagnosis of a failed handshake.
-    /// </summary>
-    private sealed class RawStream(ConnectionTransport transport) : Stream
-    {
-        private readonly byte[] _first = new byte[16];
-        private int _firstCount;
-
-        public ReadOnlySpan<byte> FirstBytes => _first.AsSpan(0, _firstCount);
-
-        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (buffer.IsEmpty)
-            {
-                ValueTask<int> wait = transport.WaitForDataAsync();
-                if (!wait.IsCompletedSuccessfully) return AwaitData(wait);
-                wait.GetAwaiter().GetResult();
-                return new ValueTask<int>(0);
-            }
-            ValueTask<int> receive = transport.ReceiveAsync(buffer, cancellationToken);
-            if (_firstCount == _first.Length) return receive;
-            if (!receive.IsCompletedSuccessfully) return RecordAfter(receive, buffer);
-            int count = receive.Result;
-            Record(buffer.Span[..count]);
-            return new ValueTask<int>(count);
-        }
-
-        private void Record(ReadOnlySpan<byte> received)
-        {
-            int take = Math.Min(received.Length, _first.Length - _firstCount);
-            received[..take].CopyTo(_first.AsSpan(_firstCount));
-            _firstCount += take;
-        }
-
-        private async ValueTask<int> RecordAfter(ValueTask<int> receive, Memory<byte> buffer)
-        {
-            int count = await receive.ConfigureAwait(false);
-            Record(buffer.Span[..count]);
-            return count;
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-        private static async ValueTask<int> AwaitData(ValueTask<int> wait)
-        {
-            await wait.ConfigureAwait(false);
-            return 0;
-        }
-
-        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            ValueTask<int> send = transport.SendAsync(buffer, cancellationToken);
-            if (!send.IsCompletedSuccessfully) return AwaitSend(send);
-            send.GetAwaiter().GetResult();
-            return default;
-        }
-
-        [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-        private static async ValueTask AwaitSend(ValueTask<int> send) => await send.ConfigureAwait(false);
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        // SslStream reads and writes synchronously only for a synchronous caller (SendBlocking, ShutdownSend).
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override void Write(byte[] buffer, int offset, int count) => transport.SendBlocking(buffer.AsSpan(offset, count));
-
-        public override void Flush()
-        {
-        }
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

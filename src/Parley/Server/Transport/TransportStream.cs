@@ -4,15 +4,26 @@ namespace Parley.Server.Transport;
 
 /// <summary>
 /// A <see cref="ConnectionTransport"/> seen as a <see cref="Stream"/>, for <see cref="System.Net.Security.SslStream"/>
-/// to read and write the encrypted bytes through. Reads complete where the transport completes them: on the
+/// to read and write the encrypted bytes through: under the server's <see cref="TlsTransport"/> and the
+/// client's <c>TlsClientTransport</c> alike. Reads complete where the transport completes them: on the
 /// epoll transport that is the loop's thread, so TLS keeps the inline path.
 /// A zero-byte read waits until bytes can be read and returns 0 without consuming any; SslStream issues
 /// one when its caller does, and only then rents its buffer, so an idle TLS connection holds none.
 /// </summary>
-internal sealed class TransportStream(ConnectionTransport transport) : Stream
+/// <param name="transport">The connection's transport, carrying the TLS records.</param>
+/// <param name="keepFirstBytes">Keep the first bytes received (<see cref="FirstBytes"/>), for a client to tell
+/// a server that answered in plain HTTP from a failed handshake.</param>
+internal sealed class TransportStream(ConnectionTransport transport, bool keepFirstBytes = false) : Stream
 {
+    private const int FirstBytesKept = 16;
+
+    private readonly byte[]? _first = keepFirstBytes ? new byte[FirstBytesKept] : null;
+    private int _firstCount;
     private byte _prefix;
     private bool _hasPrefix;
+
+    /// <summary>The first bytes received, up to 16 (empty unless the stream was made to keep them).</summary>
+    public ReadOnlySpan<byte> FirstBytes => _first.AsSpan(0, _firstCount);
 
     /// <summary>True from when a last word is sent (see <see cref="TlsTransport.TrySendNow"/>): synchronous writes then never wait.</summary>
     public bool WritesMustNotWait { get; set; }
@@ -33,11 +44,34 @@ internal sealed class TransportStream(ConnectionTransport transport) : Stream
             _hasPrefix = false;
             return new(1);
         }
-        if (!buffer.IsEmpty) return transport.ReceiveAsync(buffer, cancellationToken);
+        if (!buffer.IsEmpty)
+        {
+            ValueTask<int> receive = transport.ReceiveAsync(buffer, cancellationToken);
+            if (_first is null || _firstCount == _first.Length) return receive;
+            if (!receive.IsCompletedSuccessfully) return KeepFirstBytesAfterAsync(receive, buffer);
+            int count = receive.Result;
+            KeepFirstBytes(buffer.Span[..count]);
+            return new(count);
+        }
         ValueTask<int> wait = transport.WaitForDataAsync();
         if (!wait.IsCompletedSuccessfully) return AwaitDataAsync(wait);
         wait.GetAwaiter().GetResult();
         return new(0);
+    }
+
+    private void KeepFirstBytes(ReadOnlySpan<byte> received)
+    {
+        int take = Math.Min(received.Length, _first!.Length - _firstCount);
+        received[..take].CopyTo(_first.AsSpan(_firstCount));
+        _firstCount += take;
+    }
+
+    // Only until the first bytes are kept: the handshake's first reads.
+    private async ValueTask<int> KeepFirstBytesAfterAsync(ValueTask<int> receive, Memory<byte> buffer)
+    {
+        int count = await receive.ConfigureAwait(false);
+        KeepFirstBytes(buffer.Span[..count]);
+        return count;
     }
 
     // Pooled: an idle TLS connection goes through here before every request that has to be waited for.
@@ -73,7 +107,7 @@ internal sealed class TransportStream(ConnectionTransport transport) : Stream
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    // SslStream reads synchronously only for a synchronous caller, which the server never is; kept correct anyway.
+    // SslStream reads synchronously only for a synchronous caller (the client's SendBlocking and ShutdownSend); the server never is one.
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
     public override void Flush()
