@@ -20,6 +20,7 @@ internal sealed partial class ClientConnection
     {
         int headLength = head.HeadLength;
         Raise(new SessionEvent { Kind = SessionEventKind.ResponseHeadReceived, StatusCode = head.StatusCode, Bytes = _buffer.AsMemory(_start, headLength) }, _observer);
+        if (head.StatusCode == 101) return SwitchProtocols(head, request);
         if (!ResponseHeadParser.TryGetFraming(head, _requestWasHead, out BodyFraming framing, out long contentLength, out HttpError error))
         {
             throw Malformed(error.Reason, "");
@@ -50,6 +51,28 @@ internal sealed partial class ClientConnection
         response = new ParleyResponse(head, headCopy, request.Uri, this, framing == BodyFraming.ContentLength ? contentLength : null);
         _response = response;
         return response;
+    }
+
+    /// <summary>
+    /// RFC 9110 §7.8: after a 101 the connection speaks the new protocol "immediately after the empty line";
+    /// it never goes back to the pool, and the response's body is the connection both ways (bytes that came
+    /// with the head first), closed when that stream is disposed.
+    /// </summary>
+    private ParleyResponse SwitchProtocols(ResponseHead head, ParleyRequest request)
+    {
+        int headLength = head.HeadLength;
+        byte[] headCopy = _buffer.AsSpan(_start, headLength).ToArray();
+        byte[] early = _buffer.AsSpan(_start + headLength, _end - _start - headLength).ToArray();
+        _start = _end = 0;
+        _persistent = false;
+        return new ParleyResponse(head, headCopy, request.Uri, new UpgradedConnectionStream(this, _transport, early));
+    }
+
+    /// <summary>Ends an upgraded connection: pending operations end, then the socket closes and its slot is free.</summary>
+    internal void CloseUpgraded()
+    {
+        Abort(AbortDisposed);
+        Close();
     }
 
     /// <summary>RFC 9112 §9.3: whether the connection persists after this response, and for how long idle.</summary>

@@ -189,7 +189,7 @@ internal sealed partial class ClientConnection
             {
                 await SendBodyAsync(content).ConfigureAwait(false);
             }
-            ResponseHead head = await ReadFinalHeadAsync(expect ? content : null, request.Method == HttpMethods.Head).ConfigureAwait(false);
+            ResponseHead head = await ReadFinalHeadAsync(expect ? content : null, request.Method == HttpMethods.Head, AsksToUpgrade(headers)).ConfigureAwait(false);
             return StartResponse(head, request);
         }
         catch (Exception ex)
@@ -209,7 +209,7 @@ internal sealed partial class ClientConnection
     /// for 100 Continue, or for <see cref="ParleyClientOptions.ExpectContinueTimeout"/> (RFC 9110 §10.1.1).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ResponseHead> ReadFinalHeadAsync(ParleyContent? heldBody, bool requestWasHead)
+    private async ValueTask<ResponseHead> ReadFinalHeadAsync(ParleyContent? heldBody, bool requestWasHead, bool upgradeRequested)
     {
         Arm(_options.ResponseHeadersTimeout, "waiting for the response head from");
         Task? continueTimer = heldBody is null ? null : Task.Delay(_options.ExpectContinueTimeout);
@@ -260,8 +260,13 @@ internal sealed partial class ClientConnection
             }
 
             if (head.StatusCode >= 200) break;
+            // RFC 9110 §7.8: a 101 answers an Upgrade the request offered; it ends the HTTP exchange.
+            if (head.StatusCode == 101)
+            {
+                if (upgradeRequested) break;
+                throw Malformed("unexpected 101 Switching Protocols (no upgrade was requested)", OffendingLine(0));
+            }
             // RFC 9110 §15.2: a client MUST be able to parse and skip 1xx responses before the final one.
-            if (head.StatusCode == 101) throw Malformed("unexpected 101 Switching Protocols (no upgrade was requested)", OffendingLine(0));
             Raise(new SessionEvent { Kind = SessionEventKind.InterimResponseReceived, StatusCode = head.StatusCode, Bytes = _buffer.AsMemory(_start, head.HeadLength) }, _observer);
             _start += head.HeadLength;
             if (head.StatusCode == 100 && heldBody is not null)
@@ -475,6 +480,22 @@ internal sealed partial class ClientConnection
     }
 
     private static bool Is(string name, string known) => string.Equals(name, known, StringComparison.OrdinalIgnoreCase);
+
+    // RFC 9110 §7.8: an Upgrade field together with the "upgrade" connection option.
+    private static bool AsksToUpgrade(ParleyHeaders? headers)
+    {
+        if (headers is null) return false;
+        bool upgrade = false, option = false;
+        foreach (KeyValuePair<string, string> field in headers.Lines)
+        {
+            if (Is(field.Key, "Upgrade")) upgrade = true;
+            else if (Is(field.Key, "Connection"))
+            {
+                foreach (string item in field.Value.Split(',', StringSplitOptions.TrimEntries)) option |= Is(item, "upgrade");
+            }
+        }
+        return upgrade && option;
+    }
 
     private static bool HasConnectionClose(ParleyHeaders? headers)
     {

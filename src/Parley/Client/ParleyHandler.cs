@@ -7,7 +7,10 @@ namespace Parley.Client;
 /// responses are mapped field by field (content fields go to <see cref="HttpContent.Headers"/>), the
 /// response content streams from the connection, and cancellation flows through. Failures surface as
 /// <see cref="HttpRequestException"/> with the <see cref="ParleyHttpException"/> inside, as HttpClient
-/// callers expect.
+/// callers expect. A 101 Switching Protocols to a request that asked to upgrade comes back with the
+/// connection as its content stream, readable and writable, so that
+/// <c>new ClientWebSocket().ConnectAsync(uri, new HttpMessageInvoker(new ParleyHandler()), ct)</c> runs
+/// WebSockets over Parley's client.
 /// </summary>
 public sealed class ParleyHandler : HttpMessageHandler
 {
@@ -38,6 +41,9 @@ public sealed class ParleyHandler : HttpMessageHandler
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         Uri uri = request.RequestUri ?? throw new InvalidOperationException("the request has no RequestUri");
+        // ClientWebSocket sends its opening handshake to the ws:// or wss:// URI itself (RFC 6455 §3: they
+        // name the same origins as http:// and https://).
+        if (uri.Scheme is "ws" or "wss") uri = new UriBuilder(uri) { Scheme = uri.Scheme == "ws" ? "http" : "https" }.Uri;
         var parleyRequest = new ParleyRequest(request.Method.Method, uri);
         foreach (KeyValuePair<string, IEnumerable<string>> field in request.Headers)
         {
@@ -79,7 +85,8 @@ public sealed class ParleyHandler : HttpMessageHandler
             RequestMessage = request,
         };
         request.RequestUri = response.RequestUri;
-        var body = new StreamContent(new HandlerBodyStream(response, message));
+        // A 101: the content is the connection, readable and writable (ClientWebSocket runs over it).
+        HttpContent body = response.StatusCode == 101 ? new UpgradedContent(response.Body) : new StreamContent(new HandlerBodyStream(response, message));
         foreach (KeyValuePair<string, string> field in response.Headers)
         {
             if (response.DecodedContentEncoding is not null
@@ -115,6 +122,28 @@ public sealed class ParleyHandler : HttpMessageHandler
             or ParleyErrorKind.TlsHandshakeTimeout => HttpRequestError.SecureConnectionError,
         _ => HttpRequestError.Unknown,
     };
+
+    /// <summary>The content of a 101 response: the upgraded connection, handed out as it is (not wrapped read-only).</summary>
+    private sealed class UpgradedContent(Stream connection) : HttpContent
+    {
+        protected override Stream CreateContentReadStream(CancellationToken cancellationToken) => connection;
+
+        protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult(connection);
+
+        protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) => connection.CopyToAsync(stream);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) connection.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>The response body for HttpClient: Parley's failures become <see cref="HttpIOException"/>s.</summary>
     private sealed class HandlerBodyStream(ParleyResponse response, HttpResponseMessage message) : Stream

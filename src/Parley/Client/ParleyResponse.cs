@@ -25,6 +25,7 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
     private Stream? _rawBody;
     private Stream? _body;
     private bool _decode = true;
+    private Stream? _upgraded;
 
     /// <summary>A response whose body (possibly empty) is entirely in <paramref name="bytes"/> after the head.</summary>
     internal ParleyResponse(ResponseHead head, byte[] bytes, Uri requestUri, int inlineLength, long contentLength)
@@ -39,6 +40,15 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         : this(head, headBytes, requestUri, contentLength)
     {
         _connection = connection;
+    }
+
+    /// <summary>A 101 Switching Protocols: the body is the connection itself, both ways (RFC 9110 §7.8).</summary>
+    internal ParleyResponse(ResponseHead head, byte[] headBytes, Uri requestUri, Stream upgraded)
+        : this(head, headBytes, requestUri, contentLength: null)
+    {
+        _body = upgraded;
+        _upgraded = upgraded;
+        IsBodyComplete = true;
     }
 
     /// <summary>
@@ -90,7 +100,11 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
     /// <summary>How many redirects were followed to get here.</summary>
     public int RedirectCount { get; internal set; }
 
-    /// <summary>The body, decoded when <see cref="DecodedContentEncoding"/> is set. Read it once.</summary>
+    /// <summary>
+    /// The body, decoded when <see cref="DecodedContentEncoding"/> is set. Read it once. For a 101 Switching
+    /// Protocols (the request sent <c>Connection: upgrade</c> and <c>Upgrade</c>), the connection itself:
+    /// readable and writable, bytes that came with the head first, closed when disposed.
+    /// </summary>
     public Stream Body => _body ??= CreateBody();
 
     /// <summary>Reads the whole body.</summary>
@@ -116,9 +130,13 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         return encoding.GetString(await ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
     }
 
-    /// <summary>Releases the connection: back to the pool when the body was fully read, closed otherwise.</summary>
+    /// <summary>
+    /// Releases the connection: back to the pool when the body was fully read, closed otherwise. After a 101
+    /// (an upgrade) it closes the connection that <see cref="Body"/> reads and writes.
+    /// </summary>
     public void Dispose()
     {
+        Interlocked.Exchange(ref _upgraded, null)?.Dispose();
         ClientConnection? connection = _connection;
         _connection = null;
         connection?.AbandonBody(this);
