@@ -8,7 +8,8 @@ namespace Parley.Tests.Hardening;
 
 /// <summary>
 /// Slow and non-reading clients: slowloris heads, stalled bodies, a pipeliner that never reads. Each is
-/// bounded by the server's timeouts and must not keep a normal client from being served.
+/// bounded by the server's timeouts and must not keep a normal client from being served. The suite runs on
+/// both transports, over plain TCP and over TLS (the slow bytes then come as TLS records after a handshake).
 /// </summary>
 public class SlowClientTests : TransportTests
 {
@@ -33,20 +34,20 @@ public class SlowClientTests : TransportTests
     {
         const int Count = 1000;
         await using var server = await StartAsync(Hello, o => o.RequestHeadersTimeout = TimeSpan.FromSeconds(2));
-        var sockets = new Socket[Count];
+        var connections = new RawConnection[Count];
         var clock = Stopwatch.StartNew();
         for (int batch = 0; batch < Count; batch += 100)
         {
             await Task.WhenAll(Enumerable.Range(batch, 100).Select(async i =>
             {
-                sockets[i] = await Hostile.ConnectAsync(server.Port);
-                await Hostile.SendAsync(sockets[i], "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+                connections[i] = await server.ConnectAsync();
+                await connections[i].SendAsync("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
             }));
         }
         TimeSpan allStarted = clock.Elapsed;
         try
         {
-            Task<(string? Text, TimeSpan At)>[] slow = sockets.Select(s => DribbleUntilAnsweredAsync(s, clock)).ToArray();
+            Task<(string? Text, TimeSpan At)>[] slow = connections.Select(c => DribbleUntilAnsweredAsync(c, clock)).ToArray();
             for (int i = 0; i < 5; i++)
             {
                 await AssertServedQuicklyAsync(server, TimeSpan.FromSeconds(1.5));
@@ -68,19 +69,19 @@ public class SlowClientTests : TransportTests
         }
         finally
         {
-            foreach (Socket socket in sockets) socket?.Dispose();
+            foreach (RawConnection connection in connections) if (connection is not null) await connection.DisposeAsync();
         }
     }
 
     // Sends one more header byte every 300 ms until the server answers; then reads to the close.
-    private static async Task<(string? Text, TimeSpan At)> DribbleUntilAnsweredAsync(Socket socket, Stopwatch clock)
+    private static async Task<(string? Text, TimeSpan At)> DribbleUntilAnsweredAsync(RawConnection connection, Stopwatch clock)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         var buffer = new byte[4096];
         var received = new List<byte>();
         try
         {
-            Task<int> receive = socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token).AsTask();
+            Task<int> receive = connection.ReceiveAsync(buffer, cts.Token).AsTask();
             while (true)
             {
                 if (await Task.WhenAny(receive, Task.Delay(300, cts.Token)) == receive)
@@ -88,13 +89,14 @@ public class SlowClientTests : TransportTests
                     int n = await receive;
                     if (n == 0) return (Encoding.Latin1.GetString(received.ToArray()), clock.Elapsed);
                     received.AddRange(buffer.AsSpan(0, n));
-                    receive = socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token).AsTask();
+                    receive = connection.ReceiveAsync(buffer, cts.Token).AsTask();
                     continue;
                 }
-                if (received.Count == 0) socket.Send("a"u8);
+                if (received.Count == 0) await connection.SendAsync("a");
             }
         }
-        catch (SocketException)
+        // A reset: SocketException on plain TCP, IOException through SslStream.
+        catch (Exception ex) when (ex is SocketException or IOException)
         {
             return (Encoding.Latin1.GetString(received.ToArray()), clock.Elapsed);
         }
@@ -114,13 +116,12 @@ public class SlowClientTests : TransportTests
             if (request.Path == "/upload") handlerFinished = true;
             response.WriteText($"got {body.Length}");
         }, o => o.DataTimeout = TimeSpan.FromSeconds(2));
-        using Socket socket = await Hostile.ConnectAsync(server.Port);
+        await using RawConnection stalled = await server.ConnectAsync();
         var clock = Stopwatch.StartNew();
-        await Hostile.SendAsync(socket, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+        await stalled.SendAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
         await AssertServedQuicklyAsync(server, TimeSpan.FromSeconds(1));
 
-        string? rest = await Hostile.ReadToCloseAsync(socket, TimeSpan.FromSeconds(8));
-        Assert.NotNull(rest);
+        string rest = await stalled.ReadUntilCloseAsync(TimeSpan.FromSeconds(8));
         Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.5), $"closed after {clock.Elapsed.TotalSeconds:F1} s, before the data timeout");
         Assert.DoesNotContain("got ", rest);
         Assert.False(handlerFinished);
@@ -156,15 +157,16 @@ public class SlowClientTests : TransportTests
             response.WriteText(big);
             return ValueTask.CompletedTask;
         }, o => o.DataTimeout = TimeSpan.FromSeconds(2));
-        using Socket socket = await Hostile.ConnectAsync(server.Port);
+        await using RawConnection connection = await server.ConnectAsync();
         byte[] block = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 2048)));
         const long Attempt = 64L * 1024 * 1024;
         long accepted = 0;
         while (accepted < Attempt)
         {
-            Task<int> send = socket.SendAsync(block, SocketFlags.None);
+            Task send = connection.SendAsync(block);
             if (await Task.WhenAny(send, Task.Delay(2000)) != send) break; // the server stopped reading
-            accepted += await send;
+            await send;
+            accepted += block.Length;
         }
         Assert.True(accepted < 24L * 1024 * 1024,
             $"the server kept reading: {accepted / 1024 / 1024} MiB of requests accepted without the client reading any response");
@@ -179,4 +181,17 @@ public class SlowClientTests : TransportTests
 public class EpollSlowClientTests : SlowClientTests
 {
     protected override TransportKind Transport => TransportKind.Epoll;
+}
+
+/// <summary>The same tests over TLS.</summary>
+public class TlsSlowClientTests : SlowClientTests
+{
+    protected override bool OverTls => true;
+}
+
+/// <summary>The same tests over TLS on the epoll transport.</summary>
+public class TlsEpollSlowClientTests : SlowClientTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
+    protected override bool OverTls => true;
 }

@@ -79,7 +79,8 @@ public sealed class RawConnection : IAsyncDisposable
         else await _socket.SendAsync(bytes, SocketFlags.None);
     }
 
-    private ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
+    /// <summary>One read of what the server sent (decrypted over TLS); 0 at its close.</summary>
+    public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
         _tls is not null ? _tls.ReadAsync(buffer, cancellationToken) : _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
     /// <summary>Sends one byte per write, each as its own segment.</summary>
