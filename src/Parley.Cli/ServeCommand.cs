@@ -53,6 +53,7 @@ internal static class ServeCommand
             if ((Given(cert) || Given(key) || Given(pfx) || Given(redirectHttp)) && !Given(https)) result.AddError("--cert, --key, --pfx and --redirect-http go with --https");
             else if (Given(pfx) && (Given(cert) || Given(key))) result.AddError("give either --pfx or --cert with --key, not both");
             else if (Given(cert) != Given(key)) result.AddError("--cert and --key go together");
+            upstream.Validate(result);
         });
         foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, workers, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders }.Concat(upstream.Options))
         {

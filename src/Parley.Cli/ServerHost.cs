@@ -54,8 +54,14 @@ internal static class ServerHost
         }
 
         var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.TrySetResult(); });
-        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.TrySetResult(); });
+        // A second signal during the drain delay ends the delay (the stop then goes on as usual).
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (!stop.TrySetResult()) _ = server.StopAsync();
+        }
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         string prefix = worker ? $"Worker {Environment.ProcessId}: " : "";
         if (worker)
         {
@@ -73,7 +79,9 @@ internal static class ServerHost
             if (https.DevelopmentCertificatePath is { } path) Console.Out.WriteLine($"Trust it for one command: curl --cacert {path} https://localhost:{server.LocalEndPoint.Port}/");
         }
         await stop.Task;
-        Console.Out.WriteLine($"{prefix}Stopping: finishing requests in flight...");
+        Console.Out.WriteLine(options.DrainDelay > TimeSpan.Zero
+            ? string.Create(CultureInfo.InvariantCulture, $"{prefix}Stopping: readiness off, still serving for {options.DrainDelay.TotalSeconds:0.###} s (each response closes its connection), then finishing requests in flight...")
+            : $"{prefix}Stopping: finishing requests in flight...");
         await server.StopAsync(drainTimeout);
         Console.Out.WriteLine($"{prefix}Stopped.");
         return 0;

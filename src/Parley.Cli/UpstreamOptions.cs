@@ -6,7 +6,7 @@ namespace Parley.Cli;
 
 /// <summary>
 /// The options of <c>parley serve</c> for running behind a load balancer: which proxies' forwarding
-/// fields to believe.
+/// fields to believe, the health endpoints, and how a stop drains.
 /// </summary>
 internal sealed class UpstreamOptions
 {
@@ -18,10 +18,23 @@ internal sealed class UpstreamOptions
         "With --trusted-proxy: XForwarded (X-Forwarded-For and -Proto, as nginx and HAProxy send them; the default), XForwardedWithHost (also X-Forwarded-Host) or Forwarded (RFC 7239 alone)",
         ForwardedFields.XForwarded);
 
+    private readonly Option<bool> _health = OptionValues.Flag("--health",
+        "Answer liveness on /healthz (200 while the process serves) and readiness on /readyz (200, or 503 once a stop begins)");
+
+    private readonly Option<string> _livenessPath = OptionValues.Text("--liveness-path",
+        "Answer liveness on this path instead of /healthz (implies --health)", null, PathProblem);
+
+    private readonly Option<string> _readinessPath = OptionValues.Text("--readiness-path",
+        "Answer readiness on this path instead of /readyz (implies --health)", null, PathProblem);
+
+    private readonly Option<double> _drainDelay = OptionValues.Seconds("--drain-delay",
+        "Seconds a stop (SIGTERM) keeps accepting and serving with readiness off, each response closing its connection, before it stops accepting and closes idle connections; behind nginx make it longer than the upstream keepalive_timeout",
+        0, 3600, 0);
+
     /// <summary>The forwarding fields to read, as the option names them.</summary>
     public enum ForwardedFields { XForwarded, XForwardedWithHost, Forwarded }
 
-    public IEnumerable<Option> Options => [_trustedProxies, _forwardedHeaders];
+    public IEnumerable<Option> Options => [_trustedProxies, _forwardedHeaders, _health, _livenessPath, _readinessPath, _drainDelay];
 
     /// <summary>Sets the server options these command-line options ask for.</summary>
     public void Apply(ParseResult parse, HttpServerOptions options)
@@ -33,7 +46,24 @@ internal sealed class UpstreamOptions
             ForwardedFields.XForwardedWithHost => ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto | ForwardedHeaders.XForwardedHost,
             _ => ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
         };
+        string? liveness = parse.GetValue(_livenessPath), readiness = parse.GetValue(_readinessPath);
+        if (parse.GetValue(_health) || liveness is not null || readiness is not null)
+        {
+            options.HealthChecks = new HealthCheckOptions { LivenessPath = liveness ?? "/healthz", ReadinessPath = readiness ?? "/readyz" };
+        }
+        options.DrainDelay = TimeSpan.FromSeconds(parse.GetValue(_drainDelay));
     }
+
+    /// <summary>The checks across options: liveness and readiness on different paths.</summary>
+    public void Validate(System.CommandLine.Parsing.CommandResult result)
+    {
+        string? liveness = result.GetResult(_livenessPath)?.Tokens is [{ Value: var l }] ? l : null;
+        string? readiness = result.GetResult(_readinessPath)?.Tokens is [{ Value: var r }] ? r : null;
+        if ((liveness ?? "/healthz") == (readiness ?? "/readyz")) result.AddError("--liveness-path and --readiness-path must differ: a draining server is alive but not ready");
+    }
+
+    private static string? PathProblem(string path) =>
+        path.StartsWith('/') && path.All(c => c is > ' ' and < '\x7f' and not ('?' or '#')) ? null : $"wants an absolute path such as /healthz, not '{path}'";
 
     // An address alone is the network of that one address (/32, /128).
     private static IPNetwork? ParseNetwork(string text)

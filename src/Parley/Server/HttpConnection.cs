@@ -60,7 +60,10 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         _handler = listener.Handler;
         _expectsProxyHeader = listener.Options.ProxyProtocol;
         Id = server.NextConnectionId();
+        _acceptedTicks = Environment.TickCount64;
     }
+
+    private readonly long _acceptedTicks;
 
     /// <summary>The TLS session, once the handshake is done; null on a plain connection.</summary>
     public TlsSession? TlsSession => _tls?.Session;
@@ -313,7 +316,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         DetachExchange();
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
-        return _server.IsStopping ? HeadResult.Close : HeadResult.Idle;
+        // Once a stop closes idle connections, this one closes rather than waits; but one that has not had
+        // its first request yet waits for it (the drain closes it after its first second; see CloseIfIdle).
+        return _server.ClosesIdleConnections && RequestCount > 0 ? HeadResult.Close : HeadResult.Idle;
     }
 
     // Ensures free space after _end for more of a head: compacts a pipelined remainder to the front, or grows.
@@ -411,14 +416,24 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         Abort();
     }
 
-    /// <summary>Closes the connection if it is idle between requests (used by a graceful stop).
-    /// An upgraded connection is told to end (see <see cref="StopUpgraded"/>).
+    /// <summary>
+    /// Closes the connection if it is idle between requests (used by a graceful stop, again and again until
+    /// the drain ends). One accepted less than a second before <paramref name="now"/> that has not had a
+    /// request yet is left open: a balancer that just connected has its request on the way, and closing now
+    /// would lose it. On the <paramref name="first"/> sweep an upgraded connection is told to end (see <see cref="StopUpgraded"/>).
     /// </summary>
-    public void CloseIfIdle()
+    public void CloseIfIdle(long now, bool first)
     {
+        if (first && Volatile.Read(ref _phase) == (int)Phase.Upgraded)
+        {
+            StopUpgraded();
+            return;
+        }
+        if (RequestCount == 0 && now - _acceptedTicks < FirstRequestGraceMilliseconds) return;
         if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, (int)Phase.Idle) == (int)Phase.Idle) Abort();
-        else if (Volatile.Read(ref _phase) == (int)Phase.Upgraded) StopUpgraded();
     }
+
+    private const long FirstRequestGraceMilliseconds = 1000;
 
     /// <summary>Closes the connection whatever it is doing (end of the drain period).</summary>
     public void ForceClose()

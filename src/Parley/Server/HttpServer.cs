@@ -21,7 +21,12 @@ public sealed class HttpServer : IAsyncDisposable
     private EpollLoop[]? _epollLoops;
     private int _nextLoop;
     private long _lastConnectionId;
+    // A stop first drains (readiness off, every response closes its connection), then stops accepting.
+    private volatile bool _draining;
     private volatile bool _stopping;
+    private Task? _stop;
+    private readonly TaskCompletionSource _delayCut = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly RequestHandler _listenerHandler;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
     public HttpServer(HttpServerOptions options, RequestHandler handler)
@@ -44,6 +49,8 @@ public sealed class HttpServer : IAsyncDisposable
             DefaultHost = defaultHost;
         }
         Forwarding = ForwardedHeadersPolicy.Create(options);
+        _listenerHandler = options.HealthChecks is { } health ? HealthEndpoints.Wrap(handler, this, health) : handler;
+        if (options.DrainDelay < TimeSpan.Zero) throw new ArgumentException("DrainDelay must not be negative", nameof(options));
         if (options.StrictTransportSecurity is { } hsts)
         {
             if (hsts.MaxAge < TimeSpan.Zero) throw new ArgumentException("StrictTransportSecurity.MaxAge must not be negative", nameof(options));
@@ -63,8 +70,17 @@ public sealed class HttpServer : IAsyncDisposable
     /// <summary>The addresses and ports actually bound, in the order of <see cref="HttpServerOptions.Listeners"/>.</summary>
     public IReadOnlyList<IPEndPoint> LocalEndPoints => _listeners.Length > 0 ? Array.ConvertAll(_listeners, listener => listener.EndPoint) : throw new InvalidOperationException("the server is not started");
 
-    /// <summary>True once a stop has begun.</summary>
-    public bool IsStopping => _stopping;
+    /// <summary>True once a stop has begun (from the start of its <see cref="HttpServerOptions.DrainDelay"/>).</summary>
+    public bool IsStopping => _draining;
+
+    /// <summary>
+    /// Whether the server takes new work: started, not stopping, and (with <see cref="HttpServerOptions.HealthChecks"/>)
+    /// its <see cref="HealthCheckOptions.ReadinessCheck"/> agreeing. The readiness endpoint answers from it.
+    /// </summary>
+    public bool IsReady => _listeners.Length > 0 && !_draining && (Options.HealthChecks?.ReadinessCheck is not { } check || check());
+
+    /// <summary>True once the stop no longer accepts connections and closes idle ones (after the drain delay).</summary>
+    internal bool ClosesIdleConnections => _stopping;
 
     /// <summary>Connections open right now.</summary>
     public int ConnectionCount => Volatile.Read(ref _connectionCount);
@@ -108,7 +124,7 @@ public sealed class HttpServer : IAsyncDisposable
                 if (tls is not null && listenerOptions.RedirectToHttpsPort is not null) throw new ArgumentException("a listener redirects to HTTPS or speaks TLS, not both");
                 if (listenerOptions.RedirectToHttpsPort is < 0 or > 65535) throw new ArgumentException($"RedirectToHttpsPort must be 0-65535, not {listenerOptions.RedirectToHttpsPort}");
                 Socket socket = await BindAsync(listenerOptions, cancellationToken).ConfigureAwait(false);
-                bound.Add(new BoundListener(listenerOptions, socket, tls, Handler));
+                bound.Add(new BoundListener(listenerOptions, socket, tls, _listenerHandler));
             }
             // Redirects once every listener is bound: port 0 names the first HTTPS listener's actual port.
             for (int i = 0; i < bound.Count; i++)
@@ -119,7 +135,7 @@ public sealed class HttpServer : IAsyncDisposable
                     httpsPort = bound.Find(listener => listener.Tls is not null)?.EndPoint.Port
                         ?? throw new ArgumentException("RedirectToHttpsPort 0 names the first HTTPS listener, and there is none");
                 }
-                bound[i] = new BoundListener(bound[i].Options, bound[i].Socket, null, HttpsRedirect.Create(httpsPort));
+                bound[i] = new BoundListener(bound[i].Options, bound[i].Socket, null, Options.HealthChecks is { } health ? HealthEndpoints.Wrap(HttpsRedirect.Create(httpsPort), this, health) : HttpsRedirect.Create(httpsPort));
             }
         }
         catch
@@ -167,19 +183,52 @@ public sealed class HttpServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops gracefully: no new connections, idle ones closed at once, requests in flight finished and
-    /// answered with <c>Connection: close</c>; whatever remains after the drain timeout is closed.
+    /// Stops gracefully. First the drain: <see cref="IsReady"/> turns false (the readiness endpoint answers
+    /// 503) and every response from now on carries <c>Connection: close</c>, while for
+    /// <see cref="HttpServerOptions.DrainDelay"/> connections are still accepted and served, so that a load
+    /// balancer can notice and stop sending. Then no new connections; idle ones closed (a connection
+    /// accepted in the last second that has not sent its first request yet is given that second, as its
+    /// request may be on its way); requests in flight finished and answered with <c>Connection: close</c>;
+    /// whatever remains after the drain timeout is closed.
     /// </summary>
-    public async Task StopAsync(TimeSpan? drainTimeout = null)
+    /// <param name="drainTimeout">How long to wait for requests in flight once accepting stopped; null for <see cref="HttpServerOptions.DrainTimeout"/>.</param>
+    /// <param name="drainDelay">How long to keep serving with readiness off before that; null for <see cref="HttpServerOptions.DrainDelay"/>.</param>
+    /// <returns>The stop; a second call ends the first one's delay at once and returns the same stop.</returns>
+    public Task StopAsync(TimeSpan? drainTimeout = null, TimeSpan? drainDelay = null)
     {
-        if (_stopping) return;
+        lock (_drained)
+        {
+            if (_stop is { } running)
+            {
+                // A second stop (a second SIGTERM, a dispose) ends the delay now and waits for the first.
+                _delayCut.TrySetResult();
+                return running;
+            }
+            _draining = true;
+            return _stop = DrainAndStopAsync(drainTimeout ?? Options.DrainTimeout, drainDelay ?? Options.DrainDelay);
+        }
+    }
+
+    private async Task DrainAndStopAsync(TimeSpan drainTimeout, TimeSpan delay)
+    {
+        if (delay > TimeSpan.Zero && _listeners.Length > 0) await Task.WhenAny(Task.Delay(delay), _delayCut.Task).ConfigureAwait(false);
         _stopping = true;
         if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
         foreach (BoundListener listener in _listeners) listener.Socket.Dispose();
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
-        foreach (HttpConnection? connection in _connections.Slots) connection?.CloseIfIdle();
         if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
-        Task finished = await Task.WhenAny(_drained.Task, Task.Delay(drainTimeout ?? Options.DrainTimeout)).ConfigureAwait(false);
+        Task timeout = Task.Delay(drainTimeout);
+        Task finished;
+        bool first = true;
+        do
+        {
+            // Idle connections close now; one still waiting for its first request, within its first second.
+            long now = Environment.TickCount64;
+            foreach (HttpConnection? connection in _connections.Slots) connection?.CloseIfIdle(now, first);
+            first = false;
+            finished = await Task.WhenAny(_drained.Task, timeout, Task.Delay(250)).ConfigureAwait(false);
+        }
+        while (finished != _drained.Task && finished != timeout);
         if (finished != _drained.Task)
         {
             foreach (HttpConnection? connection in _connections.Slots) connection?.ForceClose();
@@ -193,7 +242,7 @@ public sealed class HttpServer : IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.Zero).ConfigureAwait(false);
+    public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.Zero, TimeSpan.Zero).ConfigureAwait(false);
 
     private async Task StopEpollAcceptingAsync()
     {
@@ -242,7 +291,7 @@ public sealed class HttpServer : IAsyncDisposable
         }
         var connection = new HttpConnection(this, listener, Wrap(epoll, listener));
         _connections.Add(connection);
-        // During a stop the connection ends at its first wait (IsStopping), closing itself.
+        // During a stop its first response closes it (IsStopping), or the drain closes it idle.
         _ = connection.RunAsync();
     }
 
@@ -275,13 +324,9 @@ public sealed class HttpServer : IAsyncDisposable
                 continue;
             }
             var connection = new HttpConnection(this, bound, Wrap(new SocketTransport(socket), bound));
+            // Accepted as the stop began, it is served all the same (its request may be on its way; the
+            // response closes it): the drain waits for it.
             _connections.Add(connection);
-            if (_stopping)
-            {
-                connection.ForceClose();
-                OnConnectionClosed(connection);
-                continue;
-            }
             // Run the connection on the pool: a request already waiting must not hold up accepting.
             ThreadPool.UnsafeQueueUserWorkItem(connection, preferLocal: false);
         }

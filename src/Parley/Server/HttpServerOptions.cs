@@ -96,6 +96,23 @@ public sealed class HttpServerOptions
     /// <summary>How long a graceful stop waits for requests in flight before closing what is left. Default 10 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How long a graceful stop keeps accepting and serving, with readiness off and every response closing
+    /// its connection, before it stops accepting and closes idle connections: the time a load balancer
+    /// needs to notice (Kubernetes' preStop habit). Behind a balancer that keeps idle connections to the
+    /// server (nginx <c>keepalive</c>), make it longer than the balancer's idle timeout for them (nginx
+    /// <c>keepalive_timeout</c> in the upstream block): every connection is then either closed after a
+    /// response or already dropped by the balancer, and none is closed just as a request is sent on it.
+    /// Default zero.
+    /// </summary>
+    public TimeSpan DrainDelay { get; set; }
+
+    /// <summary>
+    /// Liveness and readiness endpoints answered by the server itself (see <see cref="HealthCheckOptions"/>);
+    /// null (the default) for none.
+    /// </summary>
+    public HealthCheckOptions? HealthChecks { get; set; }
+
     /// <summary>Value of the <c>Server</c> field; null or empty sends none. Default "Parley".</summary>
     public string? ServerHeader { get; set; } = "Parley";
 

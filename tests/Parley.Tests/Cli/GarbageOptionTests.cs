@@ -32,6 +32,9 @@ public class GarbageOptionTests
         ("serve", "--redirect-http", []),
         ("serve", "--trusted-proxy", []),
         ("serve", "--forwarded-headers", []),
+        ("serve", "--liveness-path", []),
+        ("serve", "--readiness-path", []),
+        ("serve", "--drain-delay", []),
         ("get", "--header", []),
         ("get", "--max-redirs", []),
         ("get", "--output", ["abc", "-1", "99999", "1e9"]), // file names

@@ -145,7 +145,7 @@ internal sealed unsafe class EpollLoop
                 // accept(2): pending network errors of the new connection are reported by accept itself
                 // and are to be treated like EAGAIN by retrying; the other connections are unaffected.
                 if (errno is EINTR or ECONNABORTED || IsPendingNetworkError(errno)) continue;
-                if (errno == EINVAL || server.IsStopping)
+                if (errno == EINVAL || server.ClosesIdleConnections)
                 {
                     // The listener was shut down: the server is stopping.
                     ReleaseListeners();
