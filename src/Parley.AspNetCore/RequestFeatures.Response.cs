@@ -146,6 +146,11 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
     {
         EngineResponseType response = EngineResponse;
         response.StatusCode = _statusCode;
+        CopyHeadersToEngine(response);
+    }
+
+    private void CopyHeadersToEngine(EngineResponseType response)
+    {
         bool serverSet = false;
         IHeaderDictionary headers = CurrentResponseHeaders;
         foreach (KeyValuePair<string, StringValues> field in headers)

@@ -29,12 +29,13 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         typeof(IHttpRequestIdentifierFeature),
         typeof(IHttpMaxRequestBodySizeFeature),
         typeof(IHttpBodyControlFeature),
+        typeof(IHttpUpgradeFeature),
         typeof(ITlsConnectionFeature),
         typeof(ITlsHandshakeFeature),
     ];
 
     // The TLS features' slots: offered only on requests that came over TLS.
-    private const int FirstTlsSlot = 9;
+    private const int FirstTlsSlot = 10;
 
     private readonly object?[] _current = new object?[OwnFeatures.Length];
     private List<KeyValuePair<Type, object>>? _others;
@@ -71,11 +72,13 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         _revision++;
         ResetRequest();
         ResetResponse();
+        _upgraded = null;
     }
 
     /// <summary>Lets go of the engine's objects once the request is over.</summary>
     public void Unbind()
     {
+        EndUpgrade();
         ReleaseResponse();
         _request = null;
         _response = null;

@@ -108,6 +108,31 @@ public sealed class CompatApp : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
+    // A WebSocket echo through the WebSockets middleware: the subprotocol echo.v1 when offered, compression
+    // when offered; 400 for a request that is not a WebSocket handshake.
+    private static async Task EchoWebSocketAsync(HttpContext context)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync("not a WebSocket request");
+            return;
+        }
+        string? subProtocol = context.WebSockets.WebSocketRequestedProtocols.Contains("echo.v1") ? "echo.v1" : null;
+        using System.Net.WebSockets.WebSocket socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { SubProtocol = subProtocol, DangerousEnableCompression = true });
+        byte[] buffer = new byte[64 * 1024];
+        while (true)
+        {
+            System.Net.WebSockets.ValueWebSocketReceiveResult received = await socket.ReceiveAsync(buffer.AsMemory(), context.RequestAborted);
+            if (received.MessageType == System.Net.WebSockets.WebSocketMessageType.Close)
+            {
+                await socket.CloseOutputAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "bye", default);
+                return;
+            }
+            await socket.SendAsync(buffer.AsMemory(0, received.Count), received.MessageType, received.EndOfMessage, context.RequestAborted);
+        }
+    }
+
     private static void Map(WebApplication app, Signals signals)
     {
         // A branch without the exception handler: what the server itself does with a failing application.
@@ -226,6 +251,8 @@ public sealed class CompatApp : IAsyncDisposable
         }));
         app.UseResponseCompression();
         app.UseStaticFiles();
+        app.UseWebSockets();
+        app.Map("/ws", EchoWebSocketAsync);
 
         app.MapGet("/hello/{name}", (string name) => Results.Text($"Hello, {name}!"));
         app.MapGet("/items/{id:int}", (int id) => TypedResults.Ok(new Item(id, $"item {id}", ["a", "b"])));
