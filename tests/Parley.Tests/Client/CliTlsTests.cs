@@ -82,7 +82,8 @@ public sealed class CliTlsTests(PythonTlsServers servers) : IClassFixture<Python
         using var silent = new TcpListener(IPAddress.Loopback, 0);
         silent.Start();
         int port = ((IPEndPoint)silent.LocalEndpoint).Port;
-        ToolResult stalled = await RunAsync("get", "--timeout", "0.5", $"https://localhost:{port}/");
+        // The whole exchange has 3 s: time enough to connect on a busy machine, so the handshake is what stalls.
+        ToolResult stalled = await RunAsync("get", "--timeout", "3", $"https://localhost:{port}/");
         Assert.Equal(14, stalled.ExitCode);
         Assert.StartsWith($"parley: TLS handshake with localhost port {port} timed out after ", stalled.StdErr);
     }
