@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
-"""Opens N keep-alive connections to 127.0.0.1:PORT, sends one GET on each and reads its response, then
+"""Opens N keep-alive connections (with --tls, TLS connections) to 127.0.0.1:PORT, sends one GET on each and reads its response, then
 keeps them all open (idle) and prints "READY <open>" so bench/load.sh can read the server's RSS. Exits
 after --hold seconds, or earlier when killed. Every wait is bounded."""
 import argparse
 import asyncio
 import resource
+import ssl
 import sys
 
 
-async def one(port, path, sem, timeout):
+async def one(port, path, sem, timeout, tls):
     async with sem:  # bound the connects in flight so the listen backlog never overflows
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port, ssl=tls), timeout)
         writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         await writer.drain()
         data = b""
@@ -29,7 +30,13 @@ async def main():
     ap.add_argument("--path", default="/plaintext")
     ap.add_argument("--hold", type=float, default=60.0)
     ap.add_argument("--timeout", type=float, default=20.0)
+    ap.add_argument("--tls", action="store_true", help="connect with TLS (any certificate accepted: bench/tls.sh)")
     args = ap.parse_args()
+    tls = None
+    if args.tls:
+        tls = ssl.create_default_context()
+        tls.check_hostname = False
+        tls.verify_mode = ssl.CERT_NONE
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = args.count + 256
@@ -37,7 +44,7 @@ async def main():
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard) if hard != resource.RLIM_INFINITY else want, hard))
 
     sem = asyncio.Semaphore(256)
-    results = await asyncio.gather(*(one(args.port, args.path, sem, args.timeout) for _ in range(args.count)),
+    results = await asyncio.gather(*(one(args.port, args.path, sem, args.timeout, tls) for _ in range(args.count)),
                                    return_exceptions=True)
     writers = [r for r in results if not isinstance(r, BaseException)]
     failed = len(results) - len(writers)

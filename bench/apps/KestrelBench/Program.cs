@@ -18,9 +18,18 @@ using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
+// The slim builder leaves HTTPS configuration out; bench/tls.sh needs it.
+if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("BENCH_TLS_CERT"))) builder.WebHost.UseKestrelHttpsConfiguration();
 builder.WebHost.UseKestrel(kestrel =>
 {
-    kestrel.Listen(IPAddress.Loopback, port);
+    // BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files): listen with HTTPS instead (bench/tls.sh).
+    string? tlsCertificate = Environment.GetEnvironmentVariable("BENCH_TLS_CERT");
+    if (string.IsNullOrEmpty(tlsCertificate)) kestrel.Listen(IPAddress.Loopback, port);
+    else
+    {
+        var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tlsCertificate, Environment.GetEnvironmentVariable("BENCH_TLS_KEY"));
+        kestrel.Listen(IPAddress.Loopback, port, listen => listen.UseHttps(certificate));
+    }
     kestrel.AddServerHeader = true;
 });
 var app = builder.Build();

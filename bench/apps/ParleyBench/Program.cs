@@ -28,9 +28,19 @@ var options = new HttpServerOptions
     Transport = Environment.GetEnvironmentVariable("PARLEY_TRANSPORT") == "epoll" ? TransportKind.Epoll : TransportKind.Sockets,
 };
 
+// BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files): listen with HTTPS instead (bench/tls.sh).
+string? tlsCertificate = Environment.GetEnvironmentVariable("BENCH_TLS_CERT");
+if (!string.IsNullOrEmpty(tlsCertificate))
+{
+    options.Listeners.Add(ListenerOptions.Https("127.0.0.1", port, new ServerTlsOptions
+    {
+        Certificate = ServerCertificate.FromPemFiles(tlsCertificate, Environment.GetEnvironmentVariable("BENCH_TLS_KEY") ?? throw new InvalidOperationException("BENCH_TLS_KEY is not set")),
+    }));
+}
+
 var server = new HttpServer(options, Handle);
 await server.StartAsync();
-Console.WriteLine($"ParleyBench listening on http://127.0.0.1:{port} (server GC: {System.Runtime.GCSettings.IsServerGC}, CPUs: {Environment.ProcessorCount})");
+Console.WriteLine($"ParleyBench listening on {(string.IsNullOrEmpty(tlsCertificate) ? "http" : "https")}://127.0.0.1:{port} (server GC: {System.Runtime.GCSettings.IsServerGC}, CPUs: {Environment.ProcessorCount})");
 
 var stop = new TaskCompletionSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.TrySetResult(); };

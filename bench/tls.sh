@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# TLS benchmark: Parley (both transports) vs raw Kestrel (HTTPS) vs nginx (ssl), each serving the same
+# certificate, on one machine. As bench/load.sh: each server pinned to CPU $SERVER_CPU, wrk and the idle tool
+# to CPU $CLIENT_CPU; for $ROUNDS rounds every scenario runs on each server in turn (the order rotates), so a
+# ratio compares servers measured seconds apart. All traffic goes to 127.0.0.1. Every run is bounded.
+#
+#   bench/tls.sh                 (2 rounds, 5 s warm-up, 8 s per scenario, 10,000 idle connections: ~10 min)
+#
+# Scenarios, for each certificate in $CERTS (ecdsa: P-256; rsa: 2048 bits), all TLS 1.3:
+#   keepalive  GET /plaintext on 64 keep-alive TLS connections (ecdsa only): req/s and server CPU µs/request
+#   handshake  GET /plaintext with "Connection: close" on 16 connections: each request a new TCP connection
+#              and a full handshake (wrk gives every connection a fresh SSL object and no session to resume):
+#              handshakes/s and server CPU µs/handshake
+#   idle       (ecdsa only, fresh process) $IDLE_CONNECTIONS TLS connections, one request each, then idle:
+#              the server's RSS growth per connection
+#   alloc      (ecdsa only, parley and parley-epoll) bytes the server process allocates per keep-alive request
+#              over TLS: GET /alloc (GC.GetTotalAllocatedBytes) before and after $ALLOC_REQUESTS wrk requests
+#
+# Environment: ROUNDS [2]  WARMUP [5]  DURATION [8]  SERVERS ["kestrel parley parley-epoll nginx"]
+#   CERTS ["ecdsa rsa"]  IDLE_CONNECTIONS [10000]  ALLOC_REQUESTS [200000]  SERVER_CPU [0]  CLIENT_CPU [1]
+#   WORK [a new /tmp/parley-tls.XXXXXX]  BUILD [1]
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+ROUNDS=${ROUNDS:-2}
+WARMUP=${WARMUP:-5}
+DURATION=${DURATION:-8}
+SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx"}
+CERTS=${CERTS:-"ecdsa rsa"}
+IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+ALLOC_REQUESTS=${ALLOC_REQUESTS:-200000}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+BUILD=${BUILD:-1}
+WORK=${WORK:-$(mktemp -d /tmp/parley-tls.XXXXXX)}
+NGINX=${NGINX:-/usr/sbin/nginx}
+CLK_TCK=$(getconf CLK_TCK)
+RESULTS="$WORK/results.tsv"
+
+declare -A PORT=([parley]=18091 [kestrel]=18092 [nginx]=18093 [parley-epoll]=18094)
+declare -A SERVER_PID=() LAUNCH_PID=()
+STARTED_PIDS=()
+
+log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+cleanup() {
+    local pid
+    for pid in "${STARTED_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${STARTED_PIDS[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+make_certificates() {
+    mkdir -p "$WORK/certs"
+    local san="subjectAltName=DNS:localhost,IP:127.0.0.1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 7 -subj /CN=localhost -addext "$san" \
+        -keyout "$WORK/certs/ecdsa.key" -out "$WORK/certs/ecdsa.pem" 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -days 7 -subj /CN=localhost -addext "$san" \
+        -keyout "$WORK/certs/rsa.key" -out "$WORK/certs/rsa.pem" 2>/dev/null
+}
+
+build_apps() {
+    if [[ "$BUILD" == 1 ]]; then
+        for app in ParleyBench KestrelBench; do
+            log "building $app"
+            dotnet build "$HERE/apps/$app/$app.csproj" -c Release -o "$WORK/bin/$app" --nologo -v quiet -clp:ErrorsOnly >&2
+        done
+    fi
+}
+
+nginx_config() { # cert
+    mkdir -p "$WORK/nginx-tmp"
+    cat >"$WORK/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+worker_rlimit_nofile 65536;
+user root root;
+events { worker_connections 20000; use epoll; }
+http {
+    access_log off;
+    tcp_nodelay on;
+    keepalive_timeout 130s;
+    keepalive_requests 100000000;
+    client_body_temp_path $WORK/nginx-tmp/body;
+    proxy_temp_path $WORK/nginx-tmp/proxy;
+    fastcgi_temp_path $WORK/nginx-tmp/fastcgi;
+    uwsgi_temp_path $WORK/nginx-tmp/uwsgi;
+    scgi_temp_path $WORK/nginx-tmp/scgi;
+    server {
+        listen 127.0.0.1:${PORT[nginx]} ssl backlog=4096;
+        ssl_certificate $WORK/certs/$1.pem;
+        ssl_certificate_key $WORK/certs/$1.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location = /plaintext { default_type text/plain; return 200 'Hello, World!'; }
+    }
+}
+EOF
+}
+
+start_server() { # name cert
+    local name=$1 cert=$2 port=${PORT[$1]}
+    mkdir -p "$WORK/logs"
+    case $name in
+        parley|parley-epoll|kestrel)
+            local app=ParleyBench transport=sockets
+            [[ $name == kestrel ]] && app=KestrelBench
+            [[ $name == parley-epoll ]] && transport=epoll
+            BENCH_TLS_CERT="$WORK/certs/$cert.pem" BENCH_TLS_KEY="$WORK/certs/$cert.key" PARLEY_TRANSPORT=$transport \
+                taskset -c "$SERVER_CPU" "$WORK/bin/$app/$app" "$port" >"$WORK/logs/$name-$cert.log" 2>&1 &
+            LAUNCH_PID[$name]=$!
+            SERVER_PID[$name]=$!
+            ;;
+        nginx)
+            nginx_config "$cert"
+            taskset -c "$SERVER_CPU" "$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" >"$WORK/logs/nginx-$cert.log" 2>&1 &
+            LAUNCH_PID[$name]=$!
+            ;;
+    esac
+    STARTED_PIDS+=("${LAUNCH_PID[$name]}")
+    for _ in $(seq 300); do
+        curl -skf --max-time 2 "https://127.0.0.1:$port/plaintext" >/dev/null 2>&1 && break
+        kill -0 "${LAUNCH_PID[$name]}" 2>/dev/null || die "$name exited: $(tail -5 "$WORK/logs/$name-$cert.log")"
+        sleep 0.1
+    done
+    curl -skf --max-time 2 "https://127.0.0.1:$port/plaintext" >/dev/null || die "$name did not answer on $port"
+    # nginx: the worker serves and is measured.
+    if [[ $name == nginx ]]; then SERVER_PID[$name]=$(pgrep -P "${LAUNCH_PID[$name]}" | head -1); fi
+}
+
+stop_server() { # name
+    local pid=${LAUNCH_PID[$1]}
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cpu_ticks() { local stat; stat=$(<"/proc/$1/stat"); stat=${stat##*) }; awk '{ print $12 + $13 }' <<<"$stat"; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+measure() { # round server cert scenario connections [extra wrk args]
+    local round=$1 server=$2 cert=$3 scenario=$4 conns=$5; shift 5
+    local pid=${SERVER_PID[$server]} out="$WORK/logs/wrk-$scenario-$cert-$server-$round.txt"
+    local before after parsed
+    before=$(cpu_ticks "$pid")
+    taskset -c "$CLIENT_CPU" wrk -t1 -c"$conns" -d"${DURATION}s" --latency "$@" "https://127.0.0.1:${PORT[$server]}/plaintext" >"$out" 2>&1 || true
+    after=$(cpu_ticks "$pid")
+    parsed=$(awk -f "$HERE/load/parse_wrk.awk" "$out")
+    read -r requests seconds rps p99 errors <<<"$parsed"
+    local us="nan"
+    (( requests > 0 )) && us=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$cert" "$server" "$round" "$rps" "$us" "$p99" "$errors" >>"$RESULTS"
+    log "  $scenario/$cert $server: $rps req/s, $us µs CPU/req, p99 $p99 ms, errors $errors"
+}
+
+rotate() { # round -> the servers, rotated by round
+    local -a list=($SERVERS); local n=${#list[@]} i
+    for ((i = 0; i < n; i++)); do printf '%s ' "${list[$(((i + $1) % n))]}"; done
+}
+
+run_idle() { # server
+    local server=$1 pid before after open per
+    start_server "$server" ecdsa
+    pid=${SERVER_PID[$server]}
+    taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d2s "https://127.0.0.1:${PORT[$server]}/plaintext" >/dev/null 2>&1 || true
+    sleep 1
+    before=$(rss_kib "$pid")
+    coproc IDLE { taskset -c "$CLIENT_CPU" python3 "$HERE/load/idle_connections.py" --tls --port "${PORT[$server]}" --count "$IDLE_CONNECTIONS" --hold 120; }
+    local line=""
+    read -r -t 180 line <&"${IDLE[0]}" || true
+    [[ $line == READY* ]] || { kill "$IDLE_PID" 2>/dev/null || true; die "idle tool for $server: '$line'"; }
+    open=${line#READY }
+    sleep 2
+    after=$(rss_kib "$pid")
+    kill "$IDLE_PID" 2>/dev/null || true
+    wait "$IDLE_PID" 2>/dev/null || true
+    per=$(awk -v a="$after" -v b="$before" -v n="$open" 'BEGIN { printf "%.2f", (a - b) / n }')
+    printf 'idle\tecdsa\t%s\t1\t%s\t%s\t%s\t%s\n' "$server" "$open" "$per" "$before" "$after" >>"$RESULTS"
+    log "  idle $server: $open TLS connections, RSS $before -> $after KiB, $per KiB each"
+    stop_server "$server"
+}
+
+run_alloc() { # server (a parley one, started with ecdsa)
+    local server=$1 port=${PORT[$1]} before after out
+    before=$(curl -sk "https://127.0.0.1:$port/alloc")
+    out="$WORK/logs/wrk-alloc-$server.txt"
+    # -c64 keep-alive connections, a fixed count of requests: wrk stops at the duration, so count what it sent.
+    taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"${DURATION}s" "https://127.0.0.1:$port/plaintext" >"$out" 2>&1 || true
+    after=$(curl -sk "https://127.0.0.1:$port/alloc")
+    local requests; requests=$(awk -f "$HERE/load/parse_wrk.awk" "$out" | cut -d' ' -f1)
+    # Two /alloc requests and the 64 handshakes are in the difference too: an upper bound per request.
+    local per; per=$(awk -v a="$after" -v b="$before" -v n="$requests" 'BEGIN { printf "%.4f", (a - b) / n }')
+    printf 'alloc\tecdsa\t%s\t1\t%s\t%s\t%s\t%s\n' "$server" "$requests" "$per" "$before" "$after" >>"$RESULTS"
+    log "  alloc $server: $((after - before)) bytes over $requests keep-alive TLS requests (64 handshakes included): $per B/request"
+}
+
+main() {
+    for tool in wrk taskset curl openssl python3 dotnet "$NGINX"; do command -v "$tool" >/dev/null || die "$tool not found"; done
+    log "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), kernel $(uname -r), $(openssl version), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    log "work: $WORK"
+    : >"$RESULTS"
+    make_certificates
+    build_apps
+    for cert in $CERTS; do
+        for server in $SERVERS; do start_server "$server" "$cert"; done
+        log "warm-up ($cert)"
+        for server in $SERVERS; do
+            taskset -c "$CLIENT_CPU" wrk -t1 -c64 -d"${WARMUP}s" "https://127.0.0.1:${PORT[$server]}/plaintext" >/dev/null 2>&1 || true
+            taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d"${WARMUP}s" -H 'Connection: close' "https://127.0.0.1:${PORT[$server]}/plaintext" >/dev/null 2>&1 || true
+        done
+        for ((round = 1; round <= ROUNDS; round++)); do
+            log "round $round ($cert)"
+            for server in $(rotate "$round"); do
+                [[ $cert == ecdsa ]] && measure "$round" "$server" "$cert" keepalive 64
+                measure "$round" "$server" "$cert" handshake 16 -H 'Connection: close'
+            done
+        done
+        if [[ $cert == ecdsa ]]; then
+            for server in parley parley-epoll; do [[ " $SERVERS " == *" $server "* ]] && run_alloc "$server"; done
+        fi
+        for server in $SERVERS; do stop_server "$server"; done
+    done
+    if [[ " $CERTS " == *" ecdsa "* && "$IDLE_CONNECTIONS" -gt 0 ]]; then
+        log "idle connections (fresh processes)"
+        for server in $SERVERS; do run_idle "$server"; done
+    fi
+    log "done; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    python3 - "$RESULTS" <<'EOF'
+import statistics, sys
+from collections import defaultdict
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
+runs = defaultdict(list)
+for r in rows:
+    if r[0] in ("keepalive", "handshake"):
+        runs[(r[0], r[1], r[2])].append((float(r[4]), float(r[5]) if r[5] != "nan" else float("nan"), int(r[7])))
+def ratio(scenario, cert, server, base, index):
+    mine = {int(r[3]): r for r in rows if r[:3] == [scenario, cert, server]}
+    theirs = {int(r[3]): r for r in rows if r[:3] == [scenario, cert, base]}
+    values = [float(mine[k][index]) / float(theirs[k][index]) for k in mine if k in theirs and float(theirs[k][index]) > 0]
+    return f"{statistics.median(values):.2f}x" if values else "—"
+print("| scenario | cert | server | rounds | req/s | vs Kestrel | vs nginx | server CPU µs/req | vs Kestrel | vs nginx | errors |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for (scenario, cert, server), values in runs.items():
+    print(f"| {scenario} | {cert} | {server} | {len(values)} | {statistics.median(v[0] for v in values):,.0f} | "
+          f"{ratio(scenario, cert, server, 'kestrel', 4)} | {ratio(scenario, cert, server, 'nginx', 4)} | "
+          f"{statistics.median(v[1] for v in values):.1f} | {ratio(scenario, cert, server, 'kestrel', 5)} | "
+          f"{ratio(scenario, cert, server, 'nginx', 5)} | {sum(v[2] for v in values)} |")
+print()
+print("| measure | server | value | detail |")
+print("|---|---|---|---|")
+for r in rows:
+    if r[0] == "idle":
+        print(f"| RSS per idle TLS connection (KiB) | {r[2]} | {float(r[5]):.2f} | {int(r[4]):,} open; RSS {int(r[6]):,} -> {int(r[7]):,} KiB |")
+    if r[0] == "alloc":
+        print(f"| bytes allocated per keep-alive TLS request | {r[2]} | {float(r[5]):.4f} | {int(r[7]) - int(r[6]):,} B over {int(r[4]):,} requests, 64 handshakes and 2 /alloc requests included |")
+EOF
+}
+
+main "$@"
