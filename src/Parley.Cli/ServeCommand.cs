@@ -29,6 +29,7 @@ internal static class ServeCommand
         var pfxPassword = OptionValues.Text("--pfx-password", "HTTPS: password of --pfx", null, OptionValues.NotEmpty);
         var redirectHttp = OptionValues.OptionalInteger("--redirect-http", "HTTPS: also listen with plain HTTP on this port, redirecting every request to HTTPS (301; 308 for methods other than GET and HEAD)", 0, 65535, "a port number");
         var quiet = OptionValues.Flag("--quiet", "Do not print an access-log line per request", "-q");
+        var accessLog = OptionValues.Text("--access-log", "Access log in FORMAT common, combined or json (one JSON object per line), to FILE or standard output; written off the request path, reopened on SIGHUP (log rotation)", null, AccessLogSetting.Problem);
         var workers = OptionValues.Integer("--workers", "Run N worker processes on the port (Linux; SO_REUSEPORT spreads connections between them); this process supervises them: it replaces one that exits and passes SIGTERM/SIGINT on", 1, 256, 1, "a number of processes");
         var drain = OptionValues.Seconds("--drain-timeout", "Seconds a graceful stop waits for requests in flight", 0, 3600, 10);
         // Epoll where it runs: the served handlers (files, demo pages) never block on the network, so the
@@ -55,7 +56,7 @@ internal static class ServeCommand
             else if (Given(cert) != Given(key)) result.AddError("--cert and --key go together");
             upstream.Validate(result);
         });
-        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, workers, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders }.Concat(upstream.Options))
+        foreach (Option option in new Option[] { host, port, https, cert, key, keyPassword, pfx, pfxPassword, redirectHttp, quiet, accessLog, workers, drain, transport, list, cacheControl, noCompress, dotfiles, followSymlinks, noSecurityHeaders }.Concat(upstream.Options))
         {
             command.Options.Add(option);
         }
@@ -71,6 +72,7 @@ internal static class ServeCommand
                 if (httpsSetup is null) return Task.FromResult(ParleyCommandLine.UsageError);
             }
             bool quietValue = parse.GetValue(quiet);
+            AccessLogSetting? accessLogValue = parse.GetValue(accessLog) is { } accessLogText ? AccessLogSetting.Parse(accessLogText) : null;
             TimeSpan drainTimeout = TimeSpan.FromSeconds(parse.GetValue(drain));
             TransportKind transportValue = parse.GetValue(transport);
             string? rootPath = parse.GetValue(directory);
@@ -126,7 +128,7 @@ internal static class ServeCommand
                     return SuperviseAsync(workerCount, activated.Count > 0, hostValue, portValue, httpsSetup, drainTimeout, banner, stderr);
                 }
                 return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue, banner, httpsSetup, activated, worker: workerSockets is not null,
-                    configure: options => upstream.Apply(parse, options));
+                    accessLog: accessLogValue, configure: options => upstream.Apply(parse, options));
             }
         });
         return command;

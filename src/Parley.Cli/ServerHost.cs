@@ -14,7 +14,7 @@ internal static class ServerHost
     /// </param>
     /// <param name="worker">Whether this process is a worker of <c>--workers</c>: it says so instead of printing the banner.</param>
     public static async Task<int> RunAsync(RequestHandler handler, string host, int port, bool quiet, TimeSpan drainTimeout, TransportKind transport, Func<string, string> banner,
-        HttpsSetup? https = null, IReadOnlyList<Socket>? listenSockets = null, bool worker = false, Action<HttpServerOptions>? configure = null)
+        HttpsSetup? https = null, IReadOnlyList<Socket>? listenSockets = null, bool worker = false, AccessLogSetting? accessLog = null, Action<HttpServerOptions>? configure = null)
     {
         var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout, Transport = transport };
         configure?.Invoke(options);
@@ -36,7 +36,10 @@ internal static class ServerHost
             // The walkthrough's field: browsers keep to HTTPS for this host for a year (sent over TLS only).
             options.StrictTransportSecurity = new StrictTransportSecurityOptions { MaxAge = TimeSpan.FromDays(365), IncludeSubDomains = true };
         }
-        if (!quiet)
+        using AccessLogWriter? accessLogWriter = accessLog?.Open(Console.Error);
+        if (accessLog is not null && accessLogWriter is null) return ParleyCommandLine.UsageError;
+        options.AccessLogWriter = accessLogWriter;
+        if (!quiet && accessLogWriter is null)
         {
             options.AccessLog = static entry => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{DateTime.UtcNow:HH:mm:ss} {entry.Method} {entry.Target} {entry.StatusCode} {entry.BodyBytes}B {entry.Duration.TotalMilliseconds:0.###}ms (request {entry.RequestOnConnection} on its connection)"));
@@ -62,6 +65,8 @@ internal static class ServerHost
         }
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        // SIGHUP after a log rotation renamed the file (logrotate's postrotate, or the supervisor passing it on).
+        using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; accessLogWriter?.Reopen(); });
         string prefix = worker ? $"Worker {Environment.ProcessId}: " : "";
         if (worker)
         {

@@ -26,6 +26,7 @@ internal static class WorkerSupervisor
     private const string SupervisorVariable = "PARLEY_WORKER_SUPERVISOR";
     private const int SIGTERM = 15;
     private const int SIGKILL = 9;
+    private const int SIGHUP = 1;
     private static readonly TimeSpan QuickExit = TimeSpan.FromSeconds(5);
     private const int QuickFailuresBeforeGivingUp = 3;
 
@@ -99,6 +100,8 @@ internal static class WorkerSupervisor
         var supervisor = new Supervisor(slots, stderr);
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; supervisor.Stop(0); });
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; supervisor.Stop(0); });
+        // Log rotation: each worker reopens its access log.
+        using PosixSignalRegistration sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => { context.Cancel = true; supervisor.Signal(SIGHUP); });
         return await supervisor.RunAsync(drainTimeout).ConfigureAwait(false);
     }
 
@@ -136,7 +139,7 @@ internal static class WorkerSupervisor
             }
         }
 
-        private void Signal(int signal)
+        public void Signal(int signal)
         {
             lock (_lock)
             {

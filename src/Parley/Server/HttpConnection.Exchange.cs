@@ -25,7 +25,7 @@ internal sealed partial class HttpConnection
     private ValueTask<bool> ProcessRequestAsync()
     {
         // The start time is only for the access log; without one, no clock read per request.
-        long started = _options.AccessLog is null ? 0 : Stopwatch.GetTimestamp();
+        long started = _options.AccessLog is null && _options.AccessLogWriter is null ? 0 : Stopwatch.GetTimestamp();
         _request.Reset();
         _response.Reset();
         ResetResponseState();
@@ -193,11 +193,38 @@ internal sealed partial class HttpConnection
 
     private void LogAccess(int statusCode, long bodyBytes, long startedTimestamp, bool rawTarget)
     {
+        if (_options.AccessLogWriter is { } writer) WriteAccessLine(writer, statusCode, bodyBytes, startedTimestamp, rawTarget);
         Action<AccessLogEntry>? log = _options.AccessLog;
         if (log is null) return;
         string method = rawTarget || !_head.RequestLineParsed ? "-" : _request.Method;
         string target = rawTarget || !_head.RequestLineParsed ? "-" : _request.Target;
         log(new AccessLogEntry(method, target, statusCode, bodyBytes, Stopwatch.GetElapsedTime(startedTimestamp), RequestCount));
+    }
+
+    private void WriteAccessLine(AccessLogWriter writer, int statusCode, long bodyBytes, long startedTimestamp, bool rawTarget)
+    {
+        TimeSpan duration = Stopwatch.GetElapsedTime(startedTimestamp);
+        bool parsed = !rawTarget && _head.RequestLineParsed;
+        ReadOnlySpan<byte> referer = default, userAgent = default;
+        bool hasReferer = parsed && _request.Headers.TryGetRawValue("Referer", out referer);
+        bool hasUserAgent = parsed && _request.Headers.TryGetRawValue("User-Agent", out userAgent);
+        writer.Append(new AccessLogRecord
+        {
+            Remote = RemoteEndPoint?.Address,
+            ArrivedUtc = DateTime.UtcNow - duration,
+            Method = parsed ? _head.Fields.Source.Slice(_head.MethodStart, _head.MethodLength) : default,
+            Target = parsed ? _head.Target : default,
+            Protocol = parsed && _head.Version == HttpVersion.Http10 ? "HTTP/1.0" : "HTTP/1.1",
+            Status = statusCode,
+            BodyBytes = bodyBytes,
+            Duration = duration,
+            HasReferer = hasReferer,
+            Referer = referer,
+            HasUserAgent = hasUserAgent,
+            UserAgent = userAgent,
+            ConnectionId = Id,
+            RequestOnConnection = RequestCount,
+        });
     }
 
     /// <summary>Reads request body bytes into <paramref name="destination"/>; 0 at the end of the body.</summary>

@@ -129,8 +129,18 @@ public sealed class HttpServerOptions
     /// <summary>Event-loop threads of the epoll transport; 0 for one per processor.</summary>
     public int EpollThreadCount { get; set; }
 
-    /// <summary>Called after each response with what an access log needs; null for none.</summary>
+    /// <summary>
+    /// Called after each response with what an access log needs; null for none. It runs on the request
+    /// path: for a log file, <see cref="AccessLogWriter"/> is the one that never holds a request up.
+    /// </summary>
     public Action<AccessLogEntry>? AccessLog { get; set; }
+
+    /// <summary>
+    /// Writes a line per response in the Common, Combined or JSON-lines format, off the request path with
+    /// bounded buffering (see <see cref="Server.AccessLogWriter"/>); null (the default) for none. The server
+    /// does not dispose it.
+    /// </summary>
+    public AccessLogWriter? AccessLogWriter { get; set; }
 
     /// <summary>Called when a handler throws or a connection fails unexpectedly; default writes to standard error.</summary>
     public Action<string, Exception?>? ErrorLog { get; set; } = static (message, exception) =>

@@ -15,4 +15,7 @@ internal static class ServerTelemetry
 
     public static readonly UpDownCounter<long> ActiveRequests = Meter.CreateUpDownCounter<long>(
         "http.server.active_requests", "{request}", "Number of active HTTP server requests.");
+
+    public static readonly Counter<long> AccessLogDropped = Meter.CreateCounter<long>(
+        "parley.server.access_log.dropped", "{line}", "Access log lines dropped because the log's buffer was full.");
 }

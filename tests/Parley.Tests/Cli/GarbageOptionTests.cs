@@ -21,6 +21,7 @@ public class GarbageOptionTests
         ("serve", "--host", []),
         ("serve", "--drain-timeout", []),
         ("serve", "--workers", []),
+        ("serve", "--access-log", []),
         ("serve", "--transport", []),
         ("serve", "--cache-control", ["abc", "-1", "99999", "1e9"]), // RFC 9111 §5.2: tokens, as extension directives
         ("serve", "DIR", []),

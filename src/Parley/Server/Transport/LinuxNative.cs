@@ -141,6 +141,31 @@ internal static unsafe partial class LinuxNative
     [LibraryImport("libc", SetLastError = true)]
     public static partial int close(int fd);
 
+    private const int O_WRONLY = 0x1;
+    private const int O_CREAT = 0x40;
+    private const int O_APPEND = 0x400;
+    private const int O_CLOEXEC = 0x80000;
+
+    /// <summary>Opens (creating it, mode 0666 less the umask) a file for appending with O_APPEND.</summary>
+    /// <exception cref="IOException">It cannot be opened; the message names the path and the reason.</exception>
+    /// <exception cref="UnauthorizedAccessException">Permission denied.</exception>
+    public static Microsoft.Win32.SafeHandles.SafeFileHandle OpenAppend(string path)
+    {
+        int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 438 /* 0666 */);
+        if (fd < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            string reason = Marshal.GetPInvokeErrorMessage(errno);
+            if (errno == 13) throw new UnauthorizedAccessException($"{path}: {reason}");
+            throw new IOException($"{path}: {reason}", errno);
+        }
+        return new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    // open(2) is variadic; its mode is an int here, passed in the same register as a fixed argument.
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, int mode);
+
     private const int F_SETFD = 2;
     private const int FD_CLOEXEC = 1;
 
