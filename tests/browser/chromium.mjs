@@ -8,6 +8,8 @@
 // Scenarios:
 //   french  <baseUrl> [outDir]  GET baseUrl/ as a French-speaking user; screenshot french.png
 //   contact <baseUrl> [outDir]  fill and submit the form at baseUrl/contact; screenshot contact.png
+//   live    <baseUrl> [outDir]  open baseUrl/live, wait for its WebSocket, load /contact and /no-such-page in
+//           another tab, wait for both to appear in the live table; report its rows; screenshot live.png
 //   page    <url>     [outDir]  load url; report status, final url, title, body text, headers and every request made
 //   layout  <baseUrl> <outDir> <path>...  load each path at a desktop (1280x800) and a phone (390x844)
 //           viewport; screenshot each (<name>-desktop.png, <name>-phone.png) and measure the layout faults
@@ -39,7 +41,7 @@ function fail(message, code = 1) {
 }
 
 const [scenario, target, outDir] = process.argv.slice(2);
-const scenarios = { french, contact, page: pageScenario, layout };
+const scenarios = { french, contact, live, page: pageScenario, layout };
 if (!scenario || !target || !(scenario in scenarios)) {
   fail(`usage: node chromium.mjs <${Object.keys(scenarios).join('|')}> <baseUrl> [outDir]`, 64);
 }
@@ -136,6 +138,25 @@ async function contact() {
     finalMethod: response ? response.request().method() : null,
     bodyText: await page.evaluate(() => document.body ? document.body.innerText : ''),
     screenshot: await screenshot(page, 'contact.png'),
+  };
+}
+
+async function live() {
+  const page = await launch();
+  const response = await page.goto(base + '/live', { waitUntil: 'load' });
+  if (!response) throw new Error(`no response for ${base}/live`);
+  await page.waitForSelector('#live-status[data-state="open"]');
+  const other = await context.newPage();
+  await other.goto(base + '/contact', { waitUntil: 'load' });
+  await other.goto(base + '/no-such-page', { waitUntil: 'load' });
+  const targets = () => [...document.querySelectorAll('#live-log tbody tr')].map(row => row.cells[2].textContent);
+  await page.waitForFunction(`(${targets})().includes('/contact') && (${targets})().includes('/no-such-page')`);
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#live-log tbody tr')].map(row => [...row.cells].map(cell => cell.textContent)));
+  return {
+    status: response.status(),
+    state: await page.getAttribute('#live-status', 'data-state'),
+    rows: rows.map(c => ({ time: c[0], method: c[1], target: c[2], connection: Number(c[3]), request: Number(c[4]), status: Number(c[5]), duration: c[6] })),
+    screenshot: await screenshot(page, 'live.png'),
   };
 }
 

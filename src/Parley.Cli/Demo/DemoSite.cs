@@ -9,7 +9,8 @@ namespace Parley.Cli.Demo;
 /// The embedded demo site: it replays the classic HTTP session walkthrough. Every page shows both halves of
 /// the exchange that carried it, the raw request and the response head, and how many requests its TCP
 /// connection has carried, so keep-alive is visible. The home page also shows the 301 a browser followed
-/// to reach it from <c>/moved</c>.
+/// to reach it from <c>/moved</c>. The live page (<c>/live</c>) shows every request as the server answers it,
+/// pushed over a WebSocket (<see cref="LiveFeed"/>).
 /// </summary>
 public sealed class DemoSite
 {
@@ -29,6 +30,7 @@ public sealed class DemoSite
     internal static RequestHandler Create(TimeProvider time)
     {
         var site = new DemoSite(time);
+        var feed = new LiveFeed(time);
         var router = new Router();
         router.MapGet("/", site.Home);
         router.MapGet("/index.html", site.Home);
@@ -40,8 +42,11 @@ public sealed class DemoSite
         router.MapGet("/style.css", Stylesheet);
         router.MapGet("/favicon.svg", Favicon);
         router.MapGet("/favicon.ico", Favicon);
+        router.MapGet("/live", Live);
+        router.MapGet("/live.js", LiveScript);
+        router.MapGet(LiveFeed.FeedPath, feed.AcceptAsync);
         router.NotFound = NotFound;
-        return router.Handler;
+        return feed.Observe(router.Handler);
     }
 
     private ValueTask Home(HttpRequest request, HttpResponse response)
@@ -159,6 +164,18 @@ public sealed class DemoSite
     private static ValueTask Stylesheet(HttpRequest request, HttpResponse response)
     {
         SendAsset(request, response, PageTemplates.Get("style.css"), "text/css; charset=utf-8");
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask Live(HttpRequest request, HttpResponse response)
+    {
+        PageWriter.Send(request, response, new DemoPage("en", "Live requests — Parley", PageTemplates.Get("live.html")), 200);
+        return ValueTask.CompletedTask;
+    }
+
+    private static ValueTask LiveScript(HttpRequest request, HttpResponse response)
+    {
+        SendAsset(request, response, PageTemplates.Get("live.js"), "text/javascript; charset=utf-8");
         return ValueTask.CompletedTask;
     }
 

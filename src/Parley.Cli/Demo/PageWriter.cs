@@ -27,6 +27,7 @@ internal static class PageWriter
         new("/contact", "Contact", "Contact"),
         new("/moved", "301 redirect", "Redirection 301"),
         new("/no-such-page", "404 page", "Page 404"),
+        new("/live", "Live", "En direct"),
     ];
 
     // Stands for the response head inside the page until the head, which depends on the page's length, is known.

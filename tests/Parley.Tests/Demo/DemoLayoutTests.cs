@@ -30,7 +30,7 @@ public class DemoLayoutTests
     {
         await using var server = await TestServer.StartAsync(DemoSite.Create());
         // "submit:/contact" fills and sends the contact form: the thank-you page its POST lands on is measured too.
-        string[] paths = ["/", "/contact", "/moved", "/no-such-page", "/contact_form.php", "submit:/contact", LongPath];
+        string[] paths = ["/", "/contact", "/moved", "/no-such-page", "/live", "/contact_form.php", "submit:/contact", LongPath];
         using JsonDocument doc = await BrowserDriver.RunAsync("layout", Limit,
             [server.BaseUri.ToString().TrimEnd('/'), Path.Combine(ScreenshotDirectory, "demo"), .. paths]);
 
