@@ -35,6 +35,17 @@ internal static class WellFormedHead
     public static bool IsSupported => Vector128.IsHardwareAccelerated;
 
     /// <summary>
+    /// The width in bits of the <see cref="Classify(ref byte, out ulong, out ulong, out ulong)"/> version this
+    /// process runs: 512, 256 or 128, or 0 when the section is parsed line by line (no vector hardware).
+    /// Tests use it to check that each width was run.
+    /// </summary>
+    internal static int ActiveVectorWidth =>
+        !IsSupported ? 0
+        : Vector512.IsHardwareAccelerated && Avx512Vbmi.IsSupported ? 512
+        : Vector256.IsHardwareAccelerated ? 256
+        : 128;
+
+    /// <summary>
     /// Checks the field section that starts at <paramref name="fieldsStart"/> of <paramref name="buffer"/>
     /// (at least 64 bytes; the byte before is the LF that ended the start line) and, when it is complete
     /// and well formed, marks each line's colon and CR in <paramref name="marks"/> (bit i of block k

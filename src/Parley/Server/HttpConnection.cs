@@ -317,8 +317,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         TimeSpan timeout = RequestCount == 0 ? _options.RequestHeadersTimeout : _options.KeepAliveTimeout;
         SetPhase(Phase.Idle, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
         // Once a stop closes idle connections, this one closes rather than waits; but one that has not had
-        // its first request yet waits for it (the drain closes it after its first second; see CloseIfIdle).
-        return _server.ClosesIdleConnections && RequestCount > 0 ? HeadResult.Close : HeadResult.Idle;
+        // its first request yet waits for it (the drain closes it after its first second; see CloseIfIdle),
+        // and a request the client sent before the stop is still answered (with Connection: close).
+        return _server.ClosesIdleConnections && RequestCount > 0 && !_transport.HasUnreadBytes ? HeadResult.Close : HeadResult.Idle;
     }
 
     // Ensures free space after _end for more of a head: compacts a pipelined remainder to the front, or grows.
@@ -420,7 +421,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     /// Closes the connection if it is idle between requests (used by a graceful stop, again and again until
     /// the drain ends). One accepted less than a second before <paramref name="now"/> that has not had a
     /// request yet is left open: a balancer that just connected has its request on the way, and closing now
-    /// would lose it. On the <paramref name="first"/> sweep an upgraded connection is told to end (see <see cref="StopUpgraded"/>).
+    /// would lose it. One whose next request has already arrived is left to answer it: the client sent it
+    /// before the stop began. On the <paramref name="first"/> sweep an upgraded connection is told to end
+    /// (see <see cref="StopUpgraded"/>).
     /// </summary>
     public void CloseIfIdle(long now, bool first)
     {
@@ -430,6 +433,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             return;
         }
         if (RequestCount == 0 && now - _acceptedTicks < FirstRequestGraceMilliseconds) return;
+        if (Volatile.Read(ref _phase) != (int)Phase.Idle || _transport.HasUnreadBytes) return;
         if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, (int)Phase.Idle) == (int)Phase.Idle) Abort();
     }
 

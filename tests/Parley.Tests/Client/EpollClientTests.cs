@@ -11,7 +11,9 @@ namespace Parley.Tests.Client;
 /// </summary>
 public class EpollClientTests
 {
-    private static readonly CancellationToken Test = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    // A fresh minute for each operation: a bound on hangs, not on speed (a static token would run out
+    // for the class as a whole on a busy machine).
+    private static CancellationToken Test => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     private static ParleyClientOptions Epoll(RecordingObserver? observer = null) =>
         new() { Transport = TransportKind.Epoll, Observer = observer, ConnectTimeout = TimeSpan.FromSeconds(2) };

@@ -6,7 +6,9 @@ namespace Parley.Tests.Client;
 /// <summary>Keep-alive and the per-origin pool (RFC 9112 §9.3): reuse, close, stale connections, retries, limits.</summary>
 public class PoolTests
 {
-    private static readonly CancellationToken Test = new CancellationTokenSource(TimeSpan.FromSeconds(20)).Token;
+    // A fresh minute for each operation: a bound on hangs, not on speed (a static token would run out
+    // for the class as a whole on a busy machine).
+    private static CancellationToken Test => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     [Fact]
     public async Task Connection_close_from_the_server_is_honoured()

@@ -76,7 +76,9 @@ public sealed class NginxFixture : IAsyncLifetime
 /// <summary>The client against nginx: static files, big downloads, HEAD, 304, redirects, gzip, keepalive_requests.</summary>
 public class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
 {
-    private static readonly CancellationToken Test = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    // A fresh minute for each operation: a bound on hangs, not on speed (a static token would run out
+    // for the class as a whole on a busy machine).
+    private static CancellationToken Test => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     [Fact]
     public async Task Gets_files_over_one_connection_until_keepalive_requests_runs_out()
@@ -165,7 +167,9 @@ public class NginxTests(NginxFixture nginx) : IClassFixture<NginxFixture>
 /// <summary>The client against Python's http.server: HTTP/1.0, one response per connection, close-delimited bodies.</summary>
 public class PythonServerTests
 {
-    private static readonly CancellationToken Test = new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+    // A fresh minute for each operation: a bound on hangs, not on speed (a static token would run out
+    // for the class as a whole on a busy machine).
+    private static CancellationToken Test => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     [Fact]
     public async Task Reads_HTTP10_responses_and_never_reuses_their_connections()

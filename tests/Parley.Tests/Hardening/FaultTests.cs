@@ -19,6 +19,7 @@ public class FaultTests : TransportTests
         });
 
     private readonly TaskCompletionSource _never = new();
+    private readonly TaskCompletionSource _hangStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async ValueTask Handle(HttpRequest request, HttpResponse response)
     {
@@ -39,6 +40,7 @@ public class FaultTests : TransportTests
                 await response.FlushAsync();
                 throw new InvalidOperationException("handler bug after the head was sent");
             case "/hang":
+                _hangStarted.TrySetResult();
                 await _never.Task;
                 return;
             case "/overlong":
@@ -225,12 +227,17 @@ public class FaultTests : TransportTests
         var server = await StartAsync();
         await using RawConnection hung = await server.ConnectAsync();
         await hung.SendAsync("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
+        await _hangStarted.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await AssertStillServingAsync(server);
-        await Task.Delay(100);
+        var drain = TimeSpan.FromSeconds(1);
         var clock = Stopwatch.StartNew();
-        await server.Server.StopAsync(TimeSpan.FromSeconds(1)).WaitAsync(TimeSpan.FromSeconds(5));
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"StopAsync took {clock.Elapsed.TotalSeconds:F1} s with a 1 s drain");
-        Assert.True(await hung.IsClosedByServerAsync(TimeSpan.FromSeconds(2)), "the hung request's connection was not closed");
+        await server.Server.StopAsync(drain).WaitAsync(TimeSpan.FromSeconds(60));
+        TimeSpan stopTook = clock.Elapsed;
+        // The stop waited the whole drain for the handler in flight, then cut it off and returned within the
+        // second it gives forced closes.
+        Assert.True(stopTook >= drain, $"StopAsync returned after {stopTook.TotalSeconds:F2} s, without waiting out the {drain.TotalSeconds} s drain");
+        Assert.True(stopTook <= drain + TimeSpan.FromSeconds(1) + ServerTiming.LoadAllowance, $"StopAsync took {stopTook.TotalSeconds:F1} s with a 1 s drain");
+        Assert.True(await hung.IsClosedByServerAsync(TimeSpan.FromSeconds(30)), "the hung request's connection was not closed");
         _never.SetResult();
         await AssertNoConnectionsLeftAsync(server);
     }

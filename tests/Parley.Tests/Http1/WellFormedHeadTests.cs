@@ -45,7 +45,9 @@ public class WellFormedHeadTests
 
     private static void AssertTakenWhole(byte[] source, int start, int sectionLength)
     {
-        if (source.Length < 64 || !WellFormedHead.IsSupported) return;
+        // Scan needs 64 bytes (shorter sections never reach it). Without vector hardware the parser never
+        // calls it, but its vectors still compute (in software), so it is checked on every run.
+        if (source.Length < 64) return;
         Unsafe.SkipInit(out LineMarks marks);
         int lines = WellFormedHead.Scan(source, start, ref marks, out int end);
         Assert.True(lines >= 0, $"not taken whole: {Latin1(source).ReplaceLineEndings("|")}");

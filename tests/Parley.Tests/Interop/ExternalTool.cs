@@ -376,6 +376,34 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// For a program told to listen on port 0: waits until its standard output names the port it bound
+    /// (the first match of <paramref name="announcement"/>'s "port" group; by default a URL on 127.0.0.1 or
+    /// [::1]) and it accepts connections there; fails with its output if it exits first or the time runs out.
+    /// </summary>
+    public async Task<int> WaitForListeningPortAsync(TimeSpan timeout, string announcement = @"http://(?:127\.0\.0\.1|\[::1\]):(?<port>\d+)")
+    {
+        var clock = Stopwatch.StartNew();
+        var pattern = new System.Text.RegularExpressions.Regex(announcement);
+        while (true)
+        {
+            System.Text.RegularExpressions.Match match = pattern.Match(StdOut);
+            if (match.Success)
+            {
+                int port = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                await WaitForPortAsync(port, timeout - clock.Elapsed).ConfigureAwait(false);
+                return port;
+            }
+            if (_process.HasExited || clock.Elapsed > timeout)
+            {
+                throw new TimeoutException(
+                    $"'{Command}' did not announce a listening port within {timeout.TotalSeconds:0.#} s (exited: {_process.HasExited}).\n" +
+                    $"--- stdout ---\n{ToolResult.Tail(StdOut)}\n--- stderr ---\n{ToolResult.Tail(StdErr)}");
+            }
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Waits for the program to exit by itself (its output fully read); fails after <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Parley.Server;
+using static Parley.Tests.Server.ServerTiming;
 
 namespace Parley.Tests.Server;
 
@@ -162,25 +163,37 @@ public class ServerErrorTests : TransportTests
     [Fact]
     public async Task A_slow_client_gets_408_when_the_header_timeout_expires()
     {
-        await using var server = await StartAsync(Hello, o => o.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
+        var timeout = TimeSpan.FromSeconds(1);
+        await using var server = await StartAsync(Hello, o => o.RequestHeadersTimeout = timeout);
         await using var connection = await server.ConnectAsync();
-        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n");
         var watch = Stopwatch.StartNew();
-        string all = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(10));
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n");
+        string all = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(60));
         Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", all);
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(5));
+        // Not before the timeout (counted from the head's first bytes), and at the first heartbeat after it.
+        Assert.InRange(watch.Elapsed, timeout, timeout + Heartbeat + LoadAllowance);
     }
 
     [Fact]
     public async Task An_idle_keep_alive_connection_is_closed_after_its_timeout()
     {
-        await using var server = await StartAsync(Hello, o => o.KeepAliveTimeout = TimeSpan.FromSeconds(1));
+        var timeout = TimeSpan.FromSeconds(2);
+        await using var server = await StartAsync(Hello, o => o.KeepAliveTimeout = timeout);
         await using var connection = await server.ConnectAsync();
+        // The clock starts before the request: the idle wait the server times begins after it, so the close
+        // can never be seen before the timeout unless the server closed early.
+        var watch = Stopwatch.StartNew();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         RawResponse response = await connection.ReadResponseAsync();
-        Assert.StartsWith("timeout=1,", response.Header("Keep-Alive"));
-        string rest = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(10));
+        Assert.StartsWith("timeout=2,", response.Header("Keep-Alive"));
+        string rest = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(60));
+        TimeSpan closedAfter = watch.Elapsed;
         Assert.Equal("", rest);
+        // The promise: closed once the timeout has passed, at the first heartbeat after it (one a second),
+        // with a few seconds' allowance for a loaded machine's late timer and late reads.
+        Assert.True(closedAfter >= timeout, $"closed after {closedAfter.TotalSeconds:F2} s, before the {timeout.TotalSeconds} s timeout");
+        Assert.True(closedAfter <= timeout + Heartbeat + LoadAllowance,
+            $"closed after {closedAfter.TotalSeconds:F2} s: later than the {timeout.TotalSeconds} s timeout plus a heartbeat");
     }
 
     [Fact]
@@ -206,8 +219,8 @@ public class ServerErrorTests : TransportTests
             o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1);
         });
         await using var connection = await server.ConnectAsync();
-        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n");
         var watch = Stopwatch.StartNew();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000\r\n\r\n");
         bool closed = false;
         try
         {
@@ -225,7 +238,9 @@ public class ServerErrorTests : TransportTests
         }
         closed = closed || await connection.IsClosedByServerAsync(TimeSpan.FromSeconds(1));
         Assert.True(closed, "the trickling client was not disconnected");
-        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(8));
+        // The rate is checked once the 1 s grace has passed; the cut comes at the next heartbeat, and the
+        // client, sending once a second, sees it at its next send at the latest.
+        Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1) + Heartbeat + TimeSpan.FromSeconds(1) + LoadAllowance);
     }
 
     [Fact]

@@ -24,6 +24,13 @@ internal abstract class ConnectionTransport : IDisposable
     /// </remarks>
     public abstract ValueTask<int> WaitForDataAsync();
 
+    /// <summary>
+    /// Whether bytes the peer sent are waiting to be received (not the peer's close alone). Asked from any
+    /// thread, by a graceful stop about a connection it finds idle: a request sent before the stop began
+    /// is answered, not dropped with the connection.
+    /// </summary>
+    public abstract bool HasUnreadBytes { get; }
+
     /// <summary>Sends all of <paramref name="data"/>.</summary>
     /// <remarks>The result carries nothing, as for <see cref="WaitForDataAsync"/>.</remarks>
     public abstract ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);

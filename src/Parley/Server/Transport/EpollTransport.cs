@@ -299,6 +299,23 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         if (Interlocked.Exchange(ref _peerWatch, null) is { } onClosed) onClosed();
     }
 
+    public override bool HasUnreadBytes
+    {
+        get
+        {
+            if (Volatile.Read(ref _aborted) != 0 || !TryAddReference()) return false;
+            try
+            {
+                byte probe;
+                return Receive(Fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT, out _) > 0;
+            }
+            finally
+            {
+                ReleaseReference();
+            }
+        }
+    }
+
     public override void ShutdownSend() => shutdown(Fd, SHUT_WR);
 
     public override void Abort()

@@ -18,6 +18,21 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
     // A zero-byte receive completes when data arrives, and holds no buffer while it waits.
     public override ValueTask<int> WaitForDataAsync() => socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
 
+    public override bool HasUnreadBytes
+    {
+        get
+        {
+            try
+            {
+                return socket.Available > 0; // ioctl FIONREAD
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+            {
+                return false;
+            }
+        }
+    }
+
     // Socket's ValueTask operations come from a per-socket cached event-args object: passed through as they
     // are, a wait or a send allocates nothing.
     public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>

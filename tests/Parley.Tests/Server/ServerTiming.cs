@@ -1,0 +1,15 @@
+namespace Parley.Tests.Server;
+
+/// <summary>
+/// The server's timing promises, as its tests state them. A timeout is enforced by a heartbeat that
+/// runs once a second, so a connection is closed between its deadline and one heartbeat after it; a
+/// test also allows for a loaded machine's late timers and late reads. Speed belongs to benchmarks.
+/// </summary>
+public static class ServerTiming
+{
+    /// <summary>How often the server checks its connections' deadlines (HttpServer's heartbeat timer).</summary>
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
+
+    /// <summary>What a busy 2-core machine may add to any wait: late timers, late thread-pool work.</summary>
+    public static readonly TimeSpan LoadAllowance = TimeSpan.FromSeconds(4);
+}
