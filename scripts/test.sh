@@ -5,6 +5,16 @@
 #   ./scripts/test.sh              prerequisites + build + all tests
 #   ./scripts/test.sh --deps-only  prerequisites only
 #   ./scripts/test.sh [dotnet test args...]   e.g. --filter FullyQualifiedName~Interop
+#
+# A whole run is several runs, each printed with what it counted before the summary line adds them up:
+#   main        every test of the solution, once
+#   epoll       again on the epoll transport: exactly the tests that started a TestServer whose transport
+#               the environment chooses (recorded by the main run; TransportTests classes run both already)
+#   vector-256, vector-128, vector-0
+#               the Http1, conformance and fuzz tests again with the runtime's AVX-512, AVX2, then all
+#               hardware intrinsics off, so each width of the vectorised head parser is tested (widths the
+#               CPU lacks are left out, and said so); VectorWidthTests checks each run took its path
+# A test that hangs fails the run after $PARLEY_TEST_HANG_TIMEOUT (default 5m) with a dump (--blame-hang).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -94,36 +104,104 @@ ensure_browser_driver() {
     else npm install --no-audit --no-fund --loglevel=error; fi ) >&2
 }
 
+# playwright-core states the Node.js it needs ("engines"); Debian 12's own nodejs (18) is older than
+# the one it pins here. Say so plainly rather than let the browser tests fail obscurely.
+check_node_version() {
+  local need have
+  need="$(python3 - "$PARLEY_BROWSER_DIR/package-lock.json" <<'PY'
+import json, re, sys
+lock = json.load(open(sys.argv[1]))
+spec = lock["packages"]["node_modules/playwright-core"].get("engines", {}).get("node", "")
+m = re.search(r"(\d+)", spec)
+print(m.group(1) if m else 0)
+PY
+)"
+  have="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')"
+  if [ -z "$have" ] || [ "$have" -lt "$need" ]; then
+    log "Node.js ${have:+v$have }is too old or missing: playwright-core (tests/browser) needs Node.js >= $need."
+    log "Debian 12's nodejs package is 18; install Node.js $need or later (node on PATH) and rerun."
+    return 1
+  fi
+}
+
 ensure_apt_packages
+check_node_version
 ensure_browser_driver
 if [ "${1:-}" = "--deps-only" ]; then exit 0; fi
 
 # ---------------------------------------------------------------- tests
 mkdir -p "$ROOT/TestResults"
 RESULTS="$(mktemp -d "$ROOT/TestResults/run.XXXXXX")"
+HANG="${PARLEY_TEST_HANG_TIMEOUT:-5m}"
+TESTS="$ROOT/tests/Parley.Tests/Parley.Tests.csproj"
+VECTOR_TESTS="FullyQualifiedName~Parley.Tests.Http1|FullyQualifiedName~Parley.Tests.Conformance|FullyQualifiedName~Parley.Tests.Fuzz"
+runs=()
+status=0
+
+# run NAME [env VAR=value ...] -- dotnet test arguments: one run, its TRX files under $RESULTS/NAME.
+run() {
+  local name="$1"; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  local rc=0
+  env "${envs[@]}" dotnet test "$@" -c Release --nologo -v quiet \
+    --results-directory "$RESULTS/$name" \
+    --blame-hang-timeout "$HANG" --blame-hang-dump-type mini \
+    --logger "trx" \
+    --logger "console;verbosity=minimal" || rc=$?
+  runs+=("$name")
+  [ "$rc" -eq 0 ] || { log "run '$name' exited $rc"; status=$rc; }
+}
+
+# The widest vectors the CPU has, as the runtime would use them for WellFormedHead.
+cpu_vector_width() {
+  case "$(uname -m)" in
+    x86_64)
+      local flags
+      flags="$(grep -m1 '^flags' /proc/cpuinfo || true)"
+      local f all=1
+      for f in avx512f avx512bw avx512cd avx512dq avx512vl avx512vbmi; do
+        case " $flags " in *" $f "*) ;; *) all=0 ;; esac
+      done
+      if [ "$all" -eq 1 ]; then echo 512
+      elif case " $flags " in *" avx2 "*) true ;; *) false ;; esac; then echo 256
+      else echo 128; fi ;;
+    *) echo 128 ;;
+  esac
+}
 
 set +e
-dotnet test "$ROOT/Parley.slnx" -c Release --nologo -v quiet \
-  --results-directory "$RESULTS" \
-  --logger "trx" \
-  --logger "console;verbosity=minimal" \
-  "$@"
-status=$?
-# Again on the epoll transport, for the suites whose servers run through TestServer (the Server
-# suites already run on both transports by themselves). Skipped when arguments narrow the run.
+run main PARLEY_TEST_SERVER_LOG="$RESULTS/testserver-users.txt" -- "$ROOT/Parley.slnx" "$@"
 if [ "$#" -eq 0 ]; then
-  PARLEY_TEST_TRANSPORT=epoll dotnet test "$ROOT/tests/Parley.Tests/Parley.Tests.csproj" -c Release --nologo -v quiet \
-    --no-build --results-directory "$RESULTS/epoll" \
-    --filter "FullyQualifiedName~Parley.Tests.Demo|FullyQualifiedName~StaticFiles|FullyQualifiedName~Parley.Tests.Client" \
-    --logger "trx" \
-    --logger "console;verbosity=minimal"
-  epoll_status=$?
-  [ "$status" -ne 0 ] || status=$epoll_status
+  # Epoll: the tests the main run saw start an environment-chosen TestServer, by name.
+  if [ -s "$RESULTS/testserver-users.txt" ]; then
+    if grep -qx unattributed "$RESULTS/testserver-users.txt"; then
+      log "a TestServer was started outside any test class's frames: it cannot be rerun on epoll"
+      status=1
+    fi
+    epoll_filter="$(grep -vx unattributed "$RESULTS/testserver-users.txt" | sort -u | sed -E 's/^(.*)\.$/FullyQualifiedName~\1./; t; s/^/FullyQualifiedName=/' | paste -sd'|')"
+    run epoll PARLEY_TEST_TRANSPORT=epoll -- "$TESTS" --no-build --filter "$epoll_filter"
+  else
+    log "no test started an environment-chosen TestServer: nothing to rerun on epoll"
+    status=1
+  fi
+  # One run per vector width below the CPU's own (the main run had that one).
+  widest="$(cpu_vector_width)"
+  log "this CPU's widest vector path: $widest bits (the main run tested it)"
+  if [ "$widest" -gt 256 ]; then
+    run vector-256 DOTNET_EnableAVX512=0 PARLEY_EXPECT_VECTOR_WIDTH=256 -- "$TESTS" --no-build --filter "$VECTOR_TESTS"
+  fi
+  if [ "$widest" -gt 128 ]; then
+    run vector-128 DOTNET_EnableAVX512=0 DOTNET_EnableAVX2=0 PARLEY_EXPECT_VECTOR_WIDTH=128 -- "$TESTS" --no-build --filter "$VECTOR_TESTS"
+  fi
+  run vector-0 DOTNET_EnableHWIntrinsic=0 PARLEY_EXPECT_VECTOR_WIDTH=0 -- "$TESTS" --no-build --filter "$VECTOR_TESTS"
 fi
 set -e
 
-# Totals over every TRX file this run wrote (one per test project).
-read -r passed failed skipped ntrx < <(python3 - "$RESULTS" <<'PY'
+# What one directory's TRX files counted: "passed failed skipped files".
+count() {
+  python3 - "$1" <<'PY'
 import glob, os, sys
 import xml.etree.ElementTree as ET
 p = f = s = n = 0
@@ -142,13 +220,20 @@ for path in glob.glob(os.path.join(sys.argv[1], "**", "*.trx"), recursive=True):
             break
 print(p, f, s, n)
 PY
-) || { passed=0; failed=0; skipped=0; ntrx=0; }
+}
 
-if [ "$status" -ne 0 ] && [ "$ntrx" -eq 0 ]; then
-  log "dotnet test failed (exit $status) before producing results: build error?"
-  echo "0 passed, 1 failed"
-  exit "$status"
-fi
+passed=0; failed=0; skipped=0; ntrx=0
+for name in "${runs[@]}"; do
+  read -r p f s n < <(count "$RESULTS/$name") || { p=0; f=0; s=0; n=0; }
+  if [ "$n" -eq 0 ]; then
+    log "run '$name': no results (build error or crashed test host?)"
+    f=$((f + 1))
+  fi
+  # Not in the "N passed, N failed" form: only the last line is the run's summary.
+  echo "run $name: passed=$p failed=$f skipped=$s"
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s)); ntrx=$((ntrx + n))
+done
+
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   # Crashed or aborted test host: not a pass, whatever the counters said.
   log "dotnet test exited $status with no failed test counted"
@@ -159,5 +244,6 @@ if [ "$status" -eq 0 ] && [ "$((passed + failed))" -eq 0 ]; then
   failed=1
   status=1
 fi
+[ "$status" -ne 0 ] || [ "$failed" -eq 0 ] || status=1
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"

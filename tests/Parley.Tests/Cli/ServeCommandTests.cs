@@ -13,9 +13,8 @@ public class ServeCommandTests
     [Fact]
     public async Task Serve_prints_where_it_listens_logs_each_request_and_exits_0_on_SIGTERM()
     {
-        int port = Loopback.FreePort();
-        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", port.ToString()]);
-        await server.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", "0"]);
+        int port = await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
 
         await using (var connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port)))
         {
@@ -35,22 +34,9 @@ public class ServeCommandTests
     [Fact]
     public async Task Serve_listens_on_IPv6_loopback()
     {
-        int port = Loopback.FreePort();
-        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--host", "::1", "--port", port.ToString(), "--quiet"]);
-        var deadline = Stopwatch.StartNew();
-        RawConnection? connection = null;
-        while (connection is null)
-        {
-            try
-            {
-                connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.IPv6Loopback, port));
-            }
-            catch (System.Net.Sockets.SocketException) when (deadline.Elapsed < TimeSpan.FromSeconds(30) && !server.HasExited)
-            {
-                await Task.Delay(100);
-            }
-        }
-        await using (connection)
+        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--host", "::1", "--port", "0", "--quiet"]);
+        int port = await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
+        await using (RawConnection connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.IPv6Loopback, port)))
         {
             await connection.SendAsync("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n");
             RawResponse response = await connection.ReadResponseAsync();

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Text;
 using Parley.Server;
 using Parley.Tests.Interop;
@@ -181,7 +182,7 @@ public class CliTests
         Assert.Equal(2, ftp.ExitCode);
         Assert.StartsWith("parley: unsupported scheme 'ftp'", ftp.StdErr);
 
-        int closedPort = Loopback.FreePort();
+        using Socket refusing = Loopback.RefusingPort(out int closedPort);
         ToolResult refused = await RunAsync("get", $"http://127.0.0.1:{closedPort}/");
         Assert.Equal(3, refused.ExitCode);
         // The address is named once, not again inside the reason.

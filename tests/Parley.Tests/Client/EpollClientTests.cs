@@ -104,7 +104,7 @@ public class EpollClientTests
     {
         using (var client = new ParleyClient(Epoll()))
         {
-            int port = Interop.Loopback.FreePort();
+            using System.Net.Sockets.Socket refusing = Interop.Loopback.RefusingPort(out int port);
             var refused = await Assert.ThrowsAsync<ParleyHttpException>(async () => await client.GetAsync($"http://127.0.0.1:{port}/", Test));
             Assert.Equal(ParleyErrorKind.ConnectFailed, refused.Kind);
             Assert.Contains($"cannot connect to 127.0.0.1 port {port}: ", refused.Message);

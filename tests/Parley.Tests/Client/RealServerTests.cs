@@ -178,9 +178,8 @@ public class PythonServerTests
         try
         {
             await File.WriteAllTextAsync(Path.Combine(root, "hello.txt"), "hello from python\n");
-            int port = Loopback.FreePort();
-            await using RunningTool python = ExternalTool.Start("python3", ["-m", "http.server", port.ToString(), "--bind", "127.0.0.1", "--directory", root]);
-            await python.WaitForPortAsync(port, TimeSpan.FromSeconds(15));
+            await using RunningTool python = ExternalTool.Start("python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", root]);
+            int port = await python.WaitForListeningPortAsync(TimeSpan.FromSeconds(30));
             var observer = new RecordingObserver();
             using var client = new ParleyClient(new ParleyClientOptions { Observer = observer });
             for (int i = 0; i < 3; i++)
@@ -218,11 +217,12 @@ public class PythonServerTests
                         self.wfile.write(b"line %d until the server closes\n" % i)
                 def log_message(self, *args):
                     pass
-            HTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+            server = HTTPServer(("127.0.0.1", 0), H)
+            print(f"listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+            server.serve_forever()
             """;
-        int port = Loopback.FreePort();
-        await using RunningTool python = ExternalTool.Start("python3", ["-c", Script, port.ToString()]);
-        await python.WaitForPortAsync(port, TimeSpan.FromSeconds(15));
+        await using RunningTool python = ExternalTool.Start("python3", ["-c", Script]);
+        int port = await python.WaitForListeningPortAsync(TimeSpan.FromSeconds(30));
         using var client = new ParleyClient();
         using ParleyResponse response = await client.GetAsync($"http://127.0.0.1:{port}/", Test);
         Assert.Null(response.ContentLength);

@@ -179,8 +179,9 @@ public class ContentNegotiationTests
     }
 
     [Fact]
-    public void Never_throws_on_random_fields()
+    public void Random_fields_only_ever_choose_an_offered_value_or_the_fallback()
     {
+        string[] languages = ["a", "a-b", "b"], encodings = ["a", "b"], mediaTypes = ["a/b", "a/a;q=1", "b/*"];
         var random = new Random(21);
         const string alphabet = "ab*/;q=0.1,- \"\\\t";
         for (int i = 0; i < 5000; i++)
@@ -192,9 +193,15 @@ public class ContentNegotiationTests
             }
 
             string field = new(chars);
-            ContentNegotiation.ChooseLanguage(field, ["a", "a-b", "b"], "z");
-            ContentNegotiation.ChooseEncoding(field, ["a", "b"]);
-            ContentNegotiation.ChooseMediaType(field, ["a/b", "a/a;q=1", "b/*"]);
+            string language = ContentNegotiation.ChooseLanguage(field, languages, "z");
+            Assert.True(language == "z" || languages.Contains(language), $"'{field}' chose language '{language}'");
+            string? encoding = ContentNegotiation.ChooseEncoding(field, encodings);
+            // identity is acceptable unless the field excludes it (RFC 9110 §12.5.3).
+            Assert.True(encoding is null or "identity" || encodings.Contains(encoding), $"'{field}' chose encoding '{encoding}'");
+            string? mediaType = ContentNegotiation.ChooseMediaType(field, mediaTypes);
+            Assert.True(mediaType is null || mediaTypes.Contains(mediaType), $"'{field}' chose media type '{mediaType}'");
+            // The choice depends on the field and the offer, nothing else.
+            Assert.Equal(language, ContentNegotiation.ChooseLanguage(field, languages, "z"));
         }
     }
 }

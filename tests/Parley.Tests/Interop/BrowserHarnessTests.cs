@@ -55,10 +55,9 @@ public sealed class BrowserHarnessTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(site, "pixel.png"), Pixel);
         await File.WriteAllBytesAsync(Path.Combine(site, "favicon.ico"), Pixel);
 
-        var port = Loopback.FreePort();
         await using var server = ExternalTool.Start(
-            "python3", ["-m", "http.server", port.ToString(), "--bind", "127.0.0.1", "--directory", site]);
-        await server.WaitForPortAsync(port);
+            "python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", site]);
+        var port = await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(30));
 
         using var doc = await BrowserDriver.RunAsync("page", $"http://127.0.0.1:{port}/");
         var json = doc.RootElement;
@@ -78,9 +77,8 @@ public sealed class BrowserHarnessTests : IDisposable
     {
         var script = Path.Combine(_root, "server.py");
         await File.WriteAllTextAsync(script, ServerPy);
-        var port = Loopback.FreePort();
-        await using var server = ExternalTool.Start("python3", ["-u", script, port.ToString()]);
-        await server.WaitForPortAsync(port);
+        await using var server = ExternalTool.Start("python3", ["-u", script, "0"]);
+        var port = await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(30));
         var baseUrl = $"http://127.0.0.1:{port}";
         var shots = Path.Combine(_root, "shots");
 
@@ -115,10 +113,9 @@ public sealed class BrowserHarnessTests : IDisposable
     [Fact]
     public async Task Driver_fails_clearly_when_the_page_is_missing()
     {
-        var port = Loopback.FreePort();
         await using var server = ExternalTool.Start(
-            "python3", ["-m", "http.server", port.ToString(), "--bind", "127.0.0.1", "--directory", _root]);
-        await server.WaitForPortAsync(port);
+            "python3", ["-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", _root]);
+        var port = await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(30));
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(
             () => BrowserDriver.RunAsync("contact", $"http://127.0.0.1:{port}"));
@@ -179,6 +176,8 @@ public sealed class BrowserHarnessTests : IDisposable
             def log_message(self, *args):
                 pass
 
-        ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+        server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+        print(f"listening on http://127.0.0.1:{server.server_address[1]}/", flush=True)
+        server.serve_forever()
         """;
 }

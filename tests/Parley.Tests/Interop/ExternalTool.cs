@@ -390,8 +390,14 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
             System.Text.RegularExpressions.Match match = pattern.Match(StdOut);
             if (match.Success)
             {
+                // Announced once listening; the address it names must accept a connection right away.
                 int port = int.Parse(match.Groups["port"].Value, System.Globalization.CultureInfo.InvariantCulture);
-                await WaitForPortAsync(port, timeout - clock.Elapsed).ConfigureAwait(false);
+                System.Net.IPAddress address = match.Value.Contains("[::1]", StringComparison.Ordinal)
+                    ? System.Net.IPAddress.IPv6Loopback : System.Net.IPAddress.Loopback;
+                if (!await Loopback.CanConnectAsync(port, address: address).ConfigureAwait(false))
+                {
+                    throw new InvalidOperationException($"'{Command}' announced port {port} but refuses connections there.\n--- stdout ---\n{ToolResult.Tail(StdOut)}");
+                }
                 return port;
             }
             if (_process.HasExited || clock.Elapsed > timeout)

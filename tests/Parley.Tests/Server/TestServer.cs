@@ -33,6 +33,7 @@ public sealed class TestServer : IAsyncDisposable
     /// </summary>
     public static async Task<TestServer> StartAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null, bool tls = false)
     {
+        TestServerUsers.Record();
         var options = new HttpServerOptions { Host = "127.0.0.1", Port = 0 };
         if (tls) options.Listeners.Add(ListenerOptions.Https("127.0.0.1", 0, TestTlsOptions()));
         // PARLEY_TEST_TRANSPORT=epoll runs every server-backed test on the epoll transport.

@@ -110,9 +110,8 @@ public sealed class ServeDirectoryCommandTests : IDisposable
 
     private async Task<(RunningTool Tool, int Port)> ServeAsync(params string[] extra)
     {
-        int port = Loopback.FreePort();
-        RunningTool tool = ExternalTool.Start("dotnet", [CliPath(), "serve", _site.Root, "--port", port.ToString(), .. extra]);
-        await tool.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+        RunningTool tool = ExternalTool.Start("dotnet", [CliPath(), "serve", _site.Root, "--port", "0", .. extra]);
+        int port = await tool.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
         return (tool, port);
     }
 
