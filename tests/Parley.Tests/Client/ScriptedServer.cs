@@ -47,6 +47,7 @@ public sealed class ScriptedServer : IAsyncDisposable
     private readonly List<Task> _connections = [];
     private readonly Task _acceptLoop;
     private int _accepted;
+    private int _closed;
 
     public ScriptedServer(Func<ScriptedExchange, Task> script)
     {
@@ -58,6 +59,9 @@ public sealed class ScriptedServer : IAsyncDisposable
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
     public string Url => $"http://127.0.0.1:{Port}/";
     public int Accepted => Volatile.Read(ref _accepted);
+
+    /// <summary>Connections this server has closed (its FIN is on its way to the client by then).</summary>
+    public int Closed => Volatile.Read(ref _closed);
     public List<string> Requests { get; } = [];
 
     private async Task AcceptAsync()
@@ -77,6 +81,18 @@ public sealed class ScriptedServer : IAsyncDisposable
     }
 
     private async Task ServeAsync(TcpClient client, int number)
+    {
+        try
+        {
+            await ServeConnectionAsync(client, number);
+        }
+        finally
+        {
+            Interlocked.Increment(ref _closed);
+        }
+    }
+
+    private async Task ServeConnectionAsync(TcpClient client, int number)
     {
         using (client)
         {

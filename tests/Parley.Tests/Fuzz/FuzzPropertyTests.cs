@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Parley.Fuzz;
 
 namespace Parley.Tests.Fuzz;
@@ -39,14 +38,13 @@ public class FuzzPropertyTests
         byte[][] seeds = Directory.GetFiles(CorpusDirectory(target)).Order(StringComparer.Ordinal).Select(File.ReadAllBytes).ToArray();
         Assert.NotEmpty(seeds);
         var random = new Random(6);
-        var clock = Stopwatch.StartNew();
+        // Bounded by its count of executions, not by the clock: speed belongs to the benchmarks.
         foreach (byte[] seed in seeds) RunOrReport(target, seed);
         for (int i = 0; i < Mutations; i++)
         {
             byte[] input = Mutate(seeds[random.Next(seeds.Length)], random);
             RunOrReport(target, input);
         }
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{target}: the bounded run took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     private static void RunOrReport(string target, byte[] input)

@@ -166,11 +166,30 @@ public class ServeDrainTests
                 }
             }
         }
+        // One upload is in flight across the stop: its head and half its body go before SIGTERM, the rest
+        // only once the server says it is stopping. A stop that drains answers it; one that skips the
+        // drain has closed it.
+        await using RawConnection upload = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port));
+        await upload.SendAsync("GET /style.css HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, (await upload.ReadResponseAsync(timeout: TimeSpan.FromSeconds(60))).StatusCode); // accepted, not in the backlog
+        const string Form = "name=drain&message=in+flight";
+        string uploadHead = $"POST /contact_form.php HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {Form.Length}\r\n\r\n";
+
         Task[] clients = Enumerable.Range(0, 4).Select(ClientAsync).ToArray();
         // The stop must come under load: every client answered and more than 20 answers in all.
         Assert.True(await Hostile.WaitUntilAsync(() => answeredClients.Count == 4 && completed.Count > 20, TimeSpan.FromSeconds(60)),
             $"only {completed.Count} requests completed");
-        gate.Close(() => Process.Start("kill", ["-TERM", process.ProcessId.ToString()])).WaitForExit();
+        gate.Close(() =>
+        {
+            upload.Socket.Send(System.Text.Encoding.ASCII.GetBytes(uploadHead + Form[..10]));
+            return Process.Start("kill", ["-TERM", process.ProcessId.ToString()]);
+        }).WaitForExit();
+        Assert.True(await Hostile.WaitUntilAsync(() => process.StdOut.Contains("Stopping:", StringComparison.Ordinal), TimeSpan.FromSeconds(60)),
+            $"the server never said it was stopping: {process.StdOut}");
+        await upload.SendAsync(Form[10..]);
+        RawResponse uploaded = await upload.ReadResponseAsync(timeout: TimeSpan.FromSeconds(60));
+        Assert.Equal(200, uploaded.StatusCode);
+        Assert.Equal("close", uploaded.Header("Connection"));
         int exitCode = await process.WaitForExitAsync(TimeSpan.FromSeconds(60));
         await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(0, exitCode);
