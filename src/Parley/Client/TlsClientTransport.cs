@@ -41,6 +41,8 @@ internal sealed class TlsClientTransport : ConnectionTransport
 
     public override IPEndPoint? LocalEndPoint => _inner.LocalEndPoint;
 
+    public override bool HasUnreadBytes => _inner.HasUnreadBytes;
+
     /// <summary>Runs the client side of the handshake with options the policy prepared.</summary>
     public Task HandshakeAsync(SslClientAuthenticationOptions options, CancellationToken cancellationToken) =>
         Ssl.AuthenticateAsClientAsync(options, cancellationToken);

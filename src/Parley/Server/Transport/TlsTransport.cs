@@ -47,6 +47,9 @@ internal sealed class TlsTransport : ConnectionTransport
 
     public override IPEndPoint? LocalEndPoint => _inner.LocalEndPoint;
 
+    // Records waiting on the socket: the next request (or the client's close_notify, which ends it anyway).
+    public override bool HasUnreadBytes => _inner.HasUnreadBytes;
+
     public enum HandshakeResult { Secure, PlainHttp, Closed }
 
     /// <summary>
