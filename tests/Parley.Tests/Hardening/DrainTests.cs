@@ -21,11 +21,14 @@ public class DrainTests : TransportTests
     {
         HttpServer? httpServer = null;
         var drainTimeout = TimeSpan.FromSeconds(5);
+        int handlersRunning = 0;
         var server = await TestServer.StartAsync(async (request, response) =>
         {
+            Interlocked.Increment(ref handlersRunning);
             string id = request.Headers["X-Id"] ?? "?";
             await Task.Delay(30);
             response.WriteText($"id={id} stopping={httpServer!.IsStopping}");
+            Interlocked.Decrement(ref handlersRunning);
         }, o =>
         {
             o.Transport = Transport;
@@ -62,8 +65,10 @@ public class DrainTests : TransportTests
         // Load first: every client answered at least once and 40 answers in all, so the stop lands in the middle.
         Assert.True(await Hostile.WaitUntilAsync(() => answeredClients.Count == 8 && completed.Count >= 40, TimeSpan.FromSeconds(60)),
             $"only {completed.Count} requests completed");
+        // The stop begins while a handler is running (a "handler has started" signal, not a delay): a stop
+        // that skipped the drain would cut it off.
         var clock = Stopwatch.StartNew();
-        Task stop = gate.Close(() => server.Server.StopAsync());
+        Task stop = await gate.CloseWhenAsync(() => Volatile.Read(ref handlersRunning) > 0, () => server.Server.StopAsync());
         await stop.WaitAsync(TimeSpan.FromSeconds(60));
         TimeSpan stopTook = clock.Elapsed;
         await Task.WhenAll(clients).WaitAsync(TimeSpan.FromSeconds(60));
@@ -128,6 +133,25 @@ public sealed class SendGate
             _closed = true;
             return startStop();
         }
+    }
+
+    /// <summary>Closes the gate and starts the stop at a moment <paramref name="condition"/> holds (checked under the gate).</summary>
+    public async Task<T> CloseWhenAsync<T>(Func<bool> condition, Func<T> startStop)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            lock (_lock)
+            {
+                if (condition())
+                {
+                    _closed = true;
+                    return startStop();
+                }
+            }
+            await Task.Delay(1);
+        }
+        throw new TimeoutException("the condition to start the stop never held");
     }
 }
 

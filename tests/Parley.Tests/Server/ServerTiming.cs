@@ -11,5 +11,5 @@ public static class ServerTiming
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
 
     /// <summary>What a busy 2-core machine may add to any wait: late timers, late thread-pool work.</summary>
-    public static readonly TimeSpan LoadAllowance = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan LoadAllowance = TimeSpan.FromSeconds(10);
 }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Mutation testing with Stryker.NET (a local tool pinned in .config/dotnet-tools.json), outside CI.
+# Each folder of src/Parley is mutated on its own against the tests that exercise it, in a private
+# copy of the tree (Stryker replaces the built Parley.dll under the test project, which would break
+# builds and test runs in the working tree meanwhile). Reports land in TestResults/mutation/FOLDER.
+#
+#   ./scripts/mutation.sh                 Http1, Server and Client, one after the other
+#   ./scripts/mutation.sh Http1 [Client]  only those folders
+#
+# Bounded: each folder gets at most $PARLEY_MUTATION_MINUTES minutes (default 150); a run cut off
+# by the bound reports nothing, so raise it rather than trust a partial score.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+# On a busy machine vstest.console can take longer than its default 90 s to answer Stryker, which then
+# aborts the whole run (seen here after 55 minutes).
+export VSTEST_CONNECTION_TIMEOUT="${VSTEST_CONNECTION_TIMEOUT:-900}"
+
+minutes="${PARLEY_MUTATION_MINUTES:-150}"
+concurrency="${PARLEY_MUTATION_CONCURRENCY:-2}"
+folders=("$@")
+[ "${#folders[@]}" -gt 0 ] || folders=(Http1 Server Client)
+
+# The tests each folder's mutants are run against. Http1 takes its fast unit tests only (the
+# conformance table and the fuzz properties run live servers or seconds-long loops for every mutant).
+tests_for() {
+  case "$1" in
+    Http1)  echo "FullyQualifiedName~Parley.Tests.Http1" ;;
+    Server) echo "FullyQualifiedName~Parley.Tests.Server|FullyQualifiedName~Parley.Tests.Hardening|FullyQualifiedName~Parley.Tests.Conformance" ;;
+    Client) echo "FullyQualifiedName~Parley.Tests.Client&FullyQualifiedName!~Parley.Tests.Client.CliTests" ;;
+    *) echo "unknown folder '$1' (Http1, Server or Client)" >&2; return 1 ;;
+  esac
+}
+
+dotnet tool restore >/dev/null
+
+for folder in "${folders[@]}"; do
+  filter="$(tests_for "$folder")"
+  out="$ROOT/TestResults/mutation/$folder"
+  work="$(mktemp -d "${TMPDIR:-/tmp}/parley-mutation-$folder.XXXXXX")"
+  rm -rf "$out"; mkdir -p "$out"
+  # A clean copy of the tracked tree (with uncommitted edits), without build output.
+  git ls-files -co --exclude-standard -z | tar --null --ignore-failed-read -T - -cf - | tar -xf - -C "$work"
+  cat >"$work/tests/Parley.Tests/stryker-config.json" <<JSON
+{
+  "stryker-config": {
+    "project": "Parley.csproj",
+    "configuration": "Release",
+    "mutate": ["**/$folder/**/*.cs"],
+    "test-case-filter": "$filter",
+    "coverage-analysis": "perTest",
+    "concurrency": $concurrency,
+    "additional-timeout": 5000,
+    "reporters": ["dots", "json", "html", "markdown", "cleartext"],
+    "thresholds": { "high": 85, "low": 70, "break": 0 }
+  }
+}
+JSON
+  echo "mutation.sh: $folder in $work (filter: $filter, at most $minutes min)" >&2
+  rc=0
+  ( cd "$work/tests/Parley.Tests" && timeout --signal=INT --kill-after=60 "${minutes}m" \
+      dotnet stryker --config-file stryker-config.json --output "$work/StrykerOutput" --skip-version-check ) \
+    >"$out/stryker.log" 2>&1 || rc=$?
+  cp -r "$work/StrykerOutput/reports/." "$out/" 2>/dev/null || true
+  if [ "$rc" -ne 0 ]; then
+    echo "mutation.sh: $folder: stryker exited $rc (124/130 = cut off by the ${minutes} min bound); log: $out/stryker.log" >&2
+  else
+    grep -E "mutation score|Killed|Survived|Timeout|No coverage" "$out/stryker.log" | tail -n 8 >&2 || true
+    rm -rf "$work"
+  fi
+  echo "mutation.sh: $folder report: $out" >&2
+done
