@@ -59,10 +59,16 @@ for folder in "${folders[@]}"; do
 }
 JSON
   echo "mutation.sh: $folder in $work (filter: $filter, at most $minutes min)" >&2
-  rc=0
-  ( cd "$work/tests/Parley.Tests" && timeout --signal=INT --kill-after=60 "${minutes}m" \
-      dotnet stryker --config-file stryker-config.json --output "$work/StrykerOutput" --skip-version-check ) \
-    >"$out/stryker.log" 2>&1 || rc=$?
+  # Stryker's project analysis asks `dotnet --info` with a short timeout, which a busy machine misses
+  # ("Could not find build environment"): that failure alone is tried again, twice.
+  for attempt in 1 2 3; do
+    rc=0
+    ( cd "$work/tests/Parley.Tests" && timeout --signal=INT --kill-after=60 "${minutes}m" \
+        dotnet stryker --config-file stryker-config.json --output "$work/StrykerOutput" --skip-version-check ) \
+      >"$out/stryker.log" 2>&1 || rc=$?
+    grep -q "Could not find build environment" "$out/stryker.log" || break
+    echo "mutation.sh: $folder: Stryker could not analyse the projects (attempt $attempt)" >&2
+  done
   cp -r "$work/StrykerOutput/reports/." "$out/" 2>/dev/null || true
   if [ "$rc" -ne 0 ]; then
     echo "mutation.sh: $folder: stryker exited $rc (124/130 = cut off by the ${minutes} min bound); log: $out/stryker.log" >&2

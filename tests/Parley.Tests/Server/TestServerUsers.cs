@@ -21,12 +21,13 @@ internal static class TestServerUsers
         lock (Lock) File.AppendAllText(log, name + "\n");
     }
 
-    // The innermost frame of a test class in this assembly: the test method ("Class.Method"), or the class
-    // alone ("Class.") when the server is started from its constructor, its InitializeAsync, or a helper
-    // that had already awaited something (the test's own frame is then no longer on the stack).
+    // The test method on the stack ("Class.Method"), or else the class of the innermost test-class frame
+    // ("Class.") when the server is started from its constructor, its InitializeAsync, or a helper that
+    // had already awaited something (the test's own frame is then no longer on the stack).
     private static string? CallingTest()
     {
         Assembly tests = typeof(TestServer).Assembly;
+        Type? innermost = null;
         foreach (StackFrame frame in new StackTrace().GetFrames())
         {
             MethodBase? method = frame.GetMethod();
@@ -40,10 +41,10 @@ internal static class TestServerUsers
             }
             if (type is null || type.Assembly != tests || !IsTestClass(type)) continue;
             if (typeof(TransportTests).IsAssignableFrom(type)) return null;
-            bool isTest = type.GetMethods().Any(m => m.Name == methodName && m.GetCustomAttributes<FactAttribute>().Any());
-            return isTest ? $"{type.FullName}.{methodName}" : $"{type.FullName}.";
+            if (type.GetMethods().Any(m => m.Name == methodName && m.GetCustomAttributes<FactAttribute>().Any())) return $"{type.FullName}.{methodName}";
+            innermost ??= type;
         }
-        return "unattributed";
+        return innermost is null ? "unattributed" : $"{innermost.FullName}.";
     }
 
     private static bool IsTestClass(Type type) => type.GetMethods().Any(m => m.GetCustomAttributes<FactAttribute>().Any());
