@@ -10,6 +10,13 @@ public static class ServerTiming
     /// <summary>How often the server checks its connections' deadlines (HttpServer's heartbeat timer).</summary>
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How early a deadline can fall by a test's precise clock: the server computes deadlines from
+    /// Environment.TickCount64, a coarse clock that lags the precise one by up to a few milliseconds
+    /// (a run saw a 5 s timeout close at 4.99x s).
+    /// </summary>
+    public static readonly TimeSpan CoarseClock = TimeSpan.FromMilliseconds(20);
+
     /// <summary>What a busy 2-core machine may add to any wait: late timers, late thread-pool work.</summary>
     public static readonly TimeSpan LoadAllowance = TimeSpan.FromSeconds(10);
 }
