@@ -409,7 +409,10 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         if (phase is (int)Phase.Busy or (int)Phase.Closed || now < Volatile.Read(ref _deadline)) return;
         if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, phase) != phase) return;
         if (phase == (int)Phase.Handshaking) _handshakeTimedOut = true;
-        if (phase == (int)Phase.ReadingHead)
+        // An idle wait that expired with bytes in the socket is a head that has begun: they arrived while
+        // the connection's own code had not yet run to read them (late on a busy machine), and the client
+        // is owed the 408 as much as one whose head the server had started to read.
+        if (phase == (int)Phase.ReadingHead || (phase == (int)Phase.Idle && _transport.HasUnreadBytes))
         {
             // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for its request.
             TrySendNow(ErrorResponses.Build(408, "request head not received in time", _options.ServerHeader));

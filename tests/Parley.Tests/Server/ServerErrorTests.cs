@@ -328,4 +328,55 @@ public class ServerErrorTests : TransportTests
 public class EpollServerErrorTests : ServerErrorTests
 {
     protected override TransportKind Transport => TransportKind.Epoll;
+
+    [Fact]
+    public async Task A_head_that_arrived_while_the_loop_was_busy_gets_408_when_the_idle_wait_expires()
+    {
+        // One loop thread, and a handler on it that holds it: bytes that reach an idle connection then stay
+        // unread, as they do when a busy machine runs the connection's code late. When its idle wait
+        // expires, the client has begun a request and is owed a 408, not a silent close.
+        var keepAlive = TimeSpan.FromSeconds(3);
+        using var loopHeld = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        using var holder = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await using var server = await StartAsync((request, response) =>
+        {
+            if (request.Target == "/hold")
+            {
+                loopHeld.Set();
+                release.Wait(TimeSpan.FromSeconds(60));
+            }
+            else
+            {
+                // Sent from the loop thread: the holding request is read right after this exchange ends.
+                holder.Send("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"u8);
+            }
+            response.WriteText("ok");
+            return ValueTask.CompletedTask;
+        }, o =>
+        {
+            o.EpollThreadCount = 1;
+            o.KeepAliveTimeout = keepAlive;
+            o.RequestHeadersTimeout = TimeSpan.FromSeconds(1);
+        });
+        await holder.ConnectAsync(System.Net.IPAddress.Loopback, server.Port);
+        await using var connection = await server.ConnectAsync();
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 2, LoadAllowance), "the server did not accept both connections");
+        var idle = Stopwatch.StartNew();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
+        try
+        {
+            Assert.True(loopHeld.Wait(LoadAllowance), "the holding request never ran");
+            // Otherwise the idle wait may have ended before the head was sent, and a silent close is right.
+            Assert.True(idle.Elapsed < keepAlive, $"the loop was held only {idle.Elapsed.TotalSeconds:F1} s after the exchange");
+            await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n");
+            string all = await connection.ReadUntilCloseAsync(keepAlive + Heartbeat + LoadAllowance);
+            Assert.StartsWith("HTTP/1.1 408 Request Timeout\r\n", all);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
 }
