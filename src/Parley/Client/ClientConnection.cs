@@ -112,7 +112,7 @@ internal sealed partial class ClientConnection
         if (IsClosed || now >= IdleExpires || _requestsLeft <= 0) return false;
         try
         {
-            // The event loop knows whether anything arrived since the socket was last found empty. Under TLS
+            // The epoll transport peeks at the socket (its loop may not have reported a close yet). Under TLS
             // the read-ahead asks SslStream instead: a session ticket arriving late is TLS's own business.
             if (_plainEpoll is not null) return _plainEpoll.IsQuiet();
             return TryStartReadAhead();

@@ -184,14 +184,14 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
 
     /// <summary>
     /// True when nothing (no bytes, no end of stream, no error) can be received now: for a pooled client
-    /// connection, "not stale". Without a system call when no readiness was reported since the socket was
-    /// last found empty; a one-byte peek otherwise.
+    /// connection, "not stale". Always a one-byte peek: the loop reports a hang-up only when its thread
+    /// gets to run, and on a busy machine a server's close can sit in the kernel unreported while the pool
+    /// hands the connection out (a request that is not idempotent is then lost, not retried).
     /// </summary>
     public bool IsQuiet()
     {
         if (Volatile.Read(ref _peerHungUp) != 0 || Volatile.Read(ref _aborted) != 0) return false;
-        long seen = Volatile.Read(ref _readEvents);
-        return seen == Volatile.Read(ref _readDrainedAt) || IsDrained(seen);
+        return IsDrained(Volatile.Read(ref _readEvents));
     }
 
     /// <summary>
