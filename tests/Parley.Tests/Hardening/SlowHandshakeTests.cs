@@ -15,7 +15,9 @@ namespace Parley.Tests.Hardening;
 public class SlowHandshakeTests : TransportTests
 {
     private const int PerKind = 100;
-    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(2);
+    // Long enough that 300 connections and three normal handshakes fit inside it on a busy 2-core machine:
+    // the test checks the order (served while all are open), not a speed.
+    private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(5);
 
     protected override bool OverTls => true;
 
@@ -38,8 +40,9 @@ public class SlowHandshakeTests : TransportTests
         {
             await Task.WhenAll(Enumerable.Range(0, sockets.Length).Select(async i =>
             {
-                sockets[i] = await Hostile.ConnectAsync(server.Port);
+                // Taken before the connect: the server's deadline starts at its accept, never earlier.
                 openedAt[i] = clock.Elapsed;
+                sockets[i] = await Hostile.ConnectAsync(server.Port);
                 closedAt[i] = (i % 3) switch
                 {
                     0 => ClosedAtAsync(sockets[i], clock, dribble: null), // says nothing at all
@@ -53,7 +56,7 @@ public class SlowHandshakeTests : TransportTests
             {
                 await using RawConnection connection = await server.ConnectAsync();
                 await connection.SendAsync("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
-                Assert.Equal("Hello", (await connection.ReadResponseAsync(timeout: TimeSpan.FromSeconds(5))).BodyText);
+                Assert.Equal("Hello", (await connection.ReadResponseAsync(timeout: TimeSpan.FromSeconds(60))).BodyText);
             }
             TimeSpan served = clock.Elapsed;
             Assert.True(closedAt.All(t => !t.IsCompleted), $"{closedAt.Count(t => t.IsCompleted)} slow handshakes ended before the normal client was served");
@@ -62,11 +65,11 @@ public class SlowHandshakeTests : TransportTests
             for (int i = 0; i < closed.Length; i++)
             {
                 string kind = (i % 3) switch { 0 => "a silent connection", 1 => "a stalled ClientHello", _ => "a dribbled ClientHello" };
-                Assert.True(closed[i] is not null, $"{kind} was not closed within {HandshakeTimeout.TotalSeconds + 6} s");
+                Assert.True(closed[i] is not null, $"{kind} was not closed within {(HandshakeTimeout + ServerTiming.Heartbeat + ServerTiming.LoadAllowance).TotalSeconds} s");
                 TimeSpan lived = closed[i]!.Value - openedAt[i];
-                Assert.True(lived >= HandshakeTimeout * 0.75, $"{kind} was closed after {lived.TotalSeconds:F1} s, before the {HandshakeTimeout.TotalSeconds} s handshake timeout");
+                Assert.True(lived >= HandshakeTimeout - ServerTiming.CoarseClock, $"{kind} was closed after {lived.TotalSeconds:F1} s, before the {HandshakeTimeout.TotalSeconds} s handshake timeout");
             }
-            Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(5)),
+            Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, TimeSpan.FromSeconds(60)),
                 $"{server.Server.ConnectionCount} connections still open after the handshake timeout");
             // One error-log line each, and none for the normal clients.
             string[] errors;
@@ -90,7 +93,8 @@ public class SlowHandshakeTests : TransportTests
     // null when the server keeps it open past the handshake timeout and some slack.
     private static async Task<TimeSpan?> ClosedAtAsync(Socket socket, Stopwatch clock, byte[]? dribble)
     {
-        using var cts = new CancellationTokenSource(HandshakeTimeout + TimeSpan.FromSeconds(6));
+        // The close is due at the first heartbeat after the handshake timeout; a loaded machine may add more.
+        using var cts = new CancellationTokenSource(HandshakeTimeout + ServerTiming.Heartbeat + ServerTiming.LoadAllowance);
         var buffer = new byte[1024];
         int sent = 0;
         try
