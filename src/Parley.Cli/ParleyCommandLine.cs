@@ -35,6 +35,9 @@ internal static class ParleyCommandLine
             return UsageError;
         }
         var invocation = new InvocationConfiguration { Output = stdout, Error = stderr };
+        // serve handles SIGTERM and SIGINT itself (ServerHost) and drains for as long as its options say:
+        // System.CommandLine's own handling would end the process 2 s after the signal, mid-drain.
+        if (parsed.CommandResult.Command.Name == "serve") invocation.ProcessTerminationTimeout = null;
         return await parsed.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
     }
 

@@ -212,6 +212,7 @@ public sealed class HttpServer : IAsyncDisposable
     private async Task DrainAndStopAsync(TimeSpan drainTimeout, TimeSpan delay)
     {
         if (delay > TimeSpan.Zero && _listeners.Length > 0) await Task.WhenAny(Task.Delay(delay), _delayCut.Task).ConfigureAwait(false);
+        await QuiesceListenersAsync().ConfigureAwait(false);
         _stopping = true;
         if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
         foreach (BoundListener listener in _listeners) listener.Socket.Dispose();
@@ -238,6 +239,27 @@ public sealed class HttpServer : IAsyncDisposable
         if (_epollLoops is not null)
         {
             foreach (EpollLoop loop in _epollLoops) loop.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Stops new handshakes on the listeners this server opened, then lets the accept loops empty their
+    /// queues (within a bound), so that closing them resets no connection a client already sent on (see
+    /// <see cref="ListenerQuiescing"/>). A socket the server was given is left as it is: it outlives this
+    /// process, and its queue with it.
+    /// </summary>
+    private async Task QuiesceListenersAsync()
+    {
+        bool any = false;
+        foreach (BoundListener listener in _listeners)
+        {
+            if (listener.Options.ListenSocket is null) any |= ListenerQuiescing.DropNewHandshakes(listener.Socket);
+        }
+        if (!any) return;
+        long deadline = Environment.TickCount64 + 2000;
+        while (Environment.TickCount64 < deadline && Array.Exists(_listeners, listener => ListenerQuiescing.HasPendingConnection(listener.Socket)))
+        {
+            await Task.Delay(5).ConfigureAwait(false);
         }
     }
 
