@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Bounded AFL++ run of one fuzz target through SharpFuzz:  ./scripts/fuzz.sh TARGET SECONDS [EXECUTIONS]
 # With EXECUTIONS it stops after that many executions (afl-fuzz -E), SECONDS still capping the time.
-# TARGET: request | chunked | response | form | multipart | range | route | query. Findings land in fuzz/findings/TARGET;
+# TARGET: request | chunked | response | form | multipart | range | route | query | proxy | forwarded. Findings land in fuzz/findings/TARGET;
 # every crash or hang found must become a regression seed in fuzz/corpus/TARGET and a test.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
