@@ -18,6 +18,9 @@ internal static class HttpTelemetry
     public const string ServerPort = "server.port";
     public const string UrlPath = "url.path";
     public const string UrlFull = "url.full";
+    public const string NetworkType = "network.type";
+    public const string NetworkTransport = "network.transport";
+    public const string TlsProtocolVersion = "tls.protocol.version";
 
     /// <summary>The conventions' value for a method outside the known set, which would otherwise let clients mint attribute values.</summary>
     public const string OtherMethod = "_OTHER";

@@ -20,4 +20,15 @@ internal sealed class BoundListener(ListenerOptions options, Socket socket, TlsL
     public RequestHandler Handler { get; } = handler;
 
     public IPEndPoint EndPoint { get; } = (IPEndPoint)socket.LocalEndPoint!;
+
+    /// <summary>The attributes of this listener's connection metrics, built once: server.address, server.port, network.type, network.transport.</summary>
+    public KeyValuePair<string, object?>[] ConnectionTags => _connectionTags ??=
+    [
+        new(HttpTelemetry.ServerAddress, EndPoint.Address.IsIPv4MappedToIPv6 ? EndPoint.Address.MapToIPv4().ToString() : EndPoint.Address.ToString()),
+        new(HttpTelemetry.ServerPort, EndPoint.Port),
+        new(HttpTelemetry.NetworkType, EndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? "ipv6" : "ipv4"),
+        new(HttpTelemetry.NetworkTransport, "tcp"),
+    ];
+
+    private KeyValuePair<string, object?>[]? _connectionTags;
 }

@@ -13,6 +13,50 @@ internal sealed partial class HttpConnection
     private Activity? _ambientActivity;
     private string? _failure;
 
+    private readonly BoundListener _listener;
+    private bool _connectionCounted;
+    private long _connectionStarted;
+
+    /// <summary>Counts the connection open (when someone listens): called once, as it is accepted.</summary>
+    private void BeginConnectionTelemetry()
+    {
+        if (ServerTelemetry.ActiveConnections.Enabled)
+        {
+            _connectionCounted = true;
+            ServerTelemetry.ActiveConnections.Add(1, new TagList(_listener.ConnectionTags));
+        }
+        if (ServerTelemetry.ConnectionDuration.Enabled) _connectionStarted = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Counts the connection closed and records how long it lasted: called once, by the server, when it is gone.</summary>
+    internal void EndConnectionTelemetry()
+    {
+        if (_connectionCounted)
+        {
+            _connectionCounted = false;
+            ServerTelemetry.ActiveConnections.Add(-1, new TagList(_listener.ConnectionTags));
+        }
+        if (_connectionStarted != 0)
+        {
+            ServerTelemetry.ConnectionDuration.Record(Stopwatch.GetElapsedTime(_connectionStarted).TotalSeconds, new TagList(_listener.ConnectionTags));
+            _connectionStarted = 0;
+        }
+    }
+
+    /// <summary>Records a TLS handshake's duration, with the protocol it agreed on or why it failed.</summary>
+    private void RecordHandshake(long started, Exception? failure)
+    {
+        var tags = new TagList(_listener.ConnectionTags);
+        if (failure is not null) tags.Add(HttpTelemetry.ErrorType, failure.GetType().FullName);
+        else if (TlsSession is { } session) tags.Add(HttpTelemetry.TlsProtocolVersion, session.Protocol switch
+        {
+            System.Security.Authentication.SslProtocols.Tls13 => "1.3",
+            System.Security.Authentication.SslProtocols.Tls12 => "1.2",
+            _ => session.ProtocolName,
+        });
+        ServerTelemetry.TlsHandshakeDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+    }
+
     private string SchemeValue => _tls is null ? "http" : "https";
 
     private string ProtocolVersionValue => _head.Version == HttpVersion.Http10 ? "1.0" : "1.1";

@@ -60,6 +60,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         _handler = listener.Handler;
         _expectsProxyHeader = listener.Options.ProxyProtocol;
         Id = server.NextConnectionId();
+        _listener = listener;
+        BeginConnectionTelemetry();
         _acceptedTicks = Environment.TickCount64;
     }
 
@@ -173,14 +175,17 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     {
         SetPhase(Phase.Handshaking, Environment.TickCount64 + (long)tls.HandshakeTimeout.TotalMilliseconds);
         TlsTransport.HandshakeResult result;
+        long handshakeStarted = ServerTelemetry.TlsHandshakeDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
         try
         {
             result = await tls.HandshakeAsync().ConfigureAwait(false);
+            if (handshakeStarted != 0 && result == TlsTransport.HandshakeResult.Secure) RecordHandshake(handshakeStarted, null);
         }
         // Whatever a client sends can make SslStream throw: not only AuthenticationException and I/O errors
         // (garbage that is not a ClientHello ends in a NotSupportedException). Each is a failed handshake.
         catch (Exception ex)
         {
+            if (handshakeStarted != 0) RecordHandshake(handshakeStarted, ex);
             if (_handshakeTimedOut) LogHandshakeTimeout(tls);
             else if (Volatile.Read(ref _phase) != (int)Phase.Closed) _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {Describe(ex)}", null);
             return false;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -296,6 +297,7 @@ public sealed class HttpServer : IAsyncDisposable
         if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
         {
             Interlocked.Decrement(ref _connectionCount);
+            CountRejected(listener);
             EpollTransport.Refuse(fd, OverCapacityResponse(listener));
             return;
         }
@@ -342,6 +344,7 @@ public sealed class HttpServer : IAsyncDisposable
             if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
             {
                 Interlocked.Decrement(ref _connectionCount);
+                CountRejected(bound);
                 RefuseOverCapacity(socket, bound);
                 continue;
             }
@@ -363,6 +366,11 @@ public sealed class HttpServer : IAsyncDisposable
     private byte[] OverCapacityResponse(BoundListener listener) =>
         listener.Tls is null ? ErrorResponses.Build(503, "too many connections", Options.ServerHeader) : [];
 
+    private static void CountRejected(BoundListener listener)
+    {
+        if (ServerTelemetry.RejectedConnections.Enabled) ServerTelemetry.RejectedConnections.Add(1, new TagList(listener.ConnectionTags));
+    }
+
     private void RefuseOverCapacity(Socket socket, BoundListener listener)
     {
         try
@@ -383,6 +391,7 @@ public sealed class HttpServer : IAsyncDisposable
     internal void OnConnectionClosed(HttpConnection connection)
     {
         if (!_connections.Remove(connection)) return;
+        connection.EndConnectionTelemetry();
         if (Interlocked.Decrement(ref _connectionCount) == 0 && _stopping) _drained.TrySetResult();
     }
 
