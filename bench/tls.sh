@@ -8,16 +8,19 @@
 #
 # Scenarios, for each certificate in $CERTS (ecdsa: P-256; rsa: 2048 bits), all TLS 1.3:
 #   keepalive  GET /plaintext on 64 keep-alive TLS connections (ecdsa only): req/s and server CPU µs/request
-#   handshake  GET /plaintext with "Connection: close" on 16 connections: each request a new TCP connection
-#              and a full handshake (wrk gives every connection a fresh SSL object and no session to resume):
-#              handshakes/s and server CPU µs/handshake
+#   full       a new TCP connection and a full handshake per request: $FULL_CLIENTS `openssl s_time -new`
+#              processes (a new session each time, nothing resumed), each sending GET /plaintext (HTTP/1.0)
+#              and reading the answer: handshakes/s and server CPU µs/handshake
+#   resumed    GET /plaintext with "Connection: close" on 16 wrk connections: a new TCP connection per request,
+#              but wrk keeps one SSL object per connection slot and SSL_clear keeps its session, so the
+#              handshake resumes it (TLS 1.3 PSK): handshakes/s and server CPU µs/handshake
 #   idle       (ecdsa only, fresh process) $IDLE_CONNECTIONS TLS connections, one request each, then idle:
 #              the server's RSS growth per connection
 #   alloc      (ecdsa only, parley and parley-epoll) bytes the server process allocates per keep-alive request
-#              over TLS: GET /alloc (GC.GetTotalAllocatedBytes) before and after $ALLOC_REQUESTS wrk requests
+#              over TLS: GET /alloc (GC.GetTotalAllocatedBytes) before and after a keep-alive wrk run
 #
 # Environment: ROUNDS [2]  WARMUP [5]  DURATION [8]  SERVERS ["kestrel parley parley-epoll nginx"]
-#   CERTS ["ecdsa rsa"]  IDLE_CONNECTIONS [10000]  ALLOC_REQUESTS [200000]  SERVER_CPU [0]  CLIENT_CPU [1]
+#   CERTS ["ecdsa rsa"]  IDLE_CONNECTIONS [10000]  FULL_CLIENTS [4]  SERVER_CPU [0]  CLIENT_CPU [1]
 #   WORK [a new /tmp/parley-tls.XXXXXX]  BUILD [1]
 set -euo pipefail
 
@@ -29,7 +32,7 @@ DURATION=${DURATION:-8}
 SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx"}
 CERTS=${CERTS:-"ecdsa rsa"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
-ALLOC_REQUESTS=${ALLOC_REQUESTS:-200000}
+FULL_CLIENTS=${FULL_CLIENTS:-4}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 BUILD=${BUILD:-1}
@@ -160,6 +163,27 @@ measure() { # round server cert scenario connections [extra wrk args]
     log "  $scenario/$cert $server: $rps req/s, $us µs CPU/req, p99 $p99 ms, errors $errors"
 }
 
+measure_full() { # round server cert
+    local round=$1 server=$2 cert=$3 pid=${SERVER_PID[$2]} before after k
+    local -a clients=()
+    before=$(cpu_ticks "$pid")
+    for ((k = 1; k <= FULL_CLIENTS; k++)); do
+        taskset -c "$CLIENT_CPU" timeout $((DURATION + 20)) openssl s_time -connect "127.0.0.1:${PORT[$server]}" -new -time "$DURATION" \
+            -www /plaintext >"$WORK/logs/s_time-$cert-$server-$round-$k.txt" 2>&1 &
+        clients+=($!)
+    done
+    wait "${clients[@]}" || true
+    after=$(cpu_ticks "$pid")
+    # "N connections in T real seconds, B bytes read per connection"
+    local handshakes; handshakes=$(cat "$WORK/logs/s_time-$cert-$server-$round-"*.txt | awk '/connections in [0-9.]+ real seconds/ { n += $1 } END { print n + 0 }')
+    # Each client's count over its own real seconds, summed.
+    local rate us="nan"
+    rate=$(cat "$WORK/logs/s_time-$cert-$server-$round-"*.txt | awk '/connections in [0-9.]+ real seconds/ { r += $1 / $4 } END { printf "%.1f", r }')
+    (( handshakes > 0 )) && us=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$handshakes" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' full "$cert" "$server" "$round" "$rate" "$us" nan 0 >>"$RESULTS"
+    log "  full/$cert $server: $rate handshakes/s, $us µs CPU/handshake"
+}
+
 rotate() { # round -> the servers, rotated by round
     local -a list=($SERVERS); local n=${#list[@]} i
     for ((i = 0; i < n; i++)); do printf '%s ' "${list[$(((i + $1) % n))]}"; done
@@ -174,8 +198,14 @@ run_idle() { # server
     before=$(rss_kib "$pid")
     coproc IDLE { taskset -c "$CLIENT_CPU" python3 "$HERE/load/idle_connections.py" --tls --port "${PORT[$server]}" --count "$IDLE_CONNECTIONS" --hold 120; }
     local line=""
-    read -r -t 180 line <&"${IDLE[0]}" || true
-    [[ $line == READY* ]] || { kill "$IDLE_PID" 2>/dev/null || true; die "idle tool for $server: '$line'"; }
+    # Bounded: at most 256 connects in flight, each with the tool's 20 s timeout.
+    read -r -t 600 line <&"${IDLE[0]}" || true
+    if [[ $line != READY* ]]; then
+        kill "$IDLE_PID" 2>/dev/null || true
+        log "  idle $server: the idle tool did not report ('$line')"
+        stop_server "$server"
+        return
+    fi
     open=${line#READY }
     sleep 2
     after=$(rss_kib "$pid")
@@ -183,7 +213,7 @@ run_idle() { # server
     wait "$IDLE_PID" 2>/dev/null || true
     per=$(awk -v a="$after" -v b="$before" -v n="$open" 'BEGIN { printf "%.2f", (a - b) / n }')
     printf 'idle\tecdsa\t%s\t1\t%s\t%s\t%s\t%s\n' "$server" "$open" "$per" "$before" "$after" >>"$RESULTS"
-    log "  idle $server: $open TLS connections, RSS $before -> $after KiB, $per KiB each"
+    log "  idle $server: $open of $IDLE_CONNECTIONS TLS connections open, RSS $before -> $after KiB, $per KiB each"
     stop_server "$server"
 }
 
@@ -219,7 +249,8 @@ main() {
             log "round $round ($cert)"
             for server in $(rotate "$round"); do
                 [[ $cert == ecdsa ]] && measure "$round" "$server" "$cert" keepalive 64
-                measure "$round" "$server" "$cert" handshake 16 -H 'Connection: close'
+                measure "$round" "$server" "$cert" resumed 16 -H 'Connection: close'
+                measure_full "$round" "$server" "$cert"
             done
         done
         if [[ $cert == ecdsa ]]; then
@@ -238,7 +269,7 @@ from collections import defaultdict
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1]) if l.strip()]
 runs = defaultdict(list)
 for r in rows:
-    if r[0] in ("keepalive", "handshake"):
+    if r[0] in ("keepalive", "resumed", "full"):
         runs[(r[0], r[1], r[2])].append((float(r[4]), float(r[5]) if r[5] != "nan" else float("nan"), int(r[7])))
 def ratio(scenario, cert, server, base, index):
     mine = {int(r[3]): r for r in rows if r[:3] == [scenario, cert, server]}
