@@ -43,6 +43,7 @@ declare -A PROBE=(
   [wget]="command -v wget"
   [python3]="command -v python3"
   [nginx]="test -x /usr/sbin/nginx"
+  [haproxy]="test -x /usr/sbin/haproxy"
   [chromium]="test -x /usr/bin/chromium"
   [openssl]="command -v openssl"
   [testssl.sh]="command -v testssl"
@@ -51,7 +52,7 @@ declare -A PROBE=(
 
 ensure_apt_packages() {
   local missing=() pkg
-  for pkg in curl nginx chromium wget python3 openssl testssl.sh systemd; do
+  for pkg in curl nginx haproxy chromium wget python3 openssl testssl.sh systemd; do
     eval "${PROBE[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
@@ -61,6 +62,8 @@ ensure_apt_packages() {
   log "installing ${missing[*]}"
   local nginx_was_present=1
   test -x /usr/sbin/nginx || nginx_was_present=0
+  local haproxy_was_present=1
+  test -x /usr/sbin/haproxy || haproxy_was_present=0
 
   # Keep apt from starting services (nginx) while installing: policy-rc.d exit 101 = "don't".
   local policy=/usr/sbin/policy-rc.d added_policy=0
@@ -92,6 +95,14 @@ ensure_apt_packages() {
       as_root /usr/sbin/nginx -s stop >/dev/null 2>&1 || true
     fi
     command -v update-rc.d >/dev/null 2>&1 && as_root update-rc.d nginx disable >/dev/null 2>&1 || true
+  fi
+  # Likewise HAProxy: the tests run their own, in the foreground, with their own configuration.
+  if [ "$haproxy_was_present" -eq 0 ] && [ -x /usr/sbin/haproxy ]; then
+    if command -v systemctl >/dev/null 2>&1; then
+      if [ -d /run/systemd/system ]; then as_root systemctl stop haproxy >/dev/null 2>&1 || true; fi
+      as_root systemctl disable haproxy >/dev/null 2>&1 || true
+    fi
+    command -v update-rc.d >/dev/null 2>&1 && as_root update-rc.d haproxy disable >/dev/null 2>&1 || true
   fi
 }
 

@@ -25,6 +25,9 @@ public sealed class RawConnection : IAsyncDisposable
         _tls = tls;
     }
 
+    /// <summary>Takes over a socket the test connected itself (from a chosen local address, say).</summary>
+    public static RawConnection FromConnected(Socket connected) => new(connected);
+
     public static async Task<RawConnection> OpenAsync(IPEndPoint endPoint)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
