@@ -138,6 +138,8 @@ PY
 ensure_apt_packages
 check_node_version
 ensure_browser_driver
+# .NET tools the tests run (dotnet-counters), pinned in .config/dotnet-tools.json.
+( cd "$ROOT" && dotnet tool restore >/dev/null ) || { log "dotnet tool restore failed"; exit 1; }
 if [ "${1:-}" = "--deps-only" ]; then exit 0; fi
 
 # ---------------------------------------------------------------- tests
