@@ -98,6 +98,30 @@ public class UpgradeTests : TransportTests
     }
 
     [Fact]
+    public async Task A_1xx_cannot_be_set_as_the_final_status()
+    {
+        string? refusal = null;
+        await using var server = await StartAsync((request, response) =>
+        {
+            try
+            {
+                response.StatusCode = 101;
+            }
+            catch (ArgumentOutOfRangeException ex)
+            {
+                refusal = ex.Message;
+            }
+            response.WriteText("not switched");
+            return ValueTask.CompletedTask;
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync(UpgradeRequest);
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal(200, response.StatusCode);
+        Assert.Contains("SwitchProtocolsAsync", refusal);
+    }
+
+    [Fact]
     public async Task The_request_body_must_be_read_before_switching()
     {
         string? refusal = null;
