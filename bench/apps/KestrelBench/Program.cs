@@ -15,6 +15,8 @@ bool fileFromMemory = Environment.GetEnvironmentVariable("BENCH_FILE_SOURCE") ==
 byte[] fileBytes = fileFromMemory ? File.ReadAllBytes(filePath) : [];
 byte[] plaintext = "Hello, World!"u8.ToArray();
 using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
+// Kestrel's metrics: the hosting layer's (http.server.*) and the server's own (kestrel.*); its spans come from "Microsoft.AspNetCore".
+using IDisposable? telemetry = OpenTelemetryListening.StartIfRequested(["Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"], ["Microsoft.AspNetCore"]);
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();

@@ -15,6 +15,7 @@ Microsoft.Win32.SafeHandles.SafeFileHandle fileHandle = File.OpenHandle(filePath
 long fileLength = RandomAccess.GetLength(fileHandle);
 byte[] plaintext = "Hello, World!"u8.ToArray();
 using AllocationSampler? sampler = AllocationSampler.StartIfRequested();
+using IDisposable? telemetry = OpenTelemetryListening.StartIfRequested([ParleyTelemetry.ServerName], [ParleyTelemetry.ServerName]);
 
 var options = new HttpServerOptions
 {
