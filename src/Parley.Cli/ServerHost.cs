@@ -17,7 +17,6 @@ internal static class ServerHost
         HttpsSetup? https = null, IReadOnlyList<Socket>? listenSockets = null, bool worker = false, AccessLogSetting? accessLog = null, Action<HttpServerOptions>? configure = null)
     {
         var options = new HttpServerOptions { Host = host, Port = port, DrainTimeout = drainTimeout, Transport = transport };
-        configure?.Invoke(options);
         ServerTlsOptions? tls = https is null ? null : new ServerTlsOptions { Certificate = https.Certificate };
         listenSockets ??= [];
         // A worker's second socket is its redirect listener; socket activation's are all main listeners.
@@ -44,6 +43,8 @@ internal static class ServerHost
             options.AccessLog = static entry => Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{DateTime.UtcNow:HH:mm:ss} {entry.Method} {entry.Target} {entry.StatusCode} {entry.BodyBytes}B {entry.Duration.TotalMilliseconds:0.###}ms (request {entry.RequestOnConnection} on its connection)"));
         }
+        // Last, once the listeners are known: options such as --proxy-protocol act on each of them.
+        configure?.Invoke(options);
         await using var server = new HttpServer(options, handler);
         try
         {

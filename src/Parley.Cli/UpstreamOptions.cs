@@ -6,7 +6,8 @@ namespace Parley.Cli;
 
 /// <summary>
 /// The options of <c>parley serve</c> for running behind a load balancer: which proxies' forwarding
-/// fields to believe, the health endpoints, and how a stop drains.
+/// fields to believe, whether connections open with a PROXY protocol header, the health endpoints, and
+/// how a stop drains. Applied once the listeners are set up.
 /// </summary>
 internal sealed class UpstreamOptions
 {
@@ -17,6 +18,9 @@ internal sealed class UpstreamOptions
     private readonly Option<ForwardedFields> _forwardedHeaders = OptionValues.Choice("--forwarded-headers",
         "With --trusted-proxy: XForwarded (X-Forwarded-For and -Proto, as nginx and HAProxy send them; the default), XForwardedWithHost (also X-Forwarded-Host) or Forwarded (RFC 7239 alone)",
         ForwardedFields.XForwarded);
+
+    private readonly Option<bool> _proxyProtocol = OptionValues.Flag("--proxy-protocol",
+        "Every connection opens with a PROXY protocol header (v1 or v2, as HAProxy's send-proxy and send-proxy-v2 write it) naming the client; one without it is closed");
 
     private readonly Option<bool> _health = OptionValues.Flag("--health",
         "Answer liveness on /healthz (200 while the process serves) and readiness on /readyz (200, or 503 once a stop begins)");
@@ -34,7 +38,7 @@ internal sealed class UpstreamOptions
     /// <summary>The forwarding fields to read, as the option names them.</summary>
     public enum ForwardedFields { XForwarded, XForwardedWithHost, Forwarded }
 
-    public IEnumerable<Option> Options => [_trustedProxies, _forwardedHeaders, _health, _livenessPath, _readinessPath, _drainDelay];
+    public IEnumerable<Option> Options => [_trustedProxies, _forwardedHeaders, _proxyProtocol, _health, _livenessPath, _readinessPath, _drainDelay];
 
     /// <summary>Sets the server options these command-line options ask for.</summary>
     public void Apply(ParseResult parse, HttpServerOptions options)
@@ -52,6 +56,11 @@ internal sealed class UpstreamOptions
             options.HealthChecks = new HealthCheckOptions { LivenessPath = liveness ?? "/healthz", ReadinessPath = readiness ?? "/readyz" };
         }
         options.DrainDelay = TimeSpan.FromSeconds(parse.GetValue(_drainDelay));
+        if (parse.GetValue(_proxyProtocol))
+        {
+            if (options.Listeners.Count == 0) options.Listeners.Add(ListenerOptions.Http(options.Host, options.Port));
+            foreach (ListenerOptions listener in options.Listeners) listener.ProxyProtocol = true;
+        }
     }
 
     /// <summary>The checks across options: liveness and readiness on different paths.</summary>

@@ -32,6 +32,26 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_with_proxy_protocol_reads_the_header_and_closes_a_connection_without_one()
+    {
+        int port = Loopback.FreePort();
+        await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", port.ToString(), "--proxy-protocol", "--health"]);
+        await server.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+        await using (var proxied = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            await proxied.SendAsync("PROXY TCP4 192.0.2.10 198.51.100.1 56324 80\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal(200, (await proxied.ReadResponseAsync()).StatusCode);
+        }
+        await using (var plain = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port)))
+        {
+            await plain.SendAsync("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal("", await plain.ReadUntilCloseAsync());
+        }
+        Process.Start("kill", ["-TERM", server.ProcessId.ToString()]).WaitForExit();
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
     public async Task Serve_listens_on_IPv6_loopback()
     {
         await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--host", "::1", "--port", "0", "--quiet"]);
