@@ -40,8 +40,10 @@ public class TlsAllocationTests
         }, tls: true);
 
         await using RawConnection connection = await server.ConnectAsync();
+        var measuring = new System.Diagnostics.Stopwatch();
         for (int i = 0; i < Warmup + Measured; i++)
         {
+            if (i == Warmup) measuring.Start();
             await connection.SendAsync("GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n");
             RawResponse response = await connection.ReadResponseAsync();
             Assert.Equal("Hello, World!", response.BodyText);
@@ -51,9 +53,14 @@ public class TlsAllocationTests
         Assert.Single(threads.Distinct());
         Assert.DoesNotContain(true, onThreadPool);
         long[] perRequest = Enumerable.Range(Warmup, Measured - 1).Select(i => allocatedBefore[i + 1] - allocatedBefore[i]).ToArray();
+        measuring.Stop();
         long total = perRequest.Sum();
-        Assert.True(total == 0,
+        int allocating = perRequest.Count(b => b > 0);
+        // The loop thread's once-a-second heartbeat work (timeouts, the Date field) falls between two requests
+        // once a second; anything allocated per request would show in (nearly) every one of them.
+        int heartbeats = (int)Math.Ceiling(measuring.Elapsed.TotalSeconds) + 1;
+        Assert.True(allocating <= heartbeats,
             $"{total} bytes allocated on the loop thread over {perRequest.Length} keep-alive TLS requests after {Warmup} to warm up " +
-            $"({perRequest.Count(b => b > 0)} requests allocated; largest {perRequest.Max()} B)");
+            $"({allocating} requests allocated, in {measuring.Elapsed.TotalSeconds:F1} s; largest {perRequest.Max()} B)");
     }
 }
