@@ -3,7 +3,8 @@ using System.Buffers.Text;
 namespace Parley.Http1;
 
 /// <summary>
-/// Serializes message heads and chunked framing (RFC 9112 §3, §4, §5, §7) into a <see cref="ByteBuffer"/>.
+/// Serializes message heads and chunked framing with its trailer section (RFC 9112 §3, §4, §5, §7) into a
+/// <see cref="ByteBuffer"/>.
 /// Field names and values are validated as they are written, so a handler cannot split a response by
 /// smuggling CR or LF into a header value.
 /// </summary>
@@ -71,6 +72,39 @@ internal static class MessageWriter
 
     /// <summary>Writes the last chunk and an empty trailer section.</summary>
     public static void WriteLastChunk(ByteBuffer output) => output.Write("0\r\n\r\n"u8);
+
+    /// <summary>
+    /// Writes the last chunk, then <paramref name="trailers"/> as the trailer section and the empty line
+    /// that ends the message (RFC 9112 §7.1: <c>last-chunk trailer-section CRLF</c>). Each field is checked
+    /// as a head field is, and one that must not be sent in trailers (RFC 9110 §6.5.1) is refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">A field name or value is invalid, or the field is not allowed in trailers.</exception>
+    public static void WriteLastChunk(ByteBuffer output, ReadOnlySpan<KeyValuePair<string, string>> trailers)
+    {
+        foreach ((string name, string value) in trailers) ValidateTrailerField(name, value);
+        output.Write("0\r\n"u8);
+        foreach ((string name, string value) in trailers)
+        {
+            WriteAscii(output, name);
+            output.Write(": "u8);
+            WriteAscii(output, value);
+            output.Write("\r\n"u8);
+        }
+        output.Write("\r\n"u8);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless the field is valid (see <see cref="ValidateField"/>)
+    /// and allowed in a trailer section (RFC 9110 §6.5.1).
+    /// </summary>
+    public static void ValidateTrailerField(string name, string value)
+    {
+        ValidateField(name, value);
+        if (TrailerFields.IsProhibited(name))
+        {
+            throw new ArgumentException($"'{name}' is not allowed in a trailer section: its recipient needs it before the content (RFC 9110 §6.5.1)", nameof(name));
+        }
+    }
 
     /// <summary>Throws <see cref="ArgumentException"/> unless the name is a token and the value is valid field content.</summary>
     public static void ValidateField(string name, string value)

@@ -13,6 +13,8 @@ internal sealed partial class HttpConnection
     private long _declaredLength;
     private int _responseStart;
     private bool _responseFlushed;
+    // Set once the message is complete in the output (Content-Length reached or last chunk written).
+    private bool _responseEnded;
     // The Date line a head preview showed; the head is then written with it, not with the clock's next second.
     private byte[]? _previewedDate;
 
@@ -29,6 +31,7 @@ internal sealed partial class HttpConnection
         _declaredLength = -1;
         _responseStart = _output.Length;
         _responseFlushed = false;
+        _responseEnded = false;
         _previewedDate = null;
         _exchange!.BodyBuffer?.Clear();
     }
@@ -148,9 +151,26 @@ internal sealed partial class HttpConnection
         _bodyWritten += bytes.Length;
     }
 
+    /// <summary>
+    /// Why trailer fields set now could not be sent, or null when they could: they travel only in the
+    /// trailer section of a chunked body (RFC 9112 §7.1.2).
+    /// </summary>
+    internal string? TrailersRefusal()
+    {
+        if (_head.Version != HttpVersion.Http11) return "the request is HTTP/1.0, which has no chunked coding (RFC 9112 §7.1)";
+        if (IsHeadRequest) return "a response to HEAD has no body (RFC 9110 §9.3.2)";
+        if (_responseEnded) return "the response has ended";
+        if (StatusCodes.ForbidsBody(_response.StatusCode)) return $"a {_response.StatusCode} response has no body (RFC 9110 §6.4.1)";
+        if (ResponseHeadWritten) return _mode == BodyMode.Chunked ? null : "the response started without chunked coding";
+        return _response.ContentLength is null ? null : "it has a Content-Length; trailers need chunked coding (RFC 9112 §7.1.2)";
+    }
+
     /// <summary>Completes the response after the handler returned. False when its framing cannot be honoured.</summary>
     private bool FinishResponse()
     {
+        _responseEnded = true;
+        // Trailers need the chunked coding, even for a body small enough to go with a Content-Length.
+        if (!ResponseHeadWritten && _response.HasTrailerFields) StartStreaming();
         if (!ResponseHeadWritten)
         {
             bool bodyless = StatusCodes.ForbidsBody(_response.StatusCode);
@@ -172,7 +192,9 @@ internal sealed partial class HttpConnection
         switch (_mode)
         {
             case BodyMode.Chunked:
-                MessageWriter.WriteLastChunk(_output);
+                // In the same output as the last data chunk, so both leave in one send.
+                if (_response.HasTrailerFields) MessageWriter.WriteLastChunk(_output, _response.TrailerLines);
+                else MessageWriter.WriteLastChunk(_output);
                 return true;
             case BodyMode.FixedLength:
                 return IsHeadRequest || _bodyWritten == _declaredLength;

@@ -5,13 +5,17 @@ namespace Parley.Server;
 /// <summary>
 /// The response a handler builds. Small bodies are buffered and sent with a Content-Length; a body larger
 /// than <see cref="HttpServerOptions.ResponseBufferSize"/>, or a flush, starts the response with chunked
-/// coding (HTTP/1.1) or close-delimited (HTTP/1.0) unless <see cref="ContentLength"/> was set.
+/// coding (HTTP/1.1) or close-delimited (HTTP/1.0) unless <see cref="ContentLength"/> was set. A response
+/// with <see cref="Trailers"/> is always sent chunked, its trailer fields after the last chunk.
 /// One instance per connection, reset between requests.
 /// </summary>
 public sealed class HttpResponse
 {
     private int _statusCode = 200;
     private long? _contentLength;
+    // Made at the first use of trailers on this exchange's responses, then reused: a response without
+    // trailers never allocates it.
+    private ResponseTrailers? _trailers;
 
     internal HttpResponse() => Body = new ResponseBodyStream(this);
 
@@ -30,6 +34,10 @@ public sealed class HttpResponse
             // RFC 9110 §15.2: an informational status is not a final response; a 101 is sent by SwitchProtocolsAsync.
             if (value < 200) throw new ArgumentOutOfRangeException(nameof(value), value, "a final status is 200 to 599 (send 101 with SwitchProtocolsAsync)");
             ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 599);
+            if (HasTrailerFields && StatusCodes.ForbidsBody(value))
+            {
+                throw new InvalidOperationException($"a {value} response has no body, so no trailer section (RFC 9110 §6.4.1); remove the trailers first");
+            }
             _statusCode = value;
         }
     }
@@ -41,6 +49,8 @@ public sealed class HttpResponse
     /// The body length when known in advance; the engine then writes the head at the first body write
     /// and sends the body straight through. Writing more (or, at the end, less) aborts the connection.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The head has been written, or <see cref="Trailers"/> are
+    /// set (a response with trailers is sent chunked, RFC 9112 §7.1.2).</exception>
     public long? ContentLength
     {
         get => _contentLength;
@@ -48,8 +58,62 @@ public sealed class HttpResponse
         {
             CheckHeadNotWritten();
             if (value < 0) throw new ArgumentOutOfRangeException(nameof(value));
+            if (value is not null && HasTrailerFields)
+            {
+                throw new InvalidOperationException("a response with trailers is sent chunked and cannot have a Content-Length (RFC 9112 §7.1.2); remove the trailers first");
+            }
             _contentLength = value;
         }
+    }
+
+    /// <summary>
+    /// The trailer fields to send after the body (RFC 9110 §6.5), in the chunked coding's trailer section
+    /// (RFC 9112 §7.1.2). Setting one makes the response chunked even when its body is small; fields may be
+    /// added until the handler returns, after the last body write. They are sent whether or not the request
+    /// carried <c>TE: trailers</c> (a recipient may discard them, RFC 9110 §6.5.1), so they should hold
+    /// nothing the client cannot do without. A field that must not be sent in trailers (framing, routing,
+    /// authentication, request modifiers, response controls, content format) is refused with an
+    /// <see cref="ArgumentException"/>, and any field with an <see cref="InvalidOperationException"/> while
+    /// <see cref="SupportsTrailers"/> is false.
+    /// </summary>
+    public ResponseTrailers Trailers => _trailers ??= new ResponseTrailers(this);
+
+    /// <summary>
+    /// True when trailer fields set now would be sent: the request is HTTP/1.1 (HTTP/1.0 has no chunked
+    /// coding), not HEAD, the status allows a body (not 204 or 304), no <see cref="ContentLength"/> is set,
+    /// and the response has either not started or started chunked and not ended.
+    /// </summary>
+    public bool SupportsTrailers => Owner.TrailersRefusal() is null;
+
+    /// <summary>
+    /// Announces a trailer field in the <c>Trailer</c> header field (RFC 9110 §6.6.2), so that the client
+    /// knows before the body which fields follow it; set the field itself in <see cref="Trailers"/> later.
+    /// Declaring a name twice adds it once.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name is not a field name, or the field is not allowed in trailers (RFC 9110 §6.5.1).</exception>
+    /// <exception cref="InvalidOperationException">The head has been written, or the response cannot carry trailers (<see cref="SupportsTrailers"/>).</exception>
+    public void DeclareTrailer(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        Http1.MessageWriter.ValidateTrailerField(name, "");
+        CheckHeadNotWritten();
+        CheckCanCarryTrailers();
+        foreach (KeyValuePair<string, string> field in Headers)
+        {
+            if (field.Key.Equals("Trailer", StringComparison.OrdinalIgnoreCase) && field.Value.Equals(name, StringComparison.OrdinalIgnoreCase)) return;
+        }
+        Headers.Add("Trailer", name);
+    }
+
+    /// <summary>True when trailer fields are set: the response then goes chunked and ends with them.</summary>
+    internal bool HasTrailerFields => _trailers is { Count: > 0 };
+
+    /// <summary>The trailer fields to send, in order; empty when none are set.</summary>
+    internal ReadOnlySpan<KeyValuePair<string, string>> TrailerLines => _trailers is { } trailers ? trailers.Lines : default;
+
+    internal void CheckCanCarryTrailers()
+    {
+        if (Owner.TrailersRefusal() is { } reason) throw new InvalidOperationException($"this response cannot carry trailers: {reason}");
     }
 
     /// <summary>Ask the engine to close the connection after this response (sends <c>Connection: close</c>).</summary>
@@ -193,6 +257,7 @@ public sealed class HttpResponse
         _contentLength = null;
         CloseConnection = false;
         Headers.Clear();
+        _trailers?.Clear();
     }
 
     private void CheckHeadNotWritten()

@@ -101,4 +101,63 @@ public class MessageWriterTests
     [InlineData(long.MaxValue, "Content-Length: 9223372036854775807\r\n")]
     public void Writes_Content_Length_in_decimal(long length, string expected) => // RFC 9110 §8.6
         Assert.Equal(expected, Written(b => MessageWriter.WriteContentLength(b, length)));
+    private static KeyValuePair<string, string>[] Fields(params string[] nameValues) =>
+        Enumerable.Range(0, nameValues.Length / 2).Select(i => new KeyValuePair<string, string>(nameValues[2 * i], nameValues[2 * i + 1])).ToArray();
+
+    [Fact]
+    public void Writes_the_last_chunk_with_an_empty_trailer_section_when_there_are_no_trailers() => // RFC 9112 §7.1
+        Assert.Equal("0\r\n\r\n", Written(b => MessageWriter.WriteLastChunk(b, [])));
+
+    [Fact]
+    public void Writes_the_last_chunk_then_the_trailer_fields_then_the_empty_line() => // RFC 9112 §7.1, §7.1.2
+        Assert.Equal("0\r\nX-Checksum: abc\r\nX-Part: 1\r\nX-Part: 2\r\n\r\n",
+            Written(b => MessageWriter.WriteLastChunk(b, Fields("X-Checksum", "abc", "X-Part", "1", "X-Part", "2"))));
+
+    [Fact]
+    public void A_trailer_section_written_is_read_back_by_the_decoder() // RFC 9112 §7.1.2
+    {
+        using var buffer = new ByteBuffer();
+        MessageWriter.WriteChunkHeader(buffer, 5);
+        buffer.Write("hello"u8);
+        MessageWriter.WriteChunkTrailer(buffer);
+        MessageWriter.WriteLastChunk(buffer, Fields("Server-Timing", "total;dur=12", "X-Empty", ""));
+        var (outcome, decoder) = ParseHarness.Chunked(buffer.WrittenSpan.ToArray());
+        Assert.StartsWith("body=<hello> total=5 rest=<>", outcome.Values);
+        FieldTable trailers = Assert.IsType<FieldTable>(decoder.Trailers);
+        Assert.Equal("total;dur=12", trailers.GetValue("server-timing"));
+        Assert.Equal("", trailers.GetValue("X-Empty"));
+    }
+
+    [Theory]
+    [InlineData("Content-Length")]       // framing (RFC 9112 §6)
+    [InlineData("TRANSFER-ENCODING")]
+    [InlineData("Trailer")]
+    [InlineData("Host")]                 // routing
+    [InlineData("Proxy-Authorization")]  // authentication
+    [InlineData("If-None-Match")]        // request modifiers
+    [InlineData("Cache-Control")]        // response controls
+    [InlineData("Content-Type")]         // content format
+    public void Refuses_a_field_that_must_not_be_a_trailer_and_writes_nothing(string name) // RFC 9110 §6.5.1
+    {
+        using var buffer = new ByteBuffer(16);
+        var error = Assert.Throws<ArgumentException>(() => MessageWriter.WriteLastChunk(buffer, Fields("X-Ok", "1", name, "2")));
+        Assert.Contains(name, error.Message);
+        Assert.Equal(0, buffer.Length);
+    }
+
+    [Theory]
+    [InlineData("X-A", "a\r\nX-Evil: 1")]
+    [InlineData("X A", "1")]
+    [InlineData("", "1")]
+    [InlineData("X-A", "caf\u00e9")]
+    public void Refuses_an_invalid_trailer_field_like_a_head_field(string name, string value) => // RFC 9110 §5.1, §5.5
+        Assert.Throws<ArgumentException>(() => Written(b => MessageWriter.WriteLastChunk(b, Fields(name, value))));
+
+    [Theory]
+    [InlineData("Server-Timing")]
+    [InlineData("Authentication-Info")]  // RFC 9110 §11.6.3 allows it in trailers
+    [InlineData("X-Checksum")]
+    [InlineData("Digest")]
+    public void Allows_fields_whose_definition_permits_trailers(string name) =>
+        Assert.Equal($"0\r\n{name}: v\r\n\r\n", Written(b => MessageWriter.WriteLastChunk(b, Fields(name, "v"))));
 }
