@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Parley.Http1;
 using Parley.Server.Transport;
 
 namespace Parley.Server;
@@ -145,6 +146,7 @@ public sealed class HttpServer : IAsyncDisposable
             throw;
         }
         _listeners = [.. bound];
+        DateField.PrepareAhead();
         _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         if (Options.Transport == TransportKind.Epoll)
         {
@@ -398,6 +400,7 @@ public sealed class HttpServer : IAsyncDisposable
     private void OnHeartbeat()
     {
         long now = Environment.TickCount64;
+        DateField.PrepareAhead();
         foreach (HttpConnection? connection in _connections.Slots) connection?.OnHeartbeat(now);
         foreach (BoundListener listener in _listeners) listener.Tls?.ReloadChangedCertificates(Options.ErrorLog);
     }
