@@ -44,6 +44,7 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         IsAborted = false;
         _bodyBytesRead = 0;
         _responseWriter.Reset();
+        ResetTrailers();
     }
 
     private void ReleaseResponse()
@@ -339,9 +340,14 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
     {
         if (error is null)
         {
-            if (_hasStarted && _responseWriter.BufferedCount == 0) return default;
+            if (_hasStarted && _responseWriter.BufferedCount == 0 && !HasReplacedTrailers)
+            {
+                EndTrailers();
+                return default;
+            }
             return StartAndCommitAsync();
         }
+        EndTrailers();
         OnApplicationError(error);
         return default;
     }
@@ -354,10 +360,15 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         {
             await StartAsync().ConfigureAwait(false);
             if (!IsAborted) await CommitWriterAsync(default).ConfigureAwait(false);
+            if (!IsAborted) CopyReplacedTrailers();
         }
         catch (Exception ex)
         {
             OnApplicationError(ex);
+        }
+        finally
+        {
+            EndTrailers();
         }
     }
 
@@ -396,6 +407,7 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
             foreach (KeyValuePair<string, string> field in response.Headers) names.Add(field.Key);
             foreach (string name in names) response.Headers.Remove(name);
         }
+        RemoveEngineTrailers(response);
         response.ContentLength = null;
         response.CloseConnection = false;
     }

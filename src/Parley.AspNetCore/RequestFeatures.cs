@@ -30,12 +30,13 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         typeof(IHttpMaxRequestBodySizeFeature),
         typeof(IHttpBodyControlFeature),
         typeof(IHttpUpgradeFeature),
+        typeof(IHttpResponseTrailersFeature),
         typeof(ITlsConnectionFeature),
         typeof(ITlsHandshakeFeature),
     ];
 
     // The TLS features' slots: offered only on requests that came over TLS.
-    private const int FirstTlsSlot = 10;
+    private const int FirstTlsSlot = 11;
 
     private readonly object?[] _current = new object?[OwnFeatures.Length];
     private List<KeyValuePair<Type, object>>? _others;
@@ -57,6 +58,9 @@ internal abstract partial class RequestFeatures : IFeatureCollection
     internal HttpRequest EngineRequest => _request ?? throw new ObjectDisposedException(nameof(RequestFeatures), "the request is over");
 
     internal HttpResponse EngineResponse => _response ?? throw new ObjectDisposedException(nameof(RequestFeatures), "the request is over");
+
+    /// <summary>True while a request is bound (between <see cref="Bind"/> and <see cref="Unbind"/>).</summary>
+    internal bool IsBound => _response is not null;
 
     /// <summary>Takes up a new request: every feature back to its initial state.</summary>
     public void Bind(HttpRequest request, HttpResponse response)

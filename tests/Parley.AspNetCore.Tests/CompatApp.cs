@@ -231,6 +231,55 @@ public sealed class CompatApp : IAsyncDisposable
                     case "/content-length-one-go":
                         await context.Response.Body.WriteAsync("one go"u8.ToArray());
                         return;
+                    case "/trailers":
+                        // The documented pattern: trailers only where the server supports them.
+                        bool trailers = context.Response.SupportsTrailers();
+                        if (trailers) context.Response.DeclareTrailer("x-checksum");
+                        byte[] first = "trailed body, "u8.ToArray(), second = "then its checksum"u8.ToArray();
+                        await context.Response.Body.WriteAsync(first);
+                        await context.Response.Body.FlushAsync();
+                        await context.Response.Body.WriteAsync(second);
+                        if (trailers) context.Response.AppendTrailer("x-checksum", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([.. first, .. second])));
+                        return;
+                    case "/trailers-refused":
+                        // Content-Length and trailers exclude each other on HTTP/1.1 (RFC 9112 §7.1.2).
+                        context.Response.ContentLength = 2;
+                        string refusal = context.Response.SupportsTrailers() ? "supported" : "refused";
+                        try
+                        {
+                            context.Response.AppendTrailer("x-checksum", "1");
+                        }
+                        catch (InvalidOperationException)
+                        {
+                            refusal += ",threw";
+                        }
+                        context.Response.ContentLength = refusal.Length;
+                        await context.Response.WriteAsync(refusal);
+                        return;
+                    case "/trailers-then-throw":
+                        if (context.Response.SupportsTrailers()) context.Response.AppendTrailer("x-checksum", "1");
+                        throw new InvalidOperationException("failed with trailers set, before the response started");
+                    case "/trailers-checked":
+                        // What the trailer collection refuses, and a replaced collection sent as it is.
+                        var feature = context.Features.Get<IHttpResponseTrailersFeature>();
+                        if (feature is null || !context.Response.SupportsTrailers())
+                        {
+                            await context.Response.WriteAsync("no trailers");
+                            return;
+                        }
+                        string forbidden;
+                        try
+                        {
+                            context.Response.AppendTrailer("Content-Type", "text/plain");
+                            forbidden = "accepted";
+                        }
+                        catch (ArgumentException)
+                        {
+                            forbidden = "refused";
+                        }
+                        feature.Trailers = new HeaderDictionary { ["x-replaced"] = new(["a", "b"]) };
+                        await context.Response.WriteAsync($"content-type trailer {forbidden}");
+                        return;
                     case "/flushed":
                         await context.Response.Body.WriteAsync("first,"u8.ToArray());
                         await context.Response.Body.FlushAsync();

@@ -60,6 +60,9 @@ public sealed class CompatibilityTests(ServersFixture servers) : IClassFixture<S
         new("body-within-limit", "POST", "/raw/upload-limit", 200, Body: new byte[500], BodyContains: "read 500"),
         new("upload", "POST", "/upload", 200, Body: Upload, BodyContains: $"{Upload.Length}:"),
         new("upload-chunked", "POST", "/upload", 200, "Transfer-Encoding: chunked\r\n", Chunk(Upload), $"{Upload.Length}:"),
+        new("trailers-head", "HEAD", "/raw/trailers", 200),
+        new("trailers-then-throw", "GET", "/raw/trailers-then-throw", 500),
+        new("trailers-refused", "GET", "/raw/trailers-refused", 200, BodyContains: "refused,threw"),
         new("connection", "GET", "/raw/connection?x=1", 200, BodyContains: "127.0.0.1|True|True|True|False|HTTP/1.1|http|/connection|?x=1"),
     ];
 
@@ -116,6 +119,65 @@ public sealed class CompatibilityTests(ServersFixture servers) : IClassFixture<S
         RawResponse response = await RawHttp.SendAsync(servers[kind].Port, "GET", "/raw/content-length-one-go");
         Assert.Equal(framing, response.Framing);
         Assert.Equal("one go", response.BodyText);
+    }
+
+    // docs/aspnetcore.md: Kestrel offers no IHttpResponseTrailersFeature over HTTP/1.1, so an application
+    // that checks SupportsTrailers() sends none there; Parley sends them in the chunked trailer section.
+    // Everything else of the response is the same.
+    [Theory]
+    [InlineData(ServerKind.ParleyEpoll)]
+    [InlineData(ServerKind.ParleySockets)]
+    public async Task TrailersDeclaredAndAppendedAreSentByParleyAndSkippedOnKestrel(ServerKind parley)
+    {
+        RawResponse kestrel = await RawHttp.SendAsync(servers[ServerKind.Kestrel].Port, "GET", "/raw/trailers");
+        RawResponse ours = await RawHttp.SendAsync(servers[parley].Port, "GET", "/raw/trailers");
+        string checksum = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(kestrel.Body));
+
+        Assert.Equal("trailed body, then its checksum", kestrel.BodyText);
+        Assert.Equal(kestrel.Body, ours.Body);
+        Assert.Equal("chunked", kestrel.Framing);
+        Assert.Equal("chunked", ours.Framing);
+        Assert.Null(kestrel.Field("Trailer"));
+        Assert.Equal("", kestrel.TrailerSection);
+        Assert.Equal("x-checksum", ours.Field("Trailer"));
+        Assert.Equal($"x-checksum: {checksum}\r\n", ours.TrailerSection);
+        Assert.Equal(kestrel.ComparableFields, string.Join("\n", ours.ComparableFields.Split('\n').Where(line => line != "trailer: x-checksum")));
+    }
+
+    [Theory]
+    [InlineData(ServerKind.Kestrel, "no trailers", "")]
+    [InlineData(ServerKind.ParleyEpoll, "content-type trailer refused", "x-replaced: a\r\nx-replaced: b\r\n")]
+    [InlineData(ServerKind.ParleySockets, "content-type trailer refused", "x-replaced: a\r\nx-replaced: b\r\n")]
+    public async Task AForbiddenTrailerIsRefusedAtOnceAndAReplacedCollectionIsSent(ServerKind kind, string body, string trailerSection)
+    {
+        RawResponse response = await RawHttp.SendAsync(servers[kind].Port, "GET", "/raw/trailers-checked");
+        Assert.Equal(200, response.Status);
+        Assert.Equal(body, response.BodyText);
+        Assert.Equal(trailerSection, response.TrailerSection);
+    }
+
+    // HTTP/1.0 has no chunked coding (RFC 9112 §7.1): SupportsTrailers() is false on both servers.
+    [Theory]
+    [MemberData(nameof(AllKinds))]
+    public async Task AnHttp10RequestGetsNoTrailers(ServerKind kind)
+    {
+        using Socket socket = await ConnectAsync(kind);
+        await socket.SendAsync("GET /raw/trailers HTTP/1.0\r\nHost: x\r\n\r\n"u8.ToArray());
+        RawResponse response = RawHttp.Parse(await RawHttp.ReadToEndAsync(socket));
+        Assert.Equal("trailed body, then its checksum", response.BodyText);
+        Assert.Equal("close", response.Framing);
+        Assert.Null(response.Field("Trailer"));
+    }
+
+    [Theory]
+    [InlineData(ServerKind.ParleyEpoll)]
+    [InlineData(ServerKind.ParleySockets)]
+    public async Task HttpClientReadsParleysTrailersIntoTrailingHeaders(ServerKind parley)
+    {
+        using var http = new HttpClient();
+        using HttpResponseMessage response = await http.GetAsync($"{servers[parley].BaseAddress}raw/trailers");
+        byte[] body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body)), response.TrailingHeaders.GetValues("x-checksum").Single());
     }
 
     [Theory]

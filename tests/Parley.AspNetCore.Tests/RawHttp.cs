@@ -10,6 +10,14 @@ public sealed record RawResponse(int Status, IReadOnlyList<KeyValuePair<string, 
 
     public string? Field(string name) => Fields.FirstOrDefault(f => f.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
 
+    /// <summary>The trailer section of a chunked body as received: its field lines, each with its CRLF ("" when empty).</summary>
+    public string TrailerSection { get; init; } = "";
+
+    /// <summary>The trailer fields of a chunked body, in order.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Trailers => TrailerSection.Split("\r\n", StringSplitOptions.RemoveEmptyEntries)
+        .Select(line => new KeyValuePair<string, string>(line[..line.IndexOf(':')], line[(line.IndexOf(':') + 1)..].Trim()))
+        .ToList();
+
     /// <summary>
     /// The fields to compare between servers: names lower-cased and sorted, without Date and Server (they
     /// differ by design), the framing fields (compared through <see cref="Framing"/>) and Keep-Alive
@@ -77,7 +85,7 @@ public static class RawHttp
         string? te = fields.FirstOrDefault(f => f.Key.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)).Value;
         string? cl = fields.FirstOrDefault(f => f.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)).Value;
         if (headRequest || status is 204 or 304) return new RawResponse(status, fields, [], cl is null ? "none" : "length");
-        if (te is not null) return new RawResponse(status, fields, Dechunk(rest), "chunked");
+        if (te is not null) return new RawResponse(status, fields, Dechunk(rest, out string trailers), "chunked") { TrailerSection = trailers };
         if (cl is not null)
         {
             int length = int.Parse(cl);
@@ -88,7 +96,10 @@ public static class RawHttp
     }
 
     /// <summary>Decodes a chunked body; throws when it does not end with the last chunk (an aborted response).</summary>
-    public static byte[] Dechunk(byte[] data)
+    public static byte[] Dechunk(byte[] data) => Dechunk(data, out _);
+
+    /// <summary>Decodes a chunked body and returns its trailer section's field lines in <paramref name="trailerSection"/>.</summary>
+    public static byte[] Dechunk(byte[] data, out string trailerSection)
     {
         using var body = new MemoryStream();
         int at = 0;
@@ -99,7 +110,20 @@ public static class RawHttp
             string sizeText = Encoding.ASCII.GetString(data, at, lineEnd - at).Split(';')[0];
             int size = Convert.ToInt32(sizeText, 16);
             at = lineEnd + 2;
-            if (size == 0) return body.ToArray();
+            if (size == 0)
+            {
+                // The trailer section ends at the first empty line (RFC 9112 §7.1.2).
+                int end = at;
+                while (true)
+                {
+                    int next = IndexOf(data, "\r\n"u8, end);
+                    if (next < 0) throw new InvalidDataException("chunked body ended inside its trailer section");
+                    if (next == end) break;
+                    end = next + 2;
+                }
+                trailerSection = Encoding.ASCII.GetString(data, at, end - at);
+                return body.ToArray();
+            }
             if (at + size + 2 > data.Length) throw new InvalidDataException("chunked body ended inside a chunk");
             body.Write(data, at, size);
             at += size + 2;
