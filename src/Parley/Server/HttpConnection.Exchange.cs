@@ -63,12 +63,14 @@ internal sealed partial class HttpConnection
         }
 
         ValueTask handled;
+        _inHandler = true;
         try
         {
             handled = _handler(_request, _response);
         }
         catch (Exception ex) when (!IsDisconnect(ex))
         {
+            _inHandler = false;
             if (!RecoverFromHandlerFailure(ex))
             {
                 LeaveActivity();
@@ -79,6 +81,7 @@ internal sealed partial class HttpConnection
         }
         LeaveActivity();
         if (!handled.IsCompletedSuccessfully) return AwaitHandlerAsync(handled, started);
+        _inHandler = false;
         handled.GetAwaiter().GetResult();
         return CompleteExchange(started);
     }
@@ -100,11 +103,16 @@ internal sealed partial class HttpConnection
         }
         catch (Exception ex) when (!IsDisconnect(ex))
         {
+            _inHandler = false;
             if (!RecoverFromHandlerFailure(ex))
             {
                 EndTelemetry(0);
                 return false;
             }
+        }
+        finally
+        {
+            _inHandler = false;
         }
         return await CompleteExchange(started).ConfigureAwait(false);
     }
@@ -117,6 +125,7 @@ internal sealed partial class HttpConnection
         // The handler abandoned the response (HttpResponse.Abort): the connection is already shut.
         if (_handlerAborted)
         {
+            _server.Status.Count(FailureKind.HandlerAborted);
             _failure = "aborted";
             EndTelemetry(0);
             return new(false);
@@ -148,6 +157,7 @@ internal sealed partial class HttpConnection
         }
         LogAccess(_response.StatusCode, _bodyWritten, started, rawTarget: false);
         EndTelemetry(_response.StatusCode);
+        if (_response.StatusCode >= 500) _server.Status.CountStatus(_response.StatusCode);
 
         if (drainLater || !_keepAlive) return EndExchangeAsync(drainLater);
         _start = _bodyPos;
@@ -181,6 +191,10 @@ internal sealed partial class HttpConnection
     {
         NoteFailure(ex);
         int status = ex is BadRequestException bad ? bad.StatusCode : 500;
+        // A 5xx is counted with the response it ends in (CompleteExchange); a client error here is the
+        // engine's rejection of the body (a broken chunk, a body over the limit).
+        if (status >= 500) _server.Status.Count(FailureKind.HandlerException);
+        else _server.Status.CountStatus(status);
         if (status >= 500) _options.ErrorLog?.Invoke($"handler failed for {_request.Method} {_request.Target}", ex);
         if (_responseFlushed) return false; // bytes of the failed response are already on the wire
         DiscardResponse();
@@ -251,6 +265,7 @@ internal sealed partial class HttpConnection
             int received = await _transport.ReceiveAsync(destination[..wanted], cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
             if (received == 0) throw ClientEndedBodyEarly();
+            _transport.BytesReceived += received;
             _bodyRemaining -= received;
             _bodyComplete = _bodyRemaining == 0;
             return received;
@@ -370,6 +385,7 @@ internal sealed partial class HttpConnection
         int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
         if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
         if (received == 0) throw ClientEndedBodyEarly();
+        _transport.BytesReceived += received;
         _end += received;
     }
 

@@ -89,6 +89,7 @@ internal sealed partial class HttpConnection
             await _transport.SendFileAsync(_output.WrittenMemory, file, offset, slice, cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending a file");
             OutputSent();
+            _transport.BytesSent += slice;
             offset += slice;
             length -= slice;
             _bodyWritten += slice;

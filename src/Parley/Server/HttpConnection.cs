@@ -123,6 +123,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                         if (!EnterBusy(Phase.ReadingHead)) break;
                     }
                     if (received == 0) break;
+                    _transport.BytesReceived += received;
                     _end = received;
                     result = await ReadRequestHeadAsync(resumed: true).ConfigureAwait(false);
                     continue;
@@ -144,12 +145,15 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         }
         catch (Exception ex) when (IsDisconnect(ex))
         {
-            // The peer went away or a timeout closed the socket: nothing left to answer.
+            // The peer went away or a timeout closed the socket: nothing left to answer. Only the first is
+            // the client's doing; a close by the heartbeat or a stop was counted (or is no error) already.
             NoteFailure(ex);
+            if (_exchange is not null && !_lingering && Volatile.Read(ref _phase) != (int)Phase.Closed) _server.Status.Count(FailureKind.ClientDisconnected);
         }
         catch (Exception ex)
         {
             NoteFailure(ex);
+            _server.Status.Count(FailureKind.ConnectionFailed);
             _options.ErrorLog?.Invoke($"connection from {RemoteEndPoint} failed", ex);
         }
         finally
@@ -186,8 +190,15 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         catch (Exception ex)
         {
             if (handshakeStarted != 0) RecordHandshake(handshakeStarted, ex);
-            if (_handshakeTimedOut) LogHandshakeTimeout(tls);
-            else if (Volatile.Read(ref _phase) != (int)Phase.Closed) _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {Describe(ex)}", null);
+            if (_handshakeTimedOut)
+            {
+                LogHandshakeTimeout(tls);
+            }
+            else if (Volatile.Read(ref _phase) != (int)Phase.Closed)
+            {
+                _server.Status.Count(FailureKind.TlsHandshakeFailed);
+                _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {Describe(ex)}", null);
+            }
             return false;
         }
         if (!EnterBusy(Phase.Handshaking))
@@ -225,6 +236,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             }
             if (status == ParseStatus.Invalid)
             {
+                _server.Status.Count(FailureKind.ProxyHeaderInvalid);
                 _options.ErrorLog?.Invoke($"PROXY protocol header from {PeerEndPoint} rejected: {reason}", null);
                 return false;
             }
@@ -232,6 +244,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             if (length + wanted > header.Length) Array.Resize(ref header, length + wanted);
             int received = await raw.ReceiveAsync(header.AsMemory(length, wanted)).ConfigureAwait(false);
             if (received == 0) return false;
+            _transport.BytesReceived += received;
             length += received;
         }
     }
@@ -301,6 +314,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                 if (!EnterBusy(Phase.ReadingHead)) return HeadResult.Close;
             }
             if (received == 0) return HeadResult.Close;
+            _transport.BytesReceived += received;
             _end += received;
 
             ParseStatus status = ParseBufferedHead(out HttpError error);
@@ -414,15 +428,29 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         if (phase is (int)Phase.Busy or (int)Phase.Closed || now < Volatile.Read(ref _deadline)) return;
         if (Interlocked.CompareExchange(ref _phase, (int)Phase.Closed, phase) != phase) return;
         if (phase == (int)Phase.Handshaking) _handshakeTimedOut = true;
+        CountTimeout((Phase)phase);
         // An idle wait that expired with bytes in the socket is a head that has begun: they arrived while
         // the connection's own code had not yet run to read them (late on a busy machine), and the client
         // is owed the 408 as much as one whose head the server had started to read.
         if (phase == (int)Phase.ReadingHead || (phase == (int)Phase.Idle && _transport.HasUnreadBytes))
         {
             // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for its request.
+            _server.Status.CountStatus(408);
             TrySendNow(ErrorResponses.Build(408, "request head not received in time", _options.ServerHeader));
         }
         Abort();
+    }
+
+    // An idle keep-alive connection that times out is no error; a wait for a request's own bytes is.
+    private void CountTimeout(Phase phase)
+    {
+        switch (phase)
+        {
+            case Phase.ReadingBody when !_lingering: _server.Status.Count(FailureKind.RequestBodyTimeout); break;
+            case Phase.Writing: _server.Status.Count(FailureKind.ResponseWriteTimeout); break;
+            case Phase.Handshaking: _server.Status.Count(FailureKind.TlsHandshakeTimeout); break;
+            case Phase.ReadingProxyHeader: _server.Status.Count(FailureKind.ProxyHeaderTimeout); break;
+        }
     }
 
     /// <summary>
@@ -518,6 +546,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     // What was buffered is on its way: the buffer starts over, and the response has begun to leave.
     private void OutputSent()
     {
+        _transport.BytesSent += _output.Length;
         _output.Clear();
         _responseStart = 0;
         _responseFlushed = true;
@@ -525,6 +554,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
 
     private async ValueTask SendErrorAndCloseAsync(int statusCode, string reason)
     {
+        _server.Status.CountStatus(statusCode);
         _output.Write(ErrorResponses.Build(statusCode, reason, _options.ServerHeader));
         LogAccess(statusCode, reason.Length, Stopwatch.GetTimestamp(), rawTarget: true);
         await FlushOutputAsync(default).ConfigureAwait(false);
@@ -539,6 +569,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     {
         try
         {
+            _lingering = true;
             _transport.ShutdownSend();
             if (_buffer.Length == 0) _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferSize);
             SetPhase(Phase.ReadingBody, Environment.TickCount64 + 1000);
@@ -547,6 +578,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             {
                 int received = await _transport.ReceiveAsync(_buffer.AsMemory()).ConfigureAwait(false);
                 if (received == 0) break;
+                _transport.BytesReceived += received;
                 discarded += received;
             }
         }

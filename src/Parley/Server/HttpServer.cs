@@ -29,6 +29,11 @@ public sealed class HttpServer : IAsyncDisposable
     private Task? _stop;
     private readonly TaskCompletionSource _delayCut = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly RequestHandler _listenerHandler;
+    // Requests served by connections already closed; with the open connections' counts, the total the
+    // heartbeat samples for the request rate. The lock keeps a closing connection's count from being seen
+    // twice or not at all by a sample.
+    private readonly Lock _requestTotalsLock = new();
+    private long _closedConnectionRequests;
 
     /// <summary>Creates a server; nothing listens until <see cref="StartAsync"/>.</summary>
     public HttpServer(HttpServerOptions options, RequestHandler handler)
@@ -51,13 +56,21 @@ public sealed class HttpServer : IAsyncDisposable
             DefaultHost = defaultHost;
         }
         Forwarding = ForwardedHeadersPolicy.Create(options);
-        _listenerHandler = options.HealthChecks is { } health ? HealthEndpoints.Wrap(handler, this, health) : handler;
+        _listenerHandler = WrapServerEndpoints(handler);
         if (options.DrainDelay < TimeSpan.Zero) throw new ArgumentException("DrainDelay must not be negative", nameof(options));
         if (options.StrictTransportSecurity is { } hsts)
         {
             if (hsts.MaxAge < TimeSpan.Zero) throw new ArgumentException("StrictTransportSecurity.MaxAge must not be negative", nameof(options));
             StrictTransportSecurityFieldLine = Encoding.ASCII.GetBytes($"Strict-Transport-Security: {hsts.FieldValue}\r\n");
         }
+    }
+
+    // The endpoints the server answers itself, ahead of the handler: health checks, the status page.
+    private RequestHandler WrapServerEndpoints(RequestHandler handler)
+    {
+        if (Options.HealthChecks is { } health) handler = HealthEndpoints.Wrap(handler, this, health);
+        if (Options.StatusPage is { } status) handler = StatusEndpoint.Wrap(handler, this, status);
+        return handler;
     }
 
     /// <summary>The options the server was created with.</summary>
@@ -91,6 +104,29 @@ public sealed class HttpServer : IAsyncDisposable
 
     /// <summary>A new connection's number: 1 for the first this server accepted, then upward.</summary>
     internal long NextConnectionId() => Interlocked.Increment(ref _lastConnectionId);
+
+    /// <summary>Connections accepted so far (those refused over capacity not included).</summary>
+    internal long AcceptedConnections => Interlocked.Read(ref _lastConnectionId);
+
+    /// <summary>The status page's server-wide figures: start time, errors, request rate.</summary>
+    internal ServerStatus Status { get; } = new();
+
+    /// <summary>The open connections (some slots empty), for the status page to list.</summary>
+    internal ReadOnlySpan<HttpConnection?> OpenConnections => _connections.Slots;
+
+    /// <summary>Requests served so far, the ones in progress included.</summary>
+    internal long TotalRequests()
+    {
+        lock (_requestTotalsLock)
+        {
+            long total = _closedConnectionRequests;
+            foreach (HttpConnection? connection in _connections.Slots)
+            {
+                if (connection is not null) total += connection.RequestCount;
+            }
+            return total;
+        }
+    }
 
     /// <summary>The validated <see cref="HttpServerOptions.DefaultHost"/>, read once.</summary>
     internal string? DefaultHost { get; }
@@ -137,7 +173,7 @@ public sealed class HttpServer : IAsyncDisposable
                     httpsPort = bound.Find(listener => listener.Tls is not null)?.EndPoint.Port
                         ?? throw new ArgumentException("RedirectToHttpsPort 0 names the first HTTPS listener, and there is none");
                 }
-                bound[i] = new BoundListener(bound[i].Options, bound[i].Socket, null, Options.HealthChecks is { } health ? HealthEndpoints.Wrap(HttpsRedirect.Create(httpsPort), this, health) : HttpsRedirect.Create(httpsPort));
+                bound[i] = new BoundListener(bound[i].Options, bound[i].Socket, null, WrapServerEndpoints(HttpsRedirect.Create(httpsPort)));
             }
         }
         catch
@@ -147,6 +183,7 @@ public sealed class HttpServer : IAsyncDisposable
         }
         _listeners = [.. bound];
         DateField.PrepareAhead();
+        Status.MarkStarted();
         _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
         if (Options.Transport == TransportKind.Epoll)
         {
@@ -368,8 +405,9 @@ public sealed class HttpServer : IAsyncDisposable
     private byte[] OverCapacityResponse(BoundListener listener) =>
         listener.Tls is null ? ErrorResponses.Build(503, "too many connections", Options.ServerHeader) : [];
 
-    private static void CountRejected(BoundListener listener)
+    private void CountRejected(BoundListener listener)
     {
+        Status.Count(FailureKind.OverCapacity);
         if (ServerTelemetry.RejectedConnections.Enabled) ServerTelemetry.RejectedConnections.Add(1, new TagList(listener.ConnectionTags));
     }
 
@@ -392,7 +430,11 @@ public sealed class HttpServer : IAsyncDisposable
 
     internal void OnConnectionClosed(HttpConnection connection)
     {
-        if (!_connections.Remove(connection)) return;
+        lock (_requestTotalsLock)
+        {
+            if (!_connections.Remove(connection)) return;
+            _closedConnectionRequests += connection.RequestCount;
+        }
         connection.EndConnectionTelemetry();
         if (Interlocked.Decrement(ref _connectionCount) == 0 && _stopping) _drained.TrySetResult();
     }
@@ -403,6 +445,7 @@ public sealed class HttpServer : IAsyncDisposable
         DateField.PrepareAhead();
         foreach (HttpConnection? connection in _connections.Slots) connection?.OnHeartbeat(now);
         foreach (BoundListener listener in _listeners) listener.Tls?.ReloadChangedCertificates(Options.ErrorLog);
+        Status.Sample(now, TotalRequests());
     }
 
     private static async Task<IPAddress> ResolveAsync(string host, CancellationToken cancellationToken)

@@ -113,6 +113,12 @@ public sealed class HttpServerOptions
     /// </summary>
     public HealthCheckOptions? HealthChecks { get; set; }
 
+    /// <summary>
+    /// The live status page (see <see cref="StatusPageOptions"/>): open connections, request rate, errors
+    /// by kind, as HTML and JSON; null (the default) for none.
+    /// </summary>
+    public StatusPageOptions? StatusPage { get; set; }
+
     /// <summary>Value of the <c>Server</c> field; null or empty sends none. Default "Parley".</summary>
     public string? ServerHeader { get; set; } = "Parley";
 

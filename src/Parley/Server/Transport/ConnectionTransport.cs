@@ -12,6 +12,16 @@ internal abstract class ConnectionTransport : IDisposable
 {
     public abstract IPEndPoint? RemoteEndPoint { get; }
 
+    /// <summary>
+    /// Bytes the owner received through this transport, counted by the owner as each receive completes
+    /// (a socket's pooled operation offers no hook to count inside). On TLS these are the decrypted bytes,
+    /// as nginx counts them. Written by the one operation in progress, read by anyone (the status page).
+    /// </summary>
+    public long BytesReceived;
+
+    /// <summary>Bytes the owner sent through this transport, counted as <see cref="BytesReceived"/> is.</summary>
+    public long BytesSent;
+
     public abstract IPEndPoint? LocalEndPoint { get; }
 
     /// <summary>Receives into <paramref name="buffer"/>; 0 when the peer closed its side.</summary>

@@ -23,6 +23,7 @@ internal abstract class UpgradedTransportStream(ConnectionTransport transport, b
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         if (_earlyPos < early.Length)
         {
+            // Already counted: they arrived with the request head.
             int n = Math.Min(buffer.Length, early.Length - _earlyPos);
             early.AsSpan(_earlyPos, n).CopyTo(buffer.Span);
             _earlyPos += n;
@@ -38,14 +39,19 @@ internal abstract class UpgradedTransportStream(ConnectionTransport transport, b
         {
             return ValueTask.FromException<int>(AsIOException(ex));
         }
-        return receive.IsCompletedSuccessfully ? receive : AwaitReceiveAsync(receive);
+        if (!receive.IsCompletedSuccessfully) return AwaitReceiveAsync(receive);
+        int count = receive.Result;
+        transport.BytesReceived += count;
+        return new(count);
     }
 
-    private static async ValueTask<int> AwaitReceiveAsync(ValueTask<int> receive)
+    private async ValueTask<int> AwaitReceiveAsync(ValueTask<int> receive)
     {
         try
         {
-            return await receive.ConfigureAwait(false);
+            int received = await receive.ConfigureAwait(false);
+            transport.BytesReceived += received;
+            return received;
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
@@ -97,16 +103,18 @@ internal abstract class UpgradedTransportStream(ConnectionTransport transport, b
         {
             return ValueTask.FromException(AsIOException(ex));
         }
-        if (!send.IsCompletedSuccessfully) return AwaitSendAsync(send);
+        if (!send.IsCompletedSuccessfully) return AwaitSendAsync(send, buffer.Length);
         send.GetAwaiter().GetResult();
+        transport.BytesSent += buffer.Length;
         return default;
     }
 
-    private static async ValueTask AwaitSendAsync(ValueTask<int> send)
+    private async ValueTask AwaitSendAsync(ValueTask<int> send, int length)
     {
         try
         {
             await send.ConfigureAwait(false);
+            transport.BytesSent += length;
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
@@ -125,6 +133,7 @@ internal abstract class UpgradedTransportStream(ConnectionTransport transport, b
         try
         {
             transport.SendBlocking(buffer);
+            transport.BytesSent += buffer.Length;
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {

@@ -1,0 +1,242 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Parley.Server;
+
+namespace Parley.Tests.Server;
+
+/// <summary>
+/// The status page's JSON against what really happened on the wire: connections in known states with byte
+/// counts taken from the client side, errors provoked by kind, the request rate after a burst, and who may
+/// see it. Raw sockets, on both transports and over TLS (where the counts are the decrypted bytes).
+/// </summary>
+public class StatusPageTests : TransportTests
+{
+    private const string StatusJson = "GET /server-status?format=json HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    private static readonly RequestHandler Hello = (request, response) =>
+    {
+        response.WriteText($"hello {request.Path}");
+        return ValueTask.CompletedTask;
+    };
+
+    private Task<TestServer> StartWithStatusAsync(RequestHandler handler, Action<HttpServerOptions>? configure = null) =>
+        StartAsync(handler, options =>
+        {
+            options.StatusPage = new StatusPageOptions();
+            configure?.Invoke(options);
+        });
+
+    /// <summary>Sends a request and reads its response; returns the bytes each way as the client counted them.</summary>
+    private static async Task<(RawResponse Response, int Sent, int Received)> ExchangeAsync(RawConnection connection, string request)
+    {
+        await connection.SendAsync(request);
+        RawResponse response = await connection.ReadResponseAsync();
+        return (response, Encoding.Latin1.GetByteCount(request), Encoding.Latin1.GetByteCount(response.RawHead) + response.Body.Length);
+    }
+
+    // Spaces out the asking while a condition is awaited (the condition, not the pause, is what the test
+    // waits on): asking flat out would spin a core and run into MaxRequestsPerConnection.
+    private static Task PaceAsync() => Task.Delay(20);
+
+    private static JsonElement ConnectionOf(JsonElement status, RawConnection client)
+    {
+        string peer = ((IPEndPoint)client.Socket.LocalEndPoint!).ToString();
+        return status.GetProperty("connections").EnumerateArray().Single(c => c.GetProperty("peer").GetString() == peer);
+    }
+
+    [Fact]
+    public async Task The_JSON_shows_each_open_connection_with_its_state_requests_and_the_bytes_really_sent_and_received()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            if (request.Path == "/block")
+            {
+                entered.TrySetResult();
+                await release.Task;
+            }
+            response.WriteText($"hello {request.Path}");
+        });
+
+        // One connection idle after two requests, one in its handler, and the one asking.
+        await using RawConnection idle = await server.ConnectAsync();
+        var first = await ExchangeAsync(idle, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+        var second = await ExchangeAsync(idle, "GET /bbbb?q=1 HTTP/1.1\r\nHost: x\r\nUser-Agent: status-test\r\n\r\n");
+        await using RawConnection busy = await server.ConnectAsync();
+        const string blocked = "GET /block HTTP/1.1\r\nHost: x\r\n\r\n";
+        await busy.SendAsync(blocked);
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await using RawConnection asking = await server.ConnectAsync();
+
+        // The idle connection's server side reaches its idle state just after the client has its response:
+        // ask again (bounded) until it has.
+        int statusSent = 0, statusReceived = 0, asked = 0;
+        JsonElement status;
+        long deadline = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            var exchange = await ExchangeAsync(asking, StatusJson);
+            Assert.Equal(200, exchange.Response.StatusCode);
+            Assert.Equal("application/json", exchange.Response.Header("Content-Type"));
+            status = JsonDocument.Parse(exchange.Response.Body).RootElement;
+            asked++;
+            if (ConnectionOf(status, idle).GetProperty("state").GetString() == "idle-keepalive" || Environment.TickCount64 > deadline) break;
+            statusSent += exchange.Sent;
+            statusReceived += exchange.Received;
+            await PaceAsync();
+        }
+        // Every figure of the last answer was taken before it was sent: it counts the asking connection's
+        // earlier answers, and its own request.
+        statusSent += Encoding.Latin1.GetByteCount(StatusJson);
+
+        JsonElement idleStatus = ConnectionOf(status, idle);
+        Assert.Equal("idle-keepalive", idleStatus.GetProperty("state").GetString());
+        Assert.Equal(2, idleStatus.GetProperty("requests").GetInt32());
+        Assert.Equal(first.Sent + second.Sent, idleStatus.GetProperty("bytesReceived").GetInt64());
+        Assert.Equal(first.Received + second.Received, idleStatus.GetProperty("bytesSent").GetInt64());
+
+        JsonElement busyStatus = ConnectionOf(status, busy);
+        Assert.Equal("in-handler", busyStatus.GetProperty("state").GetString());
+        Assert.Equal(1, busyStatus.GetProperty("requests").GetInt32());
+        Assert.Equal(Encoding.Latin1.GetByteCount(blocked), busyStatus.GetProperty("bytesReceived").GetInt64());
+        Assert.Equal(0, busyStatus.GetProperty("bytesSent").GetInt64());
+
+        JsonElement own = ConnectionOf(status, asking);
+        Assert.Equal(own.GetProperty("id").GetInt64(), status.GetProperty("yourConnection").GetInt64());
+        Assert.Equal("in-handler", own.GetProperty("state").GetString());
+        Assert.Equal(asked, own.GetProperty("requests").GetInt32());
+        Assert.Equal(statusSent, own.GetProperty("bytesReceived").GetInt64());
+        Assert.Equal(statusReceived, own.GetProperty("bytesSent").GetInt64());
+
+        foreach (JsonElement connection in new[] { idleStatus, busyStatus, own })
+        {
+            Assert.Equal(OverTls, connection.GetProperty("tls").GetBoolean());
+            Assert.Equal(Transport == TransportKind.Epoll ? "epoll" : "sockets", connection.GetProperty("transport").GetString());
+            Assert.Equal(connection.GetProperty("peer").GetString(), connection.GetProperty("client").GetString());
+            Assert.Equal($"127.0.0.1:{server.Port}", connection.GetProperty("local").GetString());
+            Assert.InRange(connection.GetProperty("ageSeconds").GetDouble(), 0, 60);
+        }
+        if (OverTls) Assert.StartsWith("TLSv1.", own.GetProperty("tlsProtocol").GetString());
+        Assert.Equal(3, status.GetProperty("totals").GetProperty("openConnections").GetInt32());
+        Assert.Equal(3, status.GetProperty("connections").GetArrayLength());
+        Assert.Equal(2 + 1 + asked, status.GetProperty("totals").GetProperty("requests").GetInt64());
+        Assert.Equal("running", status.GetProperty("state").GetString());
+        Assert.InRange(status.GetProperty("uptimeSeconds").GetDouble(), 0, 60);
+
+        release.SetResult();
+        Assert.Equal("hello /block", (await busy.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task Errors_are_counted_by_status_and_by_kind()
+    {
+        await using TestServer server = await StartWithStatusAsync((request, response) =>
+        {
+            if (request.Path == "/fail") throw new InvalidOperationException("the handler failed");
+            response.WriteText("ok");
+            return ValueTask.CompletedTask;
+        }, options => options.HeadLimits = options.HeadLimits with { MaxHeadBytes = 1024 });
+        Assert.StartsWith("HTTP/1.1 400 ", await server.ExchangeUntilCloseAsync("NOT AN HTTP REQUEST\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 431 ", await server.ExchangeUntilCloseAsync($"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('b', 2000)}\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 431 ", await server.ExchangeUntilCloseAsync($"GET / HTTP/1.1\r\nHost: x\r\nX-Big: {new string('b', 2000)}\r\n\r\n"));
+        await using RawConnection connection = await server.ConnectAsync();
+        Assert.Equal(500, (await ExchangeAsync(connection, "GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")).Response.StatusCode);
+        Assert.Equal(200, (await ExchangeAsync(connection, "GET /fine HTTP/1.1\r\nHost: x\r\n\r\n")).Response.StatusCode);
+
+        JsonElement errors = JsonDocument.Parse((await ExchangeAsync(connection, StatusJson)).Response.Body).RootElement.GetProperty("errors");
+        Assert.Equal(
+            new Dictionary<string, long> { ["400"] = 1, ["431"] = 2, ["500"] = 1 },
+            errors.GetProperty("byStatus").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()));
+        Dictionary<string, long> byKind = errors.GetProperty("byKind").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+        Assert.Equal(1, byKind["handler-exception"]);
+        Assert.Equal(0, byKind["tls-handshake-failed"]);
+        Assert.Equal(0, byKind["client-disconnected"]);
+    }
+
+    [Fact]
+    public async Task After_a_burst_of_requests_the_request_rate_is_above_zero()
+    {
+        await using TestServer server = await StartWithStatusAsync(Hello);
+        await using RawConnection connection = await server.ConnectAsync();
+        const int burst = 50;
+        for (int i = 0; i < burst; i++) Assert.Equal(200, (await ExchangeAsync(connection, $"GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n")).Response.StatusCode);
+
+        // The rate comes from the heartbeat's once-a-second samples: ask until one has been taken since.
+        long deadline = Environment.TickCount64 + 10_000;
+        JsonElement status;
+        do
+        {
+            await PaceAsync();
+            status = JsonDocument.Parse((await ExchangeAsync(connection, StatusJson)).Response.Body).RootElement;
+        }
+        while (status.GetProperty("requestsPerSecond").GetProperty("last10s").GetDouble() == 0 && Environment.TickCount64 < deadline);
+        JsonElement rate = status.GetProperty("requestsPerSecond");
+        Assert.True(rate.GetProperty("last10s").GetDouble() > 0, status.ToString());
+        Assert.True(rate.GetProperty("last60s").GetDouble() > 0, status.ToString());
+        Assert.True(status.GetProperty("totals").GetProperty("requests").GetInt64() > burst);
+    }
+
+    [Fact]
+    public async Task A_client_outside_the_allowed_networks_gets_403_and_other_paths_reach_the_handler()
+    {
+        await using TestServer server = await StartWithStatusAsync(Hello, options =>
+        {
+            options.StatusPage!.AllowedNetworks.Clear();
+            options.StatusPage.AllowedNetworks.Add(IPNetwork.Parse("10.0.0.0/8"));
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        RawResponse refused = (await ExchangeAsync(connection, StatusJson)).Response;
+        Assert.Equal(403, refused.StatusCode);
+        Assert.DoesNotContain("127.0.0.1", refused.BodyText);
+        Assert.Equal(403, (await ExchangeAsync(connection, "GET /server-status HTTP/1.1\r\nHost: x\r\n\r\n")).Response.StatusCode);
+        Assert.Equal("hello /server-status/x", (await ExchangeAsync(connection, "GET /server-status/x HTTP/1.1\r\nHost: x\r\n\r\n")).Response.BodyText);
+    }
+
+    [Fact]
+    public async Task The_page_is_HTML_with_a_policy_allowing_only_its_own_script_and_JSON_is_chosen_by_query_or_Accept()
+    {
+        await using TestServer server = await StartWithStatusAsync(Hello, options => options.StatusPage!.Path = "/_status");
+        await using RawConnection connection = await server.ConnectAsync();
+        RawResponse page = (await ExchangeAsync(connection, "GET /_status HTTP/1.1\r\nHost: x\r\nAccept: text/html,*/*\r\n\r\n")).Response;
+        Assert.Equal((200, "text/html; charset=utf-8", "no-store"), (page.StatusCode, page.Header("Content-Type"), page.Header("Cache-Control")));
+        string policy = page.Header("Content-Security-Policy")!;
+        Assert.Contains("default-src 'none'", policy);
+        Assert.Matches("script-src 'sha256-[A-Za-z0-9+/]+=*';", policy);
+        Assert.Contains("<script>", page.BodyText);
+        RawResponse byAccept = (await ExchangeAsync(connection, "GET /_status HTTP/1.1\r\nHost: x\r\nAccept: application/json\r\n\r\n")).Response;
+        Assert.Equal("application/json", byAccept.Header("Content-Type"));
+        Assert.Equal("Parley", JsonDocument.Parse(byAccept.Body).RootElement.GetProperty("server").GetString());
+        RawResponse post = (await ExchangeAsync(connection, "POST /_status HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")).Response;
+        Assert.Equal((405, "GET, HEAD"), (post.StatusCode, post.Header("Allow")));
+        Assert.Equal("hello /server-status", (await ExchangeAsync(connection, "GET /server-status HTTP/1.1\r\nHost: x\r\n\r\n")).Response.BodyText);
+    }
+
+    [Fact]
+    public async Task Without_the_option_the_path_is_the_handlers()
+    {
+        await using TestServer server = await StartAsync(Hello);
+        await using RawConnection connection = await server.ConnectAsync();
+        Assert.Equal("hello /server-status", (await ExchangeAsync(connection, StatusJson)).Response.BodyText);
+    }
+
+    [Fact]
+    public void A_path_that_is_not_absolute_is_refused()
+    {
+        var options = new HttpServerOptions { StatusPage = new StatusPageOptions { Path = "status" } };
+        Assert.Contains("absolute path", Assert.Throws<ArgumentException>(() => new HttpServer(options, Hello)).Message);
+    }
+}
+
+/// <summary>The same tests over the epoll transport.</summary>
+public class EpollStatusPageTests : StatusPageTests
+{
+    protected override TransportKind Transport => TransportKind.Epoll;
+}
+
+/// <summary>The same tests through an HTTPS listener.</summary>
+public class TlsStatusPageTests : StatusPageTests
+{
+    protected override bool OverTls => true;
+}
