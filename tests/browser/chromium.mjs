@@ -10,6 +10,10 @@
 //   contact <baseUrl> [outDir]  fill and submit the form at baseUrl/contact; screenshot contact.png
 //   live    <baseUrl> [outDir]  open baseUrl/live, wait for its WebSocket, load /contact and /no-such-page in
 //           another tab, wait for both to appear in the live table; report its rows; screenshot live.png
+//   status  <url>     [outDir]  load a Parley status page at url (plain http), wait for its first redraw, then open a
+//           new TCP connection from node and send one request on it (kept alive); wait, without reloading, until
+//           the page's table shows that connection idle; report its row, the page's policy, navigations, CSP
+//           violations and console problems; screenshot status.png
 //   page    <url>     [outDir]  load url; report status, final url, title, body text, headers and every request made
 //   layout  <baseUrl> <outDir> <path>...  load each path at a desktop (1280x800) and a phone (390x844)
 //           viewport; screenshot each (<name>-desktop.png, <name>-phone.png) and measure the layout faults
@@ -20,6 +24,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 
 const CHROMIUM = process.env.PARLEY_CHROMIUM || '/usr/bin/chromium';
 // PARLEY_BROWSER_TIMEOUT_MS lets a long scenario (layout) ask for more; the caller's own limit must be above it.
@@ -41,7 +46,7 @@ function fail(message, code = 1) {
 }
 
 const [scenario, target, outDir] = process.argv.slice(2);
-const scenarios = { french, contact, live, page: pageScenario, layout };
+const scenarios = { french, contact, live, status: statusScenario, page: pageScenario, layout };
 if (!scenario || !target || !(scenario in scenarios)) {
   fail(`usage: node chromium.mjs <${Object.keys(scenarios).join('|')}> <baseUrl> [outDir]`, 64);
 }
@@ -158,6 +163,71 @@ async function live() {
     rows: rows.map(c => ({ time: c[0], method: c[1], target: c[2], connection: Number(c[3]), request: Number(c[4]), status: Number(c[5]), duration: c[6] })),
     screenshot: await screenshot(page, 'live.png'),
   };
+}
+
+// One request on a new connection; resolves once the whole response (Content-Length framed) has arrived.
+function requestOnNewConnection(url, requestPath) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(url.port), url.hostname);
+    const request = `GET ${requestPath} HTTP/1.1\r\nHost: ${url.host}\r\n\r\n`;
+    let received = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('connect', () => socket.write(request));
+    socket.on('data', chunk => {
+      received = Buffer.concat([received, chunk]);
+      const headEnd = received.indexOf('\r\n\r\n');
+      if (headEnd < 0) return;
+      const length = /\r\ncontent-length: *(\d+)/i.exec(received.subarray(0, headEnd).toString('latin1'));
+      if (length && received.length >= headEnd + 4 + Number(length[1])) {
+        resolve({ socket, peer: `${socket.localAddress}:${socket.localPort}`, requestBytes: Buffer.byteLength(request, 'latin1'), responseBytes: received.length });
+      }
+    });
+  });
+}
+
+async function statusScenario() {
+  const page = await launch();
+  const consoleProblems = [];
+  page.on('console', message => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleProblems.push(`${message.type()}: ${message.text()}`);
+  });
+  page.on('pageerror', error => consoleProblems.push(`pageerror: ${error.message}`));
+  let navigations = 0;
+  page.on('framenavigated', frame => { if (frame === page.mainFrame()) navigations++; });
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', e => window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
+  const response = await page.goto(target, { waitUntil: 'load' });
+  if (!response) throw new Error(`no response for ${target}`);
+  await page.waitForFunction(() => Number(document.body.dataset.updates) >= 1);
+  const rowsOf = () => [...document.querySelectorAll('#connections tbody tr')].map(row => [...row.cells].map(cell => cell.textContent));
+  const before = await page.evaluate(rowsOf);
+
+  // A connection that did not exist when the page was drawn.
+  const opened = await requestOnNewConnection(new URL(target), '/from-node');
+  try {
+    await page.waitForFunction(peer => [...document.querySelectorAll('#connections tbody tr')]
+      .some(row => row.cells[1].textContent === peer && row.cells[4].textContent === 'idle-keepalive'), opened.peer);
+    const row = (await page.evaluate(rowsOf)).find(cells => cells[1] === opened.peer);
+    return {
+      status: response.status(),
+      contentType: (await response.headerValue('content-type')) ?? null,
+      policy: (await response.headerValue('content-security-policy')) ?? null,
+      peer: opened.peer,
+      requestBytes: opened.requestBytes,
+      responseBytes: opened.responseBytes,
+      peersBefore: before.map(cells => cells[1]),
+      row: { id: row[0], client: row[1], local: row[2], tls: row[3], state: row[4], age: row[5], requests: row[6], bytesIn: row[7], bytesOut: row[8] },
+      updates: Number(await page.evaluate(() => document.body.dataset.updates)),
+      navigations,
+      cspViolations: await page.evaluate(() => window.__cspViolations),
+      consoleProblems,
+      screenshot: await screenshot(page, 'status.png'),
+    };
+  } finally {
+    opened.socket.destroy();
+  }
 }
 
 async function pageScenario() {
