@@ -6,8 +6,8 @@ namespace Parley.Cli;
 
 /// <summary>
 /// The options of <c>parley serve</c> for running behind a load balancer: which proxies' forwarding
-/// fields to believe, whether connections open with a PROXY protocol header, the health endpoints, and
-/// how a stop drains. Applied once the listeners are set up.
+/// fields to believe, whether connections open with a PROXY protocol header, the health endpoints, the
+/// status page, and how a stop drains. Applied once the listeners are set up.
 /// </summary>
 internal sealed class UpstreamOptions
 {
@@ -31,6 +31,16 @@ internal sealed class UpstreamOptions
     private readonly Option<string> _readinessPath = OptionValues.Text("--readiness-path",
         "Answer readiness on this path instead of /readyz (implies --health)", null, PathProblem);
 
+    private readonly Option<bool> _status = OptionValues.Flag("--status",
+        "Answer a live status page on /server-status: open connections (state, age, requests, bytes, client), requests per second, errors by kind; HTML that updates itself, or JSON with ?format=json. Served to loopback clients only (see --status-allow)");
+
+    private readonly Option<string> _statusPath = OptionValues.Text("--status-path",
+        "Answer the status page on this path instead of /server-status (implies --status)", null, PathProblem);
+
+    private readonly Option<string[]> _statusAllow = OptionValues.Texts("--status-allow",
+        "Also serve the status page to clients from this address or CIDR range, besides loopback (implies --status); repeatable. The page shows client addresses",
+        NetworkProblem);
+
     private readonly Option<double> _drainDelay = OptionValues.Seconds("--drain-delay",
         "Seconds a stop (SIGTERM) keeps accepting and serving with readiness off, each response closing its connection, before it stops accepting and closes idle connections; behind nginx make it longer than the upstream keepalive_timeout",
         0, 3600, 0);
@@ -38,7 +48,7 @@ internal sealed class UpstreamOptions
     /// <summary>The forwarding fields to read, as the option names them.</summary>
     public enum ForwardedFields { XForwarded, XForwardedWithHost, Forwarded }
 
-    public IEnumerable<Option> Options => [_trustedProxies, _forwardedHeaders, _proxyProtocol, _health, _livenessPath, _readinessPath, _drainDelay];
+    public IEnumerable<Option> Options => [_trustedProxies, _forwardedHeaders, _proxyProtocol, _health, _livenessPath, _readinessPath, _status, _statusPath, _statusAllow, _drainDelay];
 
     /// <summary>Sets the server options these command-line options ask for.</summary>
     public void Apply(ParseResult parse, HttpServerOptions options)
@@ -54,6 +64,14 @@ internal sealed class UpstreamOptions
         if (parse.GetValue(_health) || liveness is not null || readiness is not null)
         {
             options.HealthChecks = new HealthCheckOptions { LivenessPath = liveness ?? "/healthz", ReadinessPath = readiness ?? "/readyz" };
+        }
+        string? statusPath = parse.GetValue(_statusPath);
+        string[] statusAllow = parse.GetValue(_statusAllow) ?? [];
+        if (parse.GetValue(_status) || statusPath is not null || statusAllow.Length > 0)
+        {
+            var status = new StatusPageOptions { Path = statusPath ?? "/server-status" };
+            foreach (string text in statusAllow) status.AllowedNetworks.Add(ParseNetwork(text)!.Value);
+            options.StatusPage = status;
         }
         options.DrainDelay = TimeSpan.FromSeconds(parse.GetValue(_drainDelay));
         if (parse.GetValue(_proxyProtocol))
@@ -85,7 +103,9 @@ internal sealed class UpstreamOptions
         return null;
     }
 
-    private static string? TrustedProxyProblem(string text) =>
+    private static string? TrustedProxyProblem(string text) => NetworkProblem(text);
+
+    private static string? NetworkProblem(string text) =>
         text is not ("*" or "localhost") && ParseNetwork(text) is not null ? null
         : $"wants an IP address (10.0.0.5, ::1) or a CIDR range with no bits set past its prefix (10.0.0.0/8, fd00::/8), not '{text}'";
 }

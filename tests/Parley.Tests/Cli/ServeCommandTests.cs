@@ -52,6 +52,42 @@ public class ServeCommandTests
     }
 
     [Fact]
+    public async Task Serve_with_status_answers_the_status_page_for_the_demo_and_for_a_directory()
+    {
+        await using (RunningTool demo = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", "0", "--quiet", "--status-path", "/_status"]))
+        {
+            int port = await demo.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
+            await using RawConnection connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port));
+            await connection.SendAsync("GET /_status?format=json HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse status = await connection.ReadResponseAsync();
+            Assert.Equal((200, "application/json"), (status.StatusCode, status.Header("Content-Type")));
+            using var json = System.Text.Json.JsonDocument.Parse(status.Body);
+            string peer = connection.Socket.LocalEndPoint!.ToString()!;
+            Assert.Contains(json.RootElement.GetProperty("connections").EnumerateArray(), c => c.GetProperty("peer").GetString() == peer && c.GetProperty("state").GetString() == "in-handler");
+            await connection.SendAsync("GET /server-status HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal(404, (await connection.ReadResponseAsync()).StatusCode);
+        }
+        string site = Directory.CreateTempSubdirectory("parley-status-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(site, "index.html"), "<p>site</p>");
+            await using RunningTool files = ExternalTool.Start("dotnet", [CliAssembly, "serve", site, "--port", "0", "--quiet", "--status"]);
+            int port = await files.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
+            await using RawConnection connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, port));
+            await connection.SendAsync("GET /server-status HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse page = await connection.ReadResponseAsync();
+            Assert.Equal((200, "text/html; charset=utf-8"), (page.StatusCode, page.Header("Content-Type")));
+            Assert.Contains("script-src 'sha256-", page.Header("Content-Security-Policy"));
+            await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal("<p>site</p>", (await connection.ReadResponseAsync()).BodyText);
+        }
+        finally
+        {
+            Directory.Delete(site, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Serve_listens_on_IPv6_loopback()
     {
         await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--host", "::1", "--port", "0", "--quiet"]);
