@@ -66,7 +66,7 @@ public sealed class DemoSite
     private WireSection RedirectSection(HttpRequest request, RedirectTrail.Entry redirect, bool french)
     {
         long ms = (long)_redirects.Age(redirect).TotalMilliseconds;
-        bool sameConnection = redirect.Connection.Equals(request.RemoteEndPoint) && redirect.RequestNumber == request.RequestNumberOnConnection - 1;
+        bool sameConnection = redirect.Connection is { } connection && connection.Equals(request.PeerEndPoint) && redirect.RequestNumber == request.RequestNumberOnConnection - 1;
         string where = french
             ? (sameConnection ? "sur cette même connexion, juste avant cette requête" : "sur une autre connexion TCP")
             : (sameConnection ? "on this same connection, just before this request" : "on another TCP connection");
@@ -156,7 +156,7 @@ public sealed class DemoSite
         string? head = PageWriter.Send(request, response, page, 301, withValidator: false);
         if (head is not null)
         {
-            _redirects.Record(request.RemoteEndPoint, Encoding.Latin1.GetString(request.RawHead), head, request.RequestNumberOnConnection);
+            _redirects.Record(request.RemoteEndPoint, request.PeerEndPoint, Encoding.Latin1.GetString(request.RawHead), head, request.RequestNumberOnConnection);
         }
         return ValueTask.CompletedTask;
     }

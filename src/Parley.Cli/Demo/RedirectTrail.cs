@@ -13,15 +13,18 @@ internal sealed class RedirectTrail(TimeProvider time)
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
     public const int Capacity = 256;
 
-    /// <summary>One redirect: when, the request and response heads, and the connection that carried it.</summary>
-    public sealed record Entry(long Timestamp, string RequestHead, string ResponseHead, IPEndPoint Connection, int RequestNumber);
+    /// <summary>
+    /// One redirect: when, the request and response heads, and the connection that carried it (its TCP
+    /// peer: behind a proxy the client's forwarded address has no port that tells connections apart).
+    /// </summary>
+    public sealed record Entry(long Timestamp, string RequestHead, string ResponseHead, IPEndPoint? Connection, int RequestNumber);
 
     private readonly Dictionary<IPAddress, Entry> _byAddress = [];
 
-    public void Record(IPEndPoint? client, string requestHead, string responseHead, int requestNumber)
+    public void Record(IPEndPoint? client, IPEndPoint? connection, string requestHead, string responseHead, int requestNumber)
     {
         if (client is null) return;
-        var entry = new Entry(time.GetTimestamp(), requestHead, responseHead, client, requestNumber);
+        var entry = new Entry(time.GetTimestamp(), requestHead, responseHead, connection, requestNumber);
         lock (_byAddress)
         {
             Forget(expiredOnly: true);

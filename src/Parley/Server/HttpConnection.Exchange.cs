@@ -224,7 +224,9 @@ internal sealed partial class HttpConnection
         bool hasUserAgent = parsed && _request.Headers.TryGetRawValue("User-Agent", out userAgent);
         writer.Append(new AccessLogRecord
         {
-            Remote = RemoteEndPoint?.Address,
+            // The client as the request names it: behind a trusted proxy, the forwarded one (as nginx's realip
+            // module logs it); a head that did not parse has only the connection's.
+            Remote = (parsed ? _request.RemoteEndPoint : RemoteEndPoint)?.Address,
             ArrivedUtc = DateTime.UtcNow - duration,
             Method = parsed ? _head.Fields.Source.Slice(_head.MethodStart, _head.MethodLength) : default,
             Target = parsed ? _head.Target : default,

@@ -57,7 +57,9 @@ internal sealed partial class HttpConnection
         ServerTelemetry.TlsHandshakeDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 
-    private string SchemeValue => _tls is null ? "http" : "https";
+    // url.scheme is the client's original scheme: a trusted proxy's forwarded one when it sent one
+    // (OpenTelemetry's HTTP server conventions), as for HttpRequest.Scheme.
+    private string SchemeValue => _request.Scheme;
 
     private string ProtocolVersionValue => _head.Version == HttpVersion.Http10 ? "1.0" : "1.1";
 

@@ -111,13 +111,13 @@ public partial class DemoExchangeTests
         var clock = new ManualClock();
         var trail = new RedirectTrail(clock);
         var client = new IPEndPoint(IPAddress.Loopback, 40000);
-        trail.Record(client, "GET /moved", "HTTP/1.1 301", 1);
+        trail.Record(client, client, "GET /moved", "HTTP/1.1 301", 1);
         clock.Advance(RedirectTrail.Lifetime + TimeSpan.FromSeconds(1));
         Assert.Null(trail.Take(client));
 
         for (int i = 0; i <= RedirectTrail.Capacity; i++)
         {
-            trail.Record(new IPEndPoint(new IPAddress(0x0A000000 + i), 1), $"request {i}", "HTTP/1.1 301", 1);
+            trail.Record(new IPEndPoint(new IPAddress(0x0A000000 + i), 1), null, $"request {i}", "HTTP/1.1 301", 1);
             clock.Advance(TimeSpan.FromMilliseconds(1));
         }
         Assert.Null(trail.Take(new IPEndPoint(new IPAddress(0x0A000000), 1)));

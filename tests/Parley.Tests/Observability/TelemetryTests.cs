@@ -167,6 +167,24 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task Behind_a_trusted_proxy_url_scheme_is_the_one_the_proxy_forwarded()
+    {
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(Routes().Handler,
+            options => options.TrustedProxies.Add(System.Net.IPNetwork.Parse("127.0.0.1/32")));
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /items/7 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n\r\n");
+        Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
+
+        // OpenTelemetry's HTTP server conventions: url.scheme is the original client request's scheme.
+        Measurement duration = await recorder.WaitForMeasurementAsync("http.server.request.duration", m => Equals(m.Tags.GetValueOrDefault("http.route"), "/items/{id:int}"));
+        Assert.Equal("https", duration.Tags["url.scheme"]);
+        Assert.All(recorder.Measurements("http.server.active_requests"), m => Assert.Equal("https", m.Tags["url.scheme"]));
+        Activity span = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ServerName);
+        Assert.Equal("https", span.GetTagItem("url.scheme"));
+    }
+
+    [Fact]
     public async Task The_client_measures_its_requests_and_its_connections_by_state()
     {
         using var recorder = new TelemetryRecorder();
