@@ -277,6 +277,28 @@ public class ResponseTrailerTests : TransportTests
         ToolResult result = (await ExternalTool.RunAsync("curl", ["-sS", "--raw", "-k", server.BaseUri.ToString()], TimeSpan.FromSeconds(30))).EnsureSuccess();
         Assert.Equal("5\r\nhello\r\n0\r\nX-Checksum: 5d41402a\r\n\r\n", result.StdOut);
     }
+
+    [Fact]
+    public async Task Python_http_client_reads_past_the_trailer_section_and_reuses_the_connection()
+    {
+        await using var server = await StartAsync(WithChecksum);
+        // http.client reads the trailer section and discards it: a client that knows nothing of trailers
+        // still finds where the response ends, and its next request goes on the same connection.
+        const string script = """
+            import http.client, sys
+            connection = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=10)
+            bodies, sockets = [], []
+            for _ in range(2):
+                connection.request('GET', '/')
+                response = connection.getresponse()
+                bodies.append(response.read().decode())
+                sockets.append(connection.sock)
+            same = sockets[0] is not None and sockets[0] is sockets[1]
+            print(response.getheader('Trailer'), '|'.join(bodies), 'same-connection' if same else 'reconnected')
+            """;
+        ToolResult result = (await ExternalTool.RunAsync("python3", ["-c", script, server.Port.ToString()], TimeSpan.FromSeconds(30))).EnsureSuccess();
+        Assert.Equal("X-Checksum hello|hello same-connection", result.StdOut.Trim());
+    }
 }
 
 /// <summary>The same on the epoll transport.</summary>
