@@ -13,6 +13,12 @@ internal sealed partial class HttpConnection
     // True while the connection reads and discards before closing (CloseGracefullyAsync).
     private volatile bool _lingering;
 
+    /// <summary>
+    /// The client a trusted proxy's forwarding fields named in the latest request whose fields were read
+    /// (the status page has them read for every request when trusted proxies are configured); null for none.
+    /// </summary>
+    internal volatile IPEndPoint? ForwardedClient;
+
     /// <summary>What the connection is doing now, in the status page's words.</summary>
     internal string StateName => (Phase)Volatile.Read(ref _phase) switch
     {
@@ -33,8 +39,9 @@ internal sealed partial class HttpConnection
         writer.WriteStartObject();
         writer.WriteNumber("id", Id);
         WriteEndPoint(writer, "peer", PeerEndPoint);
-        // The client a PROXY protocol header named; forwarding fields are per request, not per connection.
+        // The client a PROXY protocol header named, else the peer.
         WriteEndPoint(writer, "client", _clientEndPoint ?? PeerEndPoint);
+        if (ForwardedClient is { } forwarded) WriteEndPoint(writer, "forwardedFor", forwarded);
         WriteEndPoint(writer, "local", LocalEndPoint);
         writer.WriteString("transport", transportName);
         writer.WriteBoolean("tls", _tls is not null);
@@ -55,6 +62,7 @@ internal sealed partial class HttpConnection
             return;
         }
         IPAddress address = endPoint.Address.IsIPv4MappedToIPv6 ? endPoint.Address.MapToIPv4() : endPoint.Address;
-        writer.WriteString(name, new IPEndPoint(address, endPoint.Port).ToString());
+        // A forwarded client often comes without its port (X-Forwarded-For names the address alone).
+        writer.WriteString(name, endPoint.Port == 0 ? address.ToString() : new IPEndPoint(address, endPoint.Port).ToString());
     }
 }

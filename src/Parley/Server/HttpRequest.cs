@@ -163,6 +163,7 @@ public sealed class HttpRequest
             if (owner.Forwarding is not { } policy || owner.RemoteEndPoint is not { } remote) return null;
             _forwarded = policy.Resolve(remote, Headers);
             _forwardedResolved = true;
+            owner.ForwardedClient = _forwarded?.RemoteEndPoint;
             return _forwarded;
         }
     }

@@ -21,8 +21,12 @@ internal static class StatusEndpoint
         }
         byte[] pathBytes = Encoding.ASCII.GetBytes(path);
         IPNetwork[] allowed = [.. options.AllowedNetworks];
+        // With trusted proxies, every request's forwarded client is worked out (it is cached for the handler),
+        // so that the page can show whom each connection carries.
+        bool showForwarded = server.Forwarding is not null;
         return (request, response) =>
         {
+            if (showForwarded) _ = request.RemoteEndPoint;
             if (!request.RawPath.SequenceEqual(pathBytes)) return inner(request, response);
             Answer(request, response, server, allowed);
             return ValueTask.CompletedTask;

@@ -49,7 +49,8 @@ internal static class StatusPageDocument
               row.dataset.state = c.state;
               if (c.id === d.yourConnection) row.className = 'self';
               cell(row, c.id, true);
-              cell(row, c.client === c.peer ? c.client : c.client + ' via ' + c.peer);
+              const client = c.forwardedFor || c.client;
+              cell(row, client === c.peer ? client : client + ' via ' + c.peer);
               cell(row, c.local);
               cell(row, c.tls ? (c.tlsProtocol || 'TLS') : 'plain');
               cell(row, c.state);

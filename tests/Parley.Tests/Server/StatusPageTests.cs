@@ -195,6 +195,22 @@ public class StatusPageTests : TransportTests
     }
 
     [Fact]
+    public async Task Behind_a_trusted_proxy_the_forwarded_client_is_shown_and_must_be_allowed_too()
+    {
+        await using TestServer server = await StartWithStatusAsync(Hello, options => options.TrustedProxies.Add(IPNetwork.Parse("127.0.0.1/32")));
+        await using RawConnection proxied = await server.ConnectAsync();
+        await ExchangeAsync(proxied, "GET /page HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n");
+        await using RawConnection asking = await server.ConnectAsync();
+        RawResponse refused = (await ExchangeAsync(asking, "GET /server-status?format=json HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 198.51.100.2\r\n\r\n")).Response;
+        Assert.Equal(403, refused.StatusCode);
+        JsonElement status = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement;
+        JsonElement connection = ConnectionOf(status, proxied);
+        Assert.Equal("203.0.113.7", connection.GetProperty("forwardedFor").GetString());
+        Assert.Equal(connection.GetProperty("peer").GetString(), connection.GetProperty("client").GetString());
+        Assert.False(ConnectionOf(status, asking).TryGetProperty("forwardedFor", out _));
+    }
+
+    [Fact]
     public async Task The_page_is_HTML_with_a_policy_allowing_only_its_own_script_and_JSON_is_chosen_by_query_or_Accept()
     {
         await using TestServer server = await StartWithStatusAsync(Hello, options => options.StatusPage!.Path = "/_status");
