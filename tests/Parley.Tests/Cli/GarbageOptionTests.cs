@@ -35,6 +35,8 @@ public class GarbageOptionTests
         ("serve", "--forwarded-headers", []),
         ("serve", "--liveness-path", []),
         ("serve", "--readiness-path", []),
+        ("serve", "--status-path", []),
+        ("serve", "--status-allow", []),
         ("serve", "--drain-delay", []),
         ("get", "--header", []),
         ("get", "--max-redirs", []),

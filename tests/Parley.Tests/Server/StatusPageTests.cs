@@ -130,6 +130,44 @@ public class StatusPageTests : TransportTests
     }
 
     [Fact]
+    public async Task A_connection_waiting_for_the_rest_of_its_body_is_reading_body_with_the_bytes_so_far_and_a_stop_shows_draining()
+    {
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            byte[] body = await request.ReadBodyAsync(1024);
+            response.WriteText($"got {body.Length}");
+        }, options => options.DrainDelay = TimeSpan.FromHours(1));
+        await using RawConnection uploading = await server.ConnectAsync();
+        const string head = "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+        await uploading.SendAsync(head + "12345");
+        await using RawConnection asking = await server.ConnectAsync();
+        JsonElement status;
+        long deadline = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            status = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement;
+            if (ConnectionOf(status, uploading).GetProperty("state").GetString() == "reading-body" || Environment.TickCount64 > deadline) break;
+            await PaceAsync();
+        }
+        JsonElement connection = ConnectionOf(status, uploading);
+        Assert.Equal("reading-body", connection.GetProperty("state").GetString());
+        Assert.Equal(Encoding.Latin1.GetByteCount(head) + 5, connection.GetProperty("bytesReceived").GetInt64());
+        Assert.Equal(1, connection.GetProperty("requests").GetInt32());
+        Assert.Equal("running", status.GetProperty("state").GetString());
+
+        // The drain delay keeps serving: the page says so.
+        Task stopping = server.Server.StopAsync();
+        await using (RawConnection during = await server.ConnectAsync())
+        {
+            Assert.Equal("draining", JsonDocument.Parse((await ExchangeAsync(during, StatusJson)).Response.Body).RootElement.GetProperty("state").GetString());
+        }
+        await uploading.SendAsync("67890");
+        Assert.Equal("got 10", (await uploading.ReadResponseAsync()).BodyText);
+        await server.Server.StopAsync(TimeSpan.FromSeconds(2));
+        await stopping;
+    }
+
+    [Fact]
     public async Task Errors_are_counted_by_status_and_by_kind()
     {
         await using TestServer server = await StartWithStatusAsync((request, response) =>
