@@ -194,6 +194,38 @@ public class StatusPageTests : TransportTests
     }
 
     [Fact]
+    public async Task A_client_that_resets_in_the_middle_of_its_body_is_counted_as_disconnected()
+    {
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            reading.TrySetResult();
+            byte[] body = await request.ReadBodyAsync(1024);
+            response.WriteText($"got {body.Length}");
+        });
+        await using (RawConnection uploading = await server.ConnectAsync())
+        {
+            await uploading.SendAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+            await reading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            // A reset, not a FIN (SO_LINGER 0).
+            uploading.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            uploading.Socket.Close();
+        }
+        await using RawConnection asking = await server.ConnectAsync();
+        long deadline = Environment.TickCount64 + 10_000;
+        JsonElement byKind;
+        while (true)
+        {
+            byKind = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement.GetProperty("errors").GetProperty("byKind");
+            if (byKind.GetProperty("client-disconnected").GetInt64() > 0 || Environment.TickCount64 > deadline) break;
+            await PaceAsync();
+        }
+        Assert.Equal(1, byKind.GetProperty("client-disconnected").GetInt64());
+        Assert.Equal(0, byKind.GetProperty("handler-exception").GetInt64());
+        Assert.Equal(0, byKind.GetProperty("connection-failed").GetInt64());
+    }
+
+    [Fact]
     public async Task After_a_burst_of_requests_the_request_rate_is_above_zero()
     {
         await using TestServer server = await StartWithStatusAsync(Hello);
