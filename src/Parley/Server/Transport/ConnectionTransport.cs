@@ -29,8 +29,9 @@ internal abstract class ConnectionTransport : IDisposable
 
     /// <summary>Completes when bytes (or the peer's close) can be received, without holding a buffer meanwhile.</summary>
     /// <remarks>
-    /// The result carries nothing (it is a <see cref="ValueTask{TResult}"/> so that the Socket transport can
-    /// hand out Socket's own pooled operation, with no wrapper allocated per wait).
+    /// The result is always 0. It is a <see cref="ValueTask{TResult}"/> so that the Socket transport can hand
+    /// out Socket's own pooled operation, with no wrapper allocated per wait, and so that a zero-byte
+    /// <see cref="Stream"/> read (<see cref="TransportStream"/>, under SslStream) can return it as it is.
     /// </remarks>
     public abstract ValueTask<int> WaitForDataAsync();
 
@@ -42,7 +43,7 @@ internal abstract class ConnectionTransport : IDisposable
     public abstract bool HasUnreadBytes { get; }
 
     /// <summary>Sends all of <paramref name="data"/>.</summary>
-    /// <remarks>The result carries nothing, as for <see cref="WaitForDataAsync"/>.</remarks>
+    /// <remarks>The result carries nothing (a <see cref="ValueTask{TResult}"/> for the reason given at <see cref="WaitForDataAsync"/>).</remarks>
     public abstract ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
 
     /// <summary>

@@ -53,10 +53,9 @@ internal sealed class TransportStream(ConnectionTransport transport, bool keepFi
             KeepFirstBytes(buffer.Span[..count]);
             return new(count);
         }
-        ValueTask<int> wait = transport.WaitForDataAsync();
-        if (!wait.IsCompletedSuccessfully) return AwaitDataAsync(wait);
-        wait.GetAwaiter().GetResult();
-        return new(0);
+        // Handed on as it is (its result is 0, as a zero-byte read's must be): an idle TLS connection then
+        // holds no state machine of this stream's, only the transport's own wait.
+        return transport.WaitForDataAsync();
     }
 
     private void KeepFirstBytes(ReadOnlySpan<byte> received)
@@ -72,14 +71,6 @@ internal sealed class TransportStream(ConnectionTransport transport, bool keepFi
         int count = await receive.ConfigureAwait(false);
         KeepFirstBytes(buffer.Span[..count]);
         return count;
-    }
-
-    // Pooled: an idle TLS connection goes through here before every request that has to be waited for.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private static async ValueTask<int> AwaitDataAsync(ValueTask<int> wait)
-    {
-        await wait.ConfigureAwait(false);
-        return 0;
     }
 
     public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
