@@ -14,6 +14,7 @@ internal sealed partial class ClientConnection
     /// <summary>Counts the new connection as open and active; called once it is established.</summary>
     private void BeginConnectionTelemetry()
     {
+        if (!TelemetrySupport.IsSupported) return;
         if (ClientTelemetry.ConnectionDuration.Enabled) _openedTimestamp = Stopwatch.GetTimestamp();
         if (!ClientTelemetry.OpenConnections.Enabled) return;
         _countedState = CountedActive;
@@ -23,6 +24,7 @@ internal sealed partial class ClientConnection
     /// <summary>Moves the open-connections count from one state to the other, if this connection is counted.</summary>
     private void MoveConnectionState(int from, int to)
     {
+        if (!TelemetrySupport.IsSupported) return;
         if (Volatile.Read(ref _countedState) != from || Interlocked.CompareExchange(ref _countedState, to, from) != from) return;
         ClientTelemetry.OpenConnections.Add(-1, ConnectionTags(from));
         ClientTelemetry.OpenConnections.Add(1, ConnectionTags(to));
@@ -34,6 +36,7 @@ internal sealed partial class ClientConnection
 
     private void EndConnectionTelemetry()
     {
+        if (!TelemetrySupport.IsSupported) return;
         int state = Interlocked.Exchange(ref _countedState, NotCounted);
         if (state != NotCounted) ClientTelemetry.OpenConnections.Add(-1, ConnectionTags(state));
         if (_openedTimestamp != 0 && ClientTelemetry.ConnectionDuration.Enabled)

@@ -48,6 +48,7 @@ internal struct ClientRequestTelemetry
 
     public static ClientRequestTelemetry Begin(ParleyRequest request, Origin origin)
     {
+        if (!TelemetrySupport.IsSupported) return default;
         bool active = ClientTelemetry.ActiveRequests.Enabled;
         if (active) ClientTelemetry.ActiveRequests.Add(1, ActiveTags(request, origin));
         long started = ClientTelemetry.RequestDuration.Enabled ? Stopwatch.GetTimestamp() : 0;

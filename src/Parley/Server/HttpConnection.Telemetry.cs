@@ -4,7 +4,8 @@ using Parley.Http1;
 namespace Parley.Server;
 
 // Metrics and the span of one request, observed from the edges of the exchange: one call when it starts,
-// one when it ends. With no listener, each is a few field reads: no clock read, no tag, no allocation.
+// one when it ends. With no listener, each is a few field reads: no clock read, no tag, no allocation;
+// with the Parley.Telemetry.IsSupported switch off, not even those (TelemetrySupport).
 internal sealed partial class HttpConnection
 {
     private bool _activeCounted;
@@ -20,6 +21,7 @@ internal sealed partial class HttpConnection
     /// <summary>Counts the connection open (when someone listens): called once, as it is accepted.</summary>
     private void BeginConnectionTelemetry()
     {
+        if (!TelemetrySupport.IsSupported) return;
         if (ServerTelemetry.ActiveConnections.Enabled)
         {
             _connectionCounted = true;
@@ -31,6 +33,7 @@ internal sealed partial class HttpConnection
     /// <summary>Counts the connection closed and records how long it lasted: called once, by the server, when it is gone.</summary>
     internal void EndConnectionTelemetry()
     {
+        if (!TelemetrySupport.IsSupported) return;
         if (_connectionCounted)
         {
             _connectionCounted = false;
@@ -63,11 +66,12 @@ internal sealed partial class HttpConnection
 
     private string ProtocolVersionValue => _head.Version == HttpVersion.Http10 ? "1.0" : "1.1";
 
-    private bool TelemetryOpen => _activeCounted || _durationStarted != 0 || _activity is not null;
+    private bool TelemetryOpen => TelemetrySupport.IsSupported && (_activeCounted || _durationStarted != 0 || _activity is not null);
 
     /// <summary>Starts the request's metrics and span.</summary>
     private void BeginTelemetry()
     {
+        if (!TelemetrySupport.IsSupported) return;
         _failure = null;
         _activeCounted = ServerTelemetry.ActiveRequests.Enabled;
         if (_activeCounted)
@@ -103,6 +107,7 @@ internal sealed partial class HttpConnection
     /// </summary>
     private void LeaveActivity()
     {
+        if (!TelemetrySupport.IsSupported) return;
         if (_activity is null) return;
         Activity.Current = _ambientActivity;
         _ambientActivity = null;
@@ -117,6 +122,7 @@ internal sealed partial class HttpConnection
     /// <summary>Ends the request's metrics and span with its final status (0 when no response was sent).</summary>
     private void EndTelemetry(int statusCode)
     {
+        if (!TelemetrySupport.IsSupported) return;
         if (_activeCounted)
         {
             _activeCounted = false;

@@ -179,7 +179,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     {
         SetPhase(Phase.Handshaking, Environment.TickCount64 + (long)tls.HandshakeTimeout.TotalMilliseconds);
         TlsTransport.HandshakeResult result;
-        long handshakeStarted = ServerTelemetry.TlsHandshakeDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
+        long handshakeStarted = TelemetrySupport.IsSupported && ServerTelemetry.TlsHandshakeDuration.Enabled ? Stopwatch.GetTimestamp() : 0;
         try
         {
             result = await tls.HandshakeAsync().ConfigureAwait(false);

@@ -408,7 +408,7 @@ public sealed class HttpServer : IAsyncDisposable
     private void CountRejected(BoundListener listener)
     {
         Status.Count(FailureKind.OverCapacity);
-        if (ServerTelemetry.RejectedConnections.Enabled) ServerTelemetry.RejectedConnections.Add(1, new TagList(listener.ConnectionTags));
+        if (TelemetrySupport.IsSupported && ServerTelemetry.RejectedConnections.Enabled) ServerTelemetry.RejectedConnections.Add(1, new TagList(listener.ConnectionTags));
     }
 
     private void RefuseOverCapacity(Socket socket, BoundListener listener)
