@@ -168,6 +168,46 @@ public class StatusPageTests : TransportTests
     }
 
     [Fact]
+    public async Task An_upgraded_connection_is_shown_upgraded_with_the_bytes_of_its_new_protocol_counted()
+    {
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            if (request.Path != "/echo")
+            {
+                response.WriteText("not here");
+                return;
+            }
+            await using Stream stream = await response.SwitchProtocolsAsync("echo");
+            byte[] buffer = new byte[256];
+            int n;
+            while ((n = await stream.ReadAsync(buffer)) > 0) await stream.WriteAsync(buffer.AsMemory(0, n));
+        });
+        await using RawConnection upgraded = await server.ConnectAsync();
+        const string upgrade = "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
+        await upgraded.SendAsync(upgrade);
+        RawResponse head = await upgraded.ReadResponseAsync();
+        Assert.Equal(101, head.StatusCode);
+        await upgraded.SendAsync("ping-pong");
+        Assert.Equal("ping-pong", Encoding.ASCII.GetString(await upgraded.ReadExactlyAsync(9)));
+        long expectedIn = Encoding.Latin1.GetByteCount(upgrade) + 9, expectedOut = Encoding.Latin1.GetByteCount(head.RawHead) + 9;
+
+        // The echo's send is counted as it completes, which may be just after the client has the bytes.
+        await using RawConnection asking = await server.ConnectAsync();
+        long deadline = Environment.TickCount64 + 10_000;
+        JsonElement connection;
+        while (true)
+        {
+            connection = ConnectionOf(JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement, upgraded);
+            if (connection.GetProperty("bytesSent").GetInt64() == expectedOut || Environment.TickCount64 > deadline) break;
+            await PaceAsync();
+        }
+        Assert.Equal("upgraded", connection.GetProperty("state").GetString());
+        Assert.Equal(expectedIn, connection.GetProperty("bytesReceived").GetInt64());
+        Assert.Equal(expectedOut, connection.GetProperty("bytesSent").GetInt64());
+        Assert.Equal(1, connection.GetProperty("requests").GetInt32());
+    }
+
+    [Fact]
     public async Task Errors_are_counted_by_status_and_by_kind()
     {
         await using TestServer server = await StartWithStatusAsync((request, response) =>
