@@ -15,12 +15,14 @@
 #              but wrk keeps one SSL object per connection slot and SSL_clear keeps its session, so the
 #              handshake resumes it (TLS 1.3 PSK): handshakes/s and server CPU µs/handshake
 #   idle       (ecdsa only, fresh process) $IDLE_CONNECTIONS TLS connections, one request each, then idle:
-#              the server's RSS growth per connection
+#              the server's RSS growth per connection (and for Parley its live managed heap, GET /heap, per
+#              connection); $IDLE_IN_FLIGHT connections are being opened at once. Connections the tool could not
+#              open are counted by kind, and Parley's handshake timeouts from its error log
 #   alloc      (ecdsa only, parley and parley-epoll) bytes the server process allocates per keep-alive request
 #              over TLS: GET /alloc (GC.GetTotalAllocatedBytes) before and after a keep-alive wrk run
 #
 # Environment: ROUNDS [2]  WARMUP [5]  DURATION [8]  SERVERS ["kestrel parley parley-epoll nginx"]
-#   CERTS ["ecdsa rsa"]  IDLE_CONNECTIONS [10000]  FULL_CLIENTS [4]  SERVER_CPU [0]  CLIENT_CPU [1]
+#   CERTS ["ecdsa rsa"]  IDLE_CONNECTIONS [10000]  IDLE_IN_FLIGHT [64]  FULL_CLIENTS [4]  SERVER_CPU [0]  CLIENT_CPU [1]
 #   WORK [a new /tmp/parley-tls.XXXXXX]  BUILD [1]
 set -euo pipefail
 
@@ -32,6 +34,7 @@ DURATION=${DURATION:-8}
 SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx"}
 CERTS=${CERTS:-"ecdsa rsa"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
+IDLE_IN_FLIGHT=${IDLE_IN_FLIGHT:-64}
 FULL_CLIENTS=${FULL_CLIENTS:-4}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -116,7 +119,8 @@ start_server() { # name cert
             local app=ParleyBench transport=sockets
             [[ $name == kestrel ]] && app=KestrelBench
             [[ $name == parley-epoll ]] && transport=epoll
-            BENCH_TLS_CERT="$WORK/certs/$cert.pem" BENCH_TLS_KEY="$WORK/certs/$cert.key" PARLEY_TRANSPORT=$transport \
+            # BENCH_ERROR_LOG: Parley's error log (failed and timed-out handshakes) goes to the server's log file.
+            BENCH_TLS_CERT="$WORK/certs/$cert.pem" BENCH_TLS_KEY="$WORK/certs/$cert.key" PARLEY_TRANSPORT=$transport BENCH_ERROR_LOG=1 \
                 taskset -c "$SERVER_CPU" "$WORK/bin/$app/$app" "$port" >"$WORK/logs/$name-$cert.log" 2>&1 &
             LAUNCH_PID[$name]=$!
             SERVER_PID[$name]=$!
@@ -190,15 +194,17 @@ rotate() { # round -> the servers, rotated by round
 }
 
 run_idle() { # server
-    local server=$1 pid before after open per
+    local server=$1 pid before after open per heap_before="" heap_after="" heap_per=nan
     start_server "$server" ecdsa
     pid=${SERVER_PID[$server]}
     taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d2s "https://127.0.0.1:${PORT[$server]}/plaintext" >/dev/null 2>&1 || true
     sleep 1
+    [[ $server == parley* ]] && heap_before=$(curl -sk --max-time 30 "https://127.0.0.1:${PORT[$server]}/heap")
     before=$(rss_kib "$pid")
-    coproc IDLE { taskset -c "$CLIENT_CPU" python3 "$HERE/load/idle_connections.py" --tls --port "${PORT[$server]}" --count "$IDLE_CONNECTIONS" --hold 120; }
+    coproc IDLE { taskset -c "$CLIENT_CPU" python3 "$HERE/load/idle_connections.py" --tls --port "${PORT[$server]}" --count "$IDLE_CONNECTIONS" \
+        --in-flight "$IDLE_IN_FLIGHT" --hold 120 2>"$WORK/logs/idle-$server.err"; }
     local line=""
-    # Bounded: at most 256 connects in flight, each with the tool's 20 s timeout.
+    # Bounded: at most $IDLE_IN_FLIGHT connects in flight, each with the tool's 20 s timeout.
     read -r -t 600 line <&"${IDLE[0]}" || true
     if [[ $line != READY* ]]; then
         kill "$IDLE_PID" 2>/dev/null || true
@@ -209,11 +215,19 @@ run_idle() { # server
     open=${line#READY }
     sleep 2
     after=$(rss_kib "$pid")
+    # After the RSS: GET /heap forces a full collection (one more connection, a moment, no lasting memory).
+    if [[ -n $heap_before ]]; then
+        heap_after=$(curl -sk --max-time 30 "https://127.0.0.1:${PORT[$server]}/heap")
+        heap_per=$(awk -v a="$heap_after" -v b="$heap_before" -v n="$open" 'BEGIN { printf "%.0f", (a - b) / n }')
+    fi
     kill "$IDLE_PID" 2>/dev/null || true
     wait "$IDLE_PID" 2>/dev/null || true
     per=$(awk -v a="$after" -v b="$before" -v n="$open" 'BEGIN { printf "%.2f", (a - b) / n }')
-    printf 'idle\tecdsa\t%s\t1\t%s\t%s\t%s\t%s\n' "$server" "$open" "$per" "$before" "$after" >>"$RESULTS"
-    log "  idle $server: $open of $IDLE_CONNECTIONS TLS connections open, RSS $before -> $after KiB, $per KiB each"
+    local failures timeouts=0
+    failures=$(cat "$WORK/logs/idle-$server.err" 2>/dev/null | tr '\n' ' ')
+    [[ $server == parley* ]] && timeouts=$(grep -c 'did not finish within' "$WORK/logs/$server-ecdsa.log" || true)
+    printf 'idle\tecdsa\t%s\t1\t%s\t%s\t%s\t%s\t%s\t%s\n' "$server" "$open" "$per" "$before" "$after" "$heap_per" "$timeouts" >>"$RESULTS"
+    log "  idle $server: $open of $IDLE_CONNECTIONS TLS connections open, RSS $before -> $after KiB, $per KiB each; managed heap $heap_per B each; handshake timeouts $timeouts ${failures:+; tool: $failures}"
     stop_server "$server"
 }
 
@@ -288,7 +302,9 @@ print("| measure | server | value | detail |")
 print("|---|---|---|---|")
 for r in rows:
     if r[0] == "idle":
-        print(f"| RSS per idle TLS connection (KiB) | {r[2]} | {float(r[5]):.2f} | {int(r[4]):,} open; RSS {int(r[6]):,} -> {int(r[7]):,} KiB |")
+        managed = f"; live managed heap {r[8]} B each" if len(r) > 8 and r[8] != "nan" else ""
+        timeouts = f"; {r[9]} handshakes timed out" if len(r) > 9 and r[9] not in ("", "0") else ""
+        print(f"| RSS per idle TLS connection (KiB) | {r[2]} | {float(r[5]):.2f} | {int(r[4]):,} open; RSS {int(r[6]):,} -> {int(r[7]):,} KiB{managed}{timeouts} |")
     if r[0] == "alloc":
         print(f"| bytes allocated per keep-alive TLS request | {r[2]} | {float(r[5]):.4f} | {int(r[7]) - int(r[6]):,} B over {int(r[4]):,} requests, 64 handshakes and 2 /alloc requests included |")
 EOF

@@ -23,7 +23,10 @@ var options = new HttpServerOptions
     Port = port,
     MaxRequestsPerConnection = 0,
     AccessLog = null,
-    ErrorLog = null,
+    // BENCH_ERROR_LOG=1: errors (failed or timed-out TLS handshakes among them) to stderr, for bench/tls.sh's idle step.
+    ErrorLog = Environment.GetEnvironmentVariable("BENCH_ERROR_LOG") == "1"
+        ? static (message, exception) => Console.Error.WriteLine(exception is null ? message : $"{message}: {exception.Message}")
+        : null,
     KeepAliveTimeout = TimeSpan.FromSeconds(130), // Kestrel's default, so idle tests close nothing early
     // PARLEY_TRANSPORT=epoll selects the epoll event loops; the default is the portable Socket transport.
     Transport = Environment.GetEnvironmentVariable("PARLEY_TRANSPORT") == "epoll" ? TransportKind.Epoll : TransportKind.Sockets,
