@@ -62,6 +62,30 @@ public class RequestAbortedTests : TransportTests
         Assert.NotEqual(first.BodyText, third.BodyText);
     }
 
+    // Asking for the token makes the transport watch for the client's close; on the Socket transport that
+    // watch's receive outlives the handler, and the wait for the next request joins it.
+    [Fact]
+    public async Task A_connection_whose_handlers_asked_for_the_token_serves_its_next_requests_and_ends_when_the_client_closes()
+    {
+        int answered = 0;
+        await using var server = await StartAsync((request, response) =>
+        {
+            Assert.False(request.Aborted.IsCancellationRequested);
+            response.WriteText($"answer {Interlocked.Increment(ref answered)}");
+            return ValueTask.CompletedTask;
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        for (int i = 1; i <= 20; i++)
+        {
+            await connection.SendAsync($"GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse response = await connection.ReadResponseAsync();
+            Assert.Equal($"answer {i}", response.BodyText);
+        }
+        connection.Socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("", await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(30)));
+        Assert.Empty(server.Errors);
+    }
+
     [Fact]
     public async Task Abort_closes_the_connection_without_the_buffered_response_and_fires_Aborted()
     {

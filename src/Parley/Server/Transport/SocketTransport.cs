@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Tasks.Sources;
 using Microsoft.Win32.SafeHandles;
 
 namespace Parley.Server.Transport;
 
 /// <summary>The portable transport: <see cref="Socket"/>'s own asynchronous operations.</summary>
-internal sealed class SocketTransport(Socket socket) : ConnectionTransport
+internal sealed class SocketTransport(Socket socket) : ConnectionTransport, IValueTaskSource<int>
 {
 
     public override IPEndPoint? RemoteEndPoint { get; } = socket.RemoteEndPoint as IPEndPoint;
@@ -14,9 +15,6 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
 
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
-
-    // A zero-byte receive completes when data arrives, and holds no buffer while it waits.
-    public override ValueTask<int> WaitForDataAsync() => socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
 
     public override bool HasUnreadBytes
     {
@@ -99,33 +97,81 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport
     }
 
     private Action? _peerWatch;
-    private int _peerWatchPending;
+
+    // The watch's zero-byte receive stays pending until the client sends again, which is usually the next
+    // request, so it outlives the handler. The connection's wait for that request then joins it instead of
+    // starting a second receive: two receives in flight at once would each need their own operation object
+    // from Socket, which caches only one, and so allocate on every request that asked for its aborted token.
+    private const int NoWatch = 0, Watching = 1, WatchingWithWaiter = 2;
+    private int _watchState;
+    private ValueTask<int> _watchReceive;
+    private Action? _onWatchReceived;
+    private ManualResetValueTaskSourceCore<int> _joinedWait;
 
     // A zero-byte receive completes when bytes or the end of stream arrive; with nothing then available to
     // read, it was the end (or a reset, which fails the receive).
     public override void WatchPeer(Action onClosed)
     {
         Volatile.Write(ref _peerWatch, onClosed);
-        if (Interlocked.Exchange(ref _peerWatchPending, 1) == 0) _ = WatchPeerAsync();
+        if (Interlocked.CompareExchange(ref _watchState, Watching, NoWatch) != NoWatch) return;
+        try
+        {
+            _watchReceive = socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            _watchReceive = ValueTask.FromException<int>(ex);
+        }
+        if (_watchReceive.IsCompleted) OnWatchReceived();
+        else _watchReceive.GetAwaiter().UnsafeOnCompleted(_onWatchReceived ??= OnWatchReceived);
     }
 
     public override void StopPeerWatch() => Volatile.Write(ref _peerWatch, null);
 
-    private async Task WatchPeerAsync()
+    // The connection's wait for its next request: a watch's receive still pending is joined.
+    public override ValueTask<int> WaitForDataAsync()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _watchState);
+            if (state == NoWatch) return socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+            _joinedWait.Reset();
+            if (Interlocked.CompareExchange(ref _watchState, WatchingWithWaiter, Watching) == Watching)
+            {
+                return new ValueTask<int>(this, _joinedWait.Version);
+            }
+        }
+    }
+
+    private void OnWatchReceived()
     {
         bool closed;
+        Exception? error = null;
         try
         {
-            await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+            _watchReceive.GetAwaiter().GetResult();
             closed = socket.Available == 0;
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
             closed = true;
+            error = ex;
         }
-        Volatile.Write(ref _peerWatchPending, 0);
+        _watchReceive = default;
+        int state = Interlocked.Exchange(ref _watchState, NoWatch);
         if (closed && Interlocked.Exchange(ref _peerWatch, null) is { } onClosed) onClosed();
+        if (state != WatchingWithWaiter) return;
+        // The joined wait ends as its own zero-byte receive would have.
+        if (error is null) _joinedWait.SetResult(0);
+        else _joinedWait.SetException(error);
     }
+
+    int IValueTaskSource<int>.GetResult(short token) => _joinedWait.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<int>.GetStatus(short token) => _joinedWait.GetStatus(token);
+
+    void IValueTaskSource<int>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _joinedWait.OnCompleted(continuation, state, token, flags);
 
     public override void ShutdownSend() => socket.Shutdown(SocketShutdown.Send);
 
