@@ -19,6 +19,8 @@ internal abstract partial class RequestFeatures :
     private readonly HeaderDictionary _requestHeaders = new();
     private readonly RequestBodyStream _requestStream;
     private bool _requestHeadersLoaded;
+    private readonly RecentStrings _recentNames = new(slots: 32, maxBytes: 64);
+    private readonly RecentStrings _recentValues = new(slots: 32, maxBytes: 256);
 
     // Set by the application (each may replace what the engine reported); null means "as received".
     private string? _protocol, _scheme, _method, _pathBase, _path, _queryString, _rawTarget;
@@ -142,8 +144,20 @@ internal abstract partial class RequestFeatures :
         Parley.Server.RequestHeaders fields = EngineRequest.Headers;
         for (int i = 0; i < fields.Count; i++)
         {
-            string name = fields.NameAt(i);
-            string value = fields.ValueAt(i);
+            ReadOnlySpan<byte> rawName = fields.RawNameAt(i);
+            string? name = _recentNames.Find(i, rawName);
+            if (name is null)
+            {
+                name = fields.NameAt(i);
+                _recentNames.Remember(i, rawName, name);
+            }
+            ReadOnlySpan<byte> rawValue = fields.RawValueAt(i);
+            string? value = _recentValues.Find(i, rawValue);
+            if (value is null)
+            {
+                value = fields.ValueAt(i);
+                _recentValues.Remember(i, rawValue, value);
+            }
             if (_requestHeaders.TryGetValue(name, out StringValues existing)) _requestHeaders[name] = StringValues.Concat(existing, value);
             else _requestHeaders[name] = value;
         }

@@ -154,41 +154,51 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
     {
         bool serverSet = false;
         IHeaderDictionary headers = CurrentResponseHeaders;
-        foreach (KeyValuePair<string, StringValues> field in headers)
+        // The server's own dictionary is walked with its struct enumerator: through the interface the
+        // enumerator would be boxed, an allocation per response.
+        if (headers is HeaderDictionary own)
         {
-            string name = field.Key;
-            if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
-            {
-                if (!long.TryParse(field.Value.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out long length))
-                {
-                    throw new InvalidOperationException($"Invalid Content-Length: \"{field.Value}\". Value must be a positive integral number.");
-                }
-                response.ContentLength = length;
-                continue;
-            }
-            if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
-            {
-                foreach (string? value in field.Value)
-                {
-                    if (value is not null && value.Contains("close", StringComparison.OrdinalIgnoreCase)) response.CloseConnection = true;
-                }
-                continue;
-            }
-            if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)
-                || name.Equals("Date", StringComparison.OrdinalIgnoreCase))
-            {
-                continue;
-            }
-            if (name.Equals("Server", StringComparison.OrdinalIgnoreCase)) serverSet = true;
-            foreach (string? value in field.Value)
-            {
-                if (value is not null) response.Headers.Add(name, value);
-            }
+            foreach (KeyValuePair<string, StringValues> field in own) CopyFieldToEngine(response, field.Key, field.Value, ref serverSet);
+        }
+        else
+        {
+            foreach (KeyValuePair<string, StringValues> field in headers) CopyFieldToEngine(response, field.Key, field.Value, ref serverSet);
         }
         if (!serverSet && Server.Options.AddServerHeader) response.Headers.Add("Server", "Parley");
         _hasStarted = true;
         _responseHeaders.IsReadOnly = true;
+    }
+
+    private static void CopyFieldToEngine(EngineResponseType response, string name, StringValues values, ref bool serverSet)
+    {
+        if (name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!long.TryParse(values.ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out long length))
+            {
+                throw new InvalidOperationException($"Invalid Content-Length: \"{values}\". Value must be a positive integral number.");
+            }
+            response.ContentLength = length;
+            return;
+        }
+        if (name.Equals("Connection", StringComparison.OrdinalIgnoreCase))
+        {
+            foreach (string? value in values)
+            {
+                if (value is not null && value.Contains("close", StringComparison.OrdinalIgnoreCase)) response.CloseConnection = true;
+            }
+            return;
+        }
+        if (name.Equals("Transfer-Encoding", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Keep-Alive", StringComparison.OrdinalIgnoreCase)
+            || name.Equals("Date", StringComparison.OrdinalIgnoreCase))
+        {
+            return;
+        }
+        if (name.Equals("Server", StringComparison.OrdinalIgnoreCase)) serverSet = true;
+        foreach (string? value in values)
+        {
+            if (value is not null) response.Headers.Add(name, value);
+        }
     }
 
     // ---- Writing the body

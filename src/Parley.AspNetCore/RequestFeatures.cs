@@ -31,12 +31,14 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         typeof(IHttpBodyControlFeature),
         typeof(IHttpUpgradeFeature),
         typeof(IHttpResponseTrailersFeature),
+        typeof(IEndpointFeature),
+        typeof(IRouteValuesFeature),
         typeof(ITlsConnectionFeature),
         typeof(ITlsHandshakeFeature),
     ];
 
     // The TLS features' slots: offered only on requests that came over TLS.
-    private const int FirstTlsSlot = 11;
+    private const int FirstTlsSlot = 13;
 
     private readonly object?[] _current = new object?[OwnFeatures.Length];
     private List<KeyValuePair<Type, object>>? _others;
@@ -76,6 +78,7 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         _revision++;
         ResetRequest();
         ResetResponse();
+        ResetRouting();
         _upgraded = null;
     }
 
@@ -84,6 +87,7 @@ internal abstract partial class RequestFeatures : IFeatureCollection
     {
         EndUpgrade();
         ReleaseResponse();
+        ResetRouting();
         _request = null;
         _response = null;
     }

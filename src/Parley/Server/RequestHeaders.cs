@@ -36,6 +36,12 @@ public sealed class RequestHeaders : IEnumerable<KeyValuePair<string, string>>
     /// <summary>The value of the field line at <paramref name="index"/> (0 to <see cref="Count"/> - 1), without surrounding whitespace.</summary>
     public string ValueAt(int index) => _fields.ValueStringAt(index);
 
+    /// <summary>The name bytes of the field line at <paramref name="index"/>, as received, without allocating.</summary>
+    public ReadOnlySpan<byte> RawNameAt(int index) => _fields.NameAt(index);
+
+    /// <summary>The value bytes of the field line at <paramref name="index"/>, without surrounding whitespace and without allocating.</summary>
+    public ReadOnlySpan<byte> RawValueAt(int index) => _fields.ValueAt(index);
+
     /// <summary>The underlying field table, for allocation-free access.</summary>
     internal FieldTable Fields => _fields;
 
