@@ -497,6 +497,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         ForceClose();
     }
 
+    /// <summary>Whether the connection holds a receive buffer or an exchange (its output buffer among it); never while idle.</summary>
+    internal bool HoldsBuffers => _buffer.Length != 0 || _exchange is not null;
+
     private void ReleaseBuffers()
     {
         GiveBackBuffer();
