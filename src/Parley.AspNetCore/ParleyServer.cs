@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Server;
@@ -21,15 +22,24 @@ public sealed class ParleyServer : IServer
     private readonly ILogger _logger;
     private readonly ServerAddressesFeature _addresses = new();
     private readonly List<HttpServer> _listeners = [];
+    private readonly IServiceScopeFactory? _scopeFactory;
     private bool _started;
 
     /// <summary>Creates the server; the host does this through dependency injection.</summary>
     public ParleyServer(IOptions<ParleyServerOptions> options, ILoggerFactory loggerFactory)
+        : this(options, loggerFactory, scopeFactory: null)
+    {
+    }
+
+    // Registered by UseParley with the application's scope factory, so that each request's service scope
+    // hangs off the pooled request object rather than off a feature object made per request.
+    internal ParleyServer(IOptions<ParleyServerOptions> options, ILoggerFactory loggerFactory, IServiceScopeFactory? scopeFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(loggerFactory);
         _options = options.Value;
         _logger = loggerFactory.CreateLogger("Parley.AspNetCore.ParleyServer");
+        _scopeFactory = scopeFactory;
         Features = new FeatureCollection();
         Features.Set<IServerAddressesFeature>(_addresses);
     }
@@ -43,7 +53,7 @@ public sealed class ParleyServer : IServer
         ArgumentNullException.ThrowIfNull(application);
         if (_started) throw new InvalidOperationException("the server has already been started");
         _started = true;
-        var runner = new ApplicationRunner<TContext>(application, new ServerContext(_options, _logger), maxPooled: 1024);
+        var runner = new ApplicationRunner<TContext>(application, new ServerContext(_options, _logger, _scopeFactory), maxPooled: 1024);
         List<string> requested = ChooseAddresses();
         _addresses.Addresses.Clear();
         try

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Parley.AspNetCore;
 
@@ -21,7 +23,10 @@ public static class ParleyWebHostBuilderExtensions
             if (configure is not null) services.Configure(configure);
             // Replaces the server already registered (Kestrel, by WebApplication.CreateBuilder).
             services.RemoveAll<IServer>();
-            services.AddSingleton<IServer, ParleyServer>();
+            services.AddSingleton<IServer>(provider => new ParleyServer(
+                provider.GetRequiredService<IOptions<ParleyServerOptions>>(),
+                provider.GetRequiredService<ILoggerFactory>(),
+                provider.GetRequiredService<IServiceScopeFactory>()));
         });
     }
 }

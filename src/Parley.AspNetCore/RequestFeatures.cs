@@ -2,6 +2,7 @@ using System.Collections;
 using Microsoft.AspNetCore.Hosting.Server.Abstractions;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Server;
 
@@ -33,12 +34,16 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         typeof(IHttpResponseTrailersFeature),
         typeof(IEndpointFeature),
         typeof(IRouteValuesFeature),
+        typeof(IServiceProvidersFeature),
         typeof(ITlsConnectionFeature),
         typeof(ITlsHandshakeFeature),
     ];
 
     // The TLS features' slots: offered only on requests that came over TLS.
-    private const int FirstTlsSlot = 13;
+    private const int FirstTlsSlot = 14;
+
+    // Offered only when the server was given the application's scope factory (see ServerContext).
+    private const int ServicesSlot = 13;
 
     private readonly object?[] _current = new object?[OwnFeatures.Length];
     private List<KeyValuePair<Type, object>>? _others;
@@ -70,6 +75,7 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         _request = request;
         _response = response;
         for (int i = 0; i < _current.Length; i++) _current[i] = this;
+        if (Server.ScopeFactory is null) _current[ServicesSlot] = null;
         if (!request.IsHttps)
         {
             for (int i = FirstTlsSlot; i < _current.Length; i++) _current[i] = null;
@@ -79,6 +85,7 @@ internal abstract partial class RequestFeatures : IFeatureCollection
         ResetRequest();
         ResetResponse();
         ResetRouting();
+        ResetServices();
         _upgraded = null;
     }
 
@@ -163,10 +170,13 @@ internal sealed class RequestFeatures<TContext>(ServerContext server) : RequestF
     public TContext? HostContext { get; set; }
 }
 
-/// <summary>What every request of one server shares: its options and its logger.</summary>
-internal sealed class ServerContext(ParleyServerOptions options, ILogger logger)
+/// <summary>What every request of one server shares: its options, its logger, the application's scope factory.</summary>
+internal sealed class ServerContext(ParleyServerOptions options, ILogger logger, IServiceScopeFactory? scopeFactory)
 {
     public ParleyServerOptions Options { get; } = options;
 
     public ILogger Logger { get; } = logger;
+
+    /// <summary>Makes each request's service scope; without it the hosting layer's HttpContext makes its own feature for that.</summary>
+    public IServiceScopeFactory? ScopeFactory { get; } = scopeFactory;
 }

@@ -19,26 +19,31 @@ namespace Parley.AspNetCore.Tests;
 public sealed class AllocationCollection;
 
 /// <summary>
-/// Bytes allocated per keep-alive request by an ASP.NET Core app on Parley (issue 19's benchmark app: routing,
+/// Bytes allocated per keep-alive request by an ASP.NET Core app (issue 19's benchmark app: routing,
 /// <c>Results.Text</c>, <c>Results.Json</c> with a source-generated serializer), counted over the whole process
-/// with <see cref="GC.GetTotalAllocatedBytes(bool)"/> after a warm-up, less what the client's thread allocated.
-/// What is left is ASP.NET Core's own per request (the request's DI scope, its RequestServicesFeature, the
-/// endpoint's result object): Kestrel allocates the same 224 B (plaintext) and 264 B (json) with this app on
-/// .NET 10.0.12. The bounds leave about 36 B of margin; before the adapter kept its features, header strings
-/// and the Socket transport's peer watch off the per-request path, it took 346 B, 385 B on epoll and 966 B on
-/// sockets.
+/// with <see cref="GC.GetTotalAllocatedBytes(bool)"/> after a warm-up, less what the client's thread allocated,
+/// the least of several windows.
+/// On Parley what is left is ASP.NET Core's own per request (the request's DI scope and the endpoint's result
+/// object): measured 168-181 B (plaintext) and 208-223 B (json) on .NET 10.0.12, bounded at 200 and 240 B.
+/// Kestrel's rows are the reference, bounded with the same margin over its 224 and 264 B (it also makes a
+/// RequestServicesFeature per request). Before the adapter kept its features, header strings, service scope
+/// and the Socket transport's peer watch off the per-request path, Parley took 346 B, 385 B on epoll and
+/// 966 B on sockets.
 /// </summary>
 [Collection(nameof(AllocationCollection))]
 public sealed class AllocationTests(ITestOutputHelper output)
 {
     private const int Warmup = 3000;
-    private const int Measured = 5000;
+    // Counted in several windows, the least taken: a background allocation (a timer, a thread the pool
+    // starts, a tiering step) lands in one window, while a cost per request shows in every one.
+    private const int Windows = 4;
+    private const int PerWindow = 2000;
 
     [Theory]
-    [InlineData(ServerKind.ParleySockets, "/plaintext", 260)]
-    [InlineData(ServerKind.ParleyEpoll, "/plaintext", 260)]
-    [InlineData(ServerKind.ParleySockets, "/json", 300)]
-    [InlineData(ServerKind.ParleyEpoll, "/json", 300)]
+    [InlineData(ServerKind.ParleySockets, "/plaintext", 200)]
+    [InlineData(ServerKind.ParleyEpoll, "/plaintext", 200)]
+    [InlineData(ServerKind.ParleySockets, "/json", 240)]
+    [InlineData(ServerKind.ParleyEpoll, "/json", 240)]
     [InlineData(ServerKind.Kestrel, "/plaintext", 260)]
     [InlineData(ServerKind.Kestrel, "/json", 300)]
     public async Task Keep_alive_requests_allocate_no_more_than_aspnetcore_itself(ServerKind kind, string path, int boundBytes)
@@ -55,12 +60,16 @@ public sealed class AllocationTests(ITestOutputHelper output)
             {
                 using var connection = new KeepAliveClient(port, path);
                 for (int i = 0; i < Warmup; i++) connection.Exchange();
-                long before = GC.GetTotalAllocatedBytes(precise: true);
-                long clientBefore = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < Measured; i++) connection.Exchange();
-                long clientAfter = GC.GetAllocatedBytesForCurrentThread();
-                long after = GC.GetTotalAllocatedBytes(precise: true);
-                perRequest = (double)(after - before - (clientAfter - clientBefore)) / Measured;
+                perRequest = double.MaxValue;
+                for (int window = 0; window < Windows; window++)
+                {
+                    long before = GC.GetTotalAllocatedBytes(precise: true);
+                    long clientBefore = GC.GetAllocatedBytesForCurrentThread();
+                    for (int i = 0; i < PerWindow; i++) connection.Exchange();
+                    long clientAfter = GC.GetAllocatedBytesForCurrentThread();
+                    long after = GC.GetTotalAllocatedBytes(precise: true);
+                    perRequest = Math.Min(perRequest, (double)(after - before - (clientAfter - clientBefore)) / PerWindow);
+                }
                 Assert.Equal(200, connection.LastStatus);
             }
             catch (Exception ex)

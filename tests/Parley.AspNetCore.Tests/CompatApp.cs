@@ -72,6 +72,7 @@ public sealed class CompatApp : IAsyncDisposable
             options.MimeTypes = ["text/plain"];
         });
         builder.Services.AddSingleton<Signals>();
+        builder.Services.AddScoped<ScopedProbe>();
         WebApplication app = builder.Build();
         var compat = new CompatApp(app, root, kind);
         Map(app, compat.Signals);
@@ -179,6 +180,21 @@ public sealed class CompatApp : IAsyncDisposable
                             await context.Response.WriteAsync("read-only");
                         }
                         return;
+                    case "/scoped":
+                    {
+                        // The request's scope: one instance per request, disposed once the request is over,
+                        // after the completion callbacks registered after it was made.
+                        ScopedProbe probe = context.RequestServices.GetRequiredService<ScopedProbe>();
+                        ScopedProbe again = context.RequestServices.GetRequiredService<ScopedProbe>();
+                        signals.Probe = probe;
+                        context.Response.OnCompleted(() =>
+                        {
+                            signals.ProbeDisposedAtCompletion.TrySetResult(probe.Disposed.Task.IsCompleted);
+                            return Task.CompletedTask;
+                        });
+                        await context.Response.WriteAsync($"same={ReferenceEquals(probe, again)};id={probe.Id}");
+                        return;
+                    }
                     case "/callbacks":
                         context.Response.OnStarting(() =>
                         {
@@ -356,9 +372,13 @@ public sealed class Signals
     public TaskCompletionSource Aborted { get; private set; } = New();
     public TaskCompletionSource<bool> Completed { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public TaskCompletionSource Release { get; private set; } = New();
+    public ScopedProbe? Probe { get; set; }
+    public TaskCompletionSource<bool> ProbeDisposedAtCompletion { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public void Reset()
     {
+        Probe = null;
+        ProbeDisposedAtCompletion = new(TaskCreationOptions.RunContinuationsAsynchronously);
         WaitEntered = New();
         Aborted = New();
         Completed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -366,4 +386,16 @@ public sealed class Signals
     }
 
     private static TaskCompletionSource New() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>A scoped service that tells when its scope disposed it.</summary>
+public sealed class ScopedProbe : IDisposable
+{
+    private static int s_next;
+
+    public int Id { get; } = Interlocked.Increment(ref s_next);
+
+    public TaskCompletionSource Disposed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Dispose() => Disposed.TrySetResult();
 }

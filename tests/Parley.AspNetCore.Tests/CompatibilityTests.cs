@@ -208,6 +208,24 @@ public sealed class CompatibilityTests(ServersFixture servers) : IClassFixture<S
 
     [Theory]
     [MemberData(nameof(AllKinds))]
+    public async Task RequestServicesAreOneScopePerRequestDisposedAfterTheCompletionCallbacks(ServerKind kind)
+    {
+        CompatApp app = servers[kind];
+        var ids = new List<string>();
+        for (int i = 0; i < 2; i++)
+        {
+            app.Signals.Reset();
+            RawResponse response = await RawHttp.SendAsync(app.Port, "GET", "/raw/scoped");
+            Assert.StartsWith("same=True;id=", response.BodyText);
+            ids.Add(response.BodyText);
+            Assert.False(await app.Signals.ProbeDisposedAtCompletion.Task.WaitAsync(TimeSpan.FromSeconds(30)));
+            await app.Signals.Probe!.Disposed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        Assert.NotEqual(ids[0], ids[1]);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllKinds))]
     public async Task RequestAbortedFiresWhenTheClientGoesAway(ServerKind kind)
     {
         CompatApp app = servers[kind];
