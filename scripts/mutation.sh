@@ -26,12 +26,12 @@ folders=("$@")
 # The tests each folder's mutants are run against. Http1 takes its fast unit tests only (the
 # conformance table and the fuzz properties run live servers or seconds-long loops for every mutant).
 # Left out of Http1's as well: the allocation and vector-width checks (they measure the run, not the
-# code's answers) and the arrival-independence and long-head vector tests, which parse each input at
-# every split and, with Stryker's per-test coverage recording on every mutant site, kept its coverage
-# capture running for over an hour.
+# code's answers) and the arrival-independence tests, which parse each input at every split. The
+# long-head vector tests (VectorPathTests, under a second) are in: an earlier hour-long coverage
+# capture blamed on them came from a 14 s HeadLimitsTests case, since fixed.
 tests_for() {
   case "$1" in
-    Http1)  echo "FullyQualifiedName~Parley.Tests.Http1&FullyQualifiedName!~AllocationTests&FullyQualifiedName!~VectorWidthTests&FullyQualifiedName!~ArrivalIndependenceTests&FullyQualifiedName!~VectorPathTests" ;;
+    Http1)  echo "FullyQualifiedName~Parley.Tests.Http1&FullyQualifiedName!~AllocationTests&FullyQualifiedName!~VectorWidthTests&FullyQualifiedName!~ArrivalIndependenceTests" ;;
     Server) echo "FullyQualifiedName~Parley.Tests.Server|FullyQualifiedName~Parley.Tests.Hardening|FullyQualifiedName~Parley.Tests.Conformance" ;;
     Client) echo "FullyQualifiedName~Parley.Tests.Client&FullyQualifiedName!~Parley.Tests.Client.CliTests" ;;
     *) echo "unknown folder '$1' (Http1, Server or Client)" >&2; return 1 ;;
