@@ -90,5 +90,6 @@ app.Run(context =>
 
 static async Task WriteAllAsync(System.IO.Pipelines.PipeWriter writer, byte[] bytes) => await writer.WriteAsync(bytes);
 
-Console.WriteLine($"KestrelBench listening on http://127.0.0.1:{port} (server GC: {System.Runtime.GCSettings.IsServerGC}, CPUs: {Environment.ProcessorCount})");
+string scheme = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("BENCH_TLS_CERT")) ? "http" : "https";
+Console.WriteLine($"KestrelBench listening on {scheme}://127.0.0.1:{port} (server GC: {System.Runtime.GCSettings.IsServerGC}, CPUs: {Environment.ProcessorCount})");
 app.Run();
