@@ -164,6 +164,7 @@ public class FieldLineParserTests
     }
 
     [Theory]
+    [InlineData("a\nB: y\r\n\r\n")]
     [InlineData("N: x\u0001\nB: y\r\n\r\n")]
     [InlineData("N: x\u0001\nB: y\r\n" + "Padding-To-Fill-A-Vector: 0123456789\r\n\r\n")]
     [InlineData("N: x\rB: y\r\n\r\n")]
