@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -10,9 +12,6 @@ internal static class HostSyntax
     // reg-name = *( unreserved / pct-encoded / sub-delims )
     internal static readonly System.Buffers.SearchValues<byte> RegNameBytes =
         System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%"u8);
-
-    private static readonly System.Buffers.SearchValues<byte> IpLiteralBytes =
-        System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:.vV-._~!$&'()*+,;="u8);
 
     /// <summary>
     /// <see cref="IsValidAuthority"/> for a Host field value (RFC 9110 §7.2: <c>uri-host [ ":" port ]</c>,
@@ -76,7 +75,7 @@ internal static class HostSyntax
         // IP-literal = "[" ( IPv6address / IPvFuture ) "]"
         int close = value.IndexOf((byte)']');
         if (close < 2) return false;
-        if (value[1..close].ContainsAnyExcept(IpLiteralBytes)) return false;
+        if (!IsIpLiteralContent(value[1..close])) return false;
         ReadOnlySpan<byte> after = value[(close + 1)..];
         if (after.IsEmpty) return !requirePort;
         if (after[0] != (byte)':') return false;
@@ -84,4 +83,28 @@ internal static class HostSyntax
         if (port.IsEmpty) return !requirePort;
         return port.Length <= 5 && !port.ContainsAnyExceptInRange((byte)'0', (byte)'9');
     }
+
+    // RFC 3986 §3.2.2: IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ); otherwise an
+    // IPv6address (an IPv4 address or a zone identifier in brackets is neither).
+    private static bool IsIpLiteralContent(ReadOnlySpan<byte> inner)
+    {
+        if (inner[0] is (byte)'v' or (byte)'V')
+        {
+            int dot = inner.IndexOf((byte)'.');
+            return dot > 1 && dot < inner.Length - 1 && !inner[1..dot].ContainsAnyExcept(HexDigits)
+                && !inner[(dot + 1)..].ContainsAnyExcept(FutureBytes);
+        }
+        if (inner.ContainsAnyExcept(Ipv6Bytes)) return false;
+        return IPAddress.TryParse(inner, out IPAddress? address) && address.AddressFamily == AddressFamily.InterNetworkV6;
+    }
+
+    private static readonly System.Buffers.SearchValues<byte> Ipv6Bytes =
+        System.Buffers.SearchValues.Create("0123456789abcdefABCDEF:."u8);
+
+    // unreserved / sub-delims / ":"
+    private static readonly System.Buffers.SearchValues<byte> FutureBytes =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:"u8);
+
+    private static readonly System.Buffers.SearchValues<byte> HexDigits =
+        System.Buffers.SearchValues.Create("0123456789abcdefABCDEF"u8);
 }

@@ -46,6 +46,16 @@ public class HostSyntaxTests
         { "[::1]:65535", true },
         { "[::1]:123456", false },
         { "[]", false },
+        { "[a]", false },                       // RFC 3986 §3.2.2: neither an IPv6address nor IPvFuture
+        { "[1.2.3.4]", false },                 // an IPv4 address is not an IP-literal
+        { "[1::2::3]", false },                 // two "::"
+        { "[12345::1]", false },                // h16 is at most four hex digits
+        { "[2001:db8::7]:8080", true },
+        { "[::ffff:192.0.2.1]", true },         // ls32 as an IPv4 address
+        { "[v1.x]", true },                     // IPvFuture
+        { "[v1.]", false },
+        { "[v.x]", false },
+        { "[vg.x]", false },
         { "[::1", false },
         { "[::1]x", false },
         { "a/bcdefghijklmnopqrstuvwxyz012345", false },
