@@ -8,16 +8,24 @@ namespace Parley.Tests.Tls;
 /// thread hop and no allocation per request in steady state. The handler reads the loop thread's allocation
 /// counter at each request: between two requests of one connection that thread has finished the previous
 /// response (written and encrypted), then received, decrypted, parsed and dispatched the next request.
-/// The measured requests span several seconds, so the Date line changes under them: the heartbeat formats
-/// it ahead of time, and no request may allocate (small gaps aside, see the assertion).
 /// </summary>
+/// <remarks>
+/// Steady state is a window of requests that spans two changes of the Date second (so a whole second, and
+/// the heartbeat's formatting of the next Date line, lies inside it) in which the loop thread allocated
+/// nothing at all. Windows are measured one after another until one is clean: the runtime's tiered
+/// compilation replaces hot methods with optimized code while the measurement runs (the test process JITs
+/// all the time, which postpones tiering), and a swap can cost the loop thread a one-off allocation of 32
+/// or 240 bytes (seen when SslStreamPal.EncryptMessage reached tier 1; never with
+/// DOTNET_TieredCompilation=0). Allocating per request, or when the second changes, dirties every window
+/// and fails the test.
+/// </remarks>
 public class TlsAllocationTests
 {
     private const int Warmup = 3000;
-    private const int Measured = 2000;
-    // Requests go on past Measured until the Date field has shown this many seconds (bounded by MaxRequests).
-    private const int DistinctSeconds = 3;
-    private const int MaxRequests = 200_000;
+    // A window ends once its responses showed this many Date values: two changes of second.
+    private const int DistinctSecondsPerWindow = 3;
+    private const int MaxWindows = 6;
+    private const int MaxRequests = 300_000;
 
     [Fact]
     public async Task Keep_alive_requests_over_tls_on_epoll_stay_on_the_loop_thread_and_allocate_nothing_in_steady_state()
@@ -45,35 +53,42 @@ public class TlsAllocationTests
         }, tls: true);
 
         await using RawConnection connection = await server.ConnectAsync();
-        var dates = new HashSet<string>();
         int sent = 0;
-        while (sent < MaxRequests && (sent < Warmup + Measured || dates.Count < DistinctSeconds))
+        async Task SendOneAsync(HashSet<string>? dates)
         {
             await connection.SendAsync("GET /plaintext HTTP/1.1\r\nHost: localhost\r\n\r\n");
             RawResponse response = await connection.ReadResponseAsync();
             Assert.Equal("Hello, World!", response.BodyText);
-            if (sent >= Warmup) dates.Add(response.Header("Date")!);
+            dates?.Add(response.Header("Date")!);
             sent++;
         }
 
+        while (sent < Warmup) await SendOneAsync(null);
+        var dirtyWindows = new List<string>();
+        bool clean = false;
+        while (!clean && dirtyWindows.Count < MaxWindows)
+        {
+            int first = sent;
+            var dates = new HashSet<string>();
+            while (dates.Count < DistinctSecondsPerWindow && sent < MaxRequests) await SendOneAsync(dates);
+            // The last request's handler has read the counter: the gaps run up to it.
+            long[] gaps = Enumerable.Range(first, sent - first - 1).Select(i => allocatedBefore[i + 1] - allocatedBefore[i]).ToArray();
+            Assert.True(dates.Count == DistinctSecondsPerWindow, $"{sent} requests ran out before a window spanned {DistinctSecondsPerWindow} Date seconds");
+            clean = gaps.All(bytes => bytes == 0);
+            if (!clean)
+            {
+                dirtyWindows.Add($"requests {first}-{sent - 1}: {gaps.Count(b => b != 0)} allocated, {gaps.Sum()} B, largest {gaps.Max()} B");
+            }
+        }
+
         Assert.Equal(sent, count);
-        Assert.True(dates.Count >= DistinctSeconds, $"{sent} requests showed only {dates.Count} distinct Date values");
-        // Steady state: a connection starts on the loop that accepted it and runs there up to its first wait,
-        // and a wait that its own loop completes just as the handshake awaits it resumes on a pool thread, so
-        // the first request or two (seen: one or two of them) may run elsewhere. From then on every request is
-        // handled on the connection's loop thread.
+        // A connection starts on the loop that accepted it and runs there up to its first wait, and a wait
+        // that its own loop completes just as the handshake awaits it resumes on a pool thread, so the first
+        // request or two may run elsewhere. After the warm-up every request is handled on the loop thread.
         Assert.Single(threads.Take(sent).Skip(Warmup).Distinct());
         Assert.DoesNotContain(true, onThreadPool.Take(sent).Skip(Warmup));
-        long[] perRequest = Enumerable.Range(Warmup, sent - Warmup - 1).Select(i => allocatedBefore[i + 1] - allocatedBefore[i]).ToArray();
-        long total = perRequest.Sum();
-        int allocating = perRequest.Count(b => b > 0);
-        // Not one request may allocate for itself, nor for the Date line when the second changes (that cost
-        // up to 312 B at a change before the heartbeat formatted it ahead: with the heartbeat's call removed,
-        // 3 requests allocate 696 B). Left to trace: CI runs on the idle machine saw one gap of 120 B a second
-        // or so (1 and 2 of about 22,500 requests, over 3 Date seconds) on the loop thread. So at most one gap
-        // per second spanned, each of at most 128 B, is let pass.
-        Assert.True(allocating <= dates.Count && (perRequest.Length == 0 || perRequest.Max() <= 128),
-            $"{total} bytes allocated on the loop thread over {perRequest.Length} keep-alive TLS requests after {Warmup} to warm up " +
-            $"({allocating} requests allocated; largest {perRequest.Max()} B; {dates.Count} distinct Date values)");
+        Assert.True(clean,
+            $"the loop thread allocated in each of {MaxWindows} windows of keep-alive TLS requests spanning two changes of second " +
+            $"(after {Warmup} to warm up): {string.Join("; ", dirtyWindows)}");
     }
 }
