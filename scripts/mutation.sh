@@ -6,6 +6,9 @@
 #
 #   ./scripts/mutation.sh                 Http1, Server and Client, one after the other
 #   ./scripts/mutation.sh Http1 [Client]  only those folders
+#   PARLEY_MUTATION_FILES='RequestHeadParser.cs FieldTable.cs' ./scripts/mutation.sh Http1
+#                                         only those files of the folder (a quick check while killing
+#                                         survivors; a folder's score comes from a whole-folder run)
 #
 # Bounded: each folder gets at most $PARLEY_MUTATION_MINUTES minutes (default 150); a run cut off
 # by the bound reports nothing, so raise it rather than trust a partial score.
@@ -21,6 +24,7 @@ export VSTEST_CONNECTION_TIMEOUT="${VSTEST_CONNECTION_TIMEOUT:-900}"
 minutes="${PARLEY_MUTATION_MINUTES:-150}"
 concurrency="${PARLEY_MUTATION_CONCURRENCY:-2}"
 folders=("$@")
+files="${PARLEY_MUTATION_FILES:-}"
 [ "${#folders[@]}" -gt 0 ] || folders=(Http1 Server Client)
 
 # The tests each folder's mutants are run against. Http1 takes its fast unit tests only (the
@@ -42,7 +46,12 @@ dotnet tool restore >/dev/null
 
 for folder in "${folders[@]}"; do
   filter="$(tests_for "$folder")"
+  mutate="\"**/$folder/**/*.cs\""
   out="$ROOT/TestResults/mutation/$folder"
+  if [ -n "$files" ]; then
+    mutate="$(for f in $files; do printf '"**/%s/**/%s",' "$folder" "$f"; done)"; mutate="${mutate%,}"
+    out="$out-files"
+  fi
   work="$(mktemp -d "${TMPDIR:-/tmp}/parley-mutation-$folder.XXXXXX")"
   rm -rf "$out"; mkdir -p "$out"
   # A clean copy of the tracked tree (with uncommitted edits), without build output.
@@ -52,7 +61,7 @@ for folder in "${folders[@]}"; do
   "stryker-config": {
     "project": "Parley.csproj",
     "configuration": "Release",
-    "mutate": ["**/$folder/**/*.cs"],
+    "mutate": [$mutate],
     "test-case-filter": "$filter",
     "coverage-analysis": "perTest",
     "concurrency": $concurrency,
