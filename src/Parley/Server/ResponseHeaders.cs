@@ -11,7 +11,7 @@ namespace Parley.Server;
 /// </summary>
 public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
 {
-    private KeyValuePair<string, string>[] _items = new KeyValuePair<string, string>[8];
+    private FieldLines _lines = new(8);
     private bool _readOnly;
     // The field lines as last encoded, and the items they were encoded from. A handler that sets the same
     // strings on every response (literals, as most do) gets its lines copied rather than encoded again;
@@ -22,16 +22,12 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
     private int _encodedCount = -1;
 
     /// <summary>Number of field lines.</summary>
-    public int Count { get; private set; }
+    public int Count => _lines.Count;
 
     /// <summary>The first value of a field, or null. Setting replaces every line of the field.</summary>
     public string? this[string name]
     {
-        get
-        {
-            int index = IndexOf(name);
-            return index < 0 ? null : _items[index].Value;
-        }
+        get => _lines.FirstValue(name);
         set
         {
             if (value is null) Remove(name);
@@ -55,34 +51,23 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
         {
             throw new ArgumentException($"'{name}' is managed by the engine: set HttpResponse.ContentLength or HttpResponse.CloseConnection instead", nameof(name));
         }
-        if (Count == _items.Length) Array.Resize(ref _items, Count * 2);
-        _items[Count++] = new KeyValuePair<string, string>(name, value);
+        _lines.Append(name, value);
     }
 
     /// <summary>Removes every line of the field; true when there was one.</summary>
     public bool Remove(string name)
     {
         CheckWritable();
-        bool removed = false;
-        for (int i = Count - 1; i >= 0; i--)
-        {
-            if (_items[i].Key.Length == name.Length && string.Equals(_items[i].Key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                Array.Copy(_items, i + 1, _items, i, Count - i - 1);
-                _items[--Count] = default;
-                removed = true;
-            }
-        }
-        return removed;
+        return _lines.RemoveAll(name);
     }
 
     /// <summary>True when the field is set.</summary>
-    public bool Contains(string name) => IndexOf(name) >= 0;
+    public bool Contains(string name) => _lines.IndexOf(name) >= 0;
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
     {
-        for (int i = 0; i < Count; i++) yield return _items[i];
+        for (int i = 0; i < _lines.Count; i++) yield return _lines[i];
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -99,25 +84,26 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
 
     private bool IsEncoded()
     {
-        if (Count != _encodedCount) return false;
-        for (int i = 0; i < Count; i++)
+        ReadOnlySpan<KeyValuePair<string, string>> lines = _lines.AsSpan();
+        if (lines.Length != _encodedCount) return false;
+        for (int i = 0; i < lines.Length; i++)
         {
-            if (!ReferenceEquals(_items[i].Key, _encodedItems[i].Key) || !ReferenceEquals(_items[i].Value, _encodedItems[i].Value)) return false;
+            if (!ReferenceEquals(lines[i].Key, _encodedItems[i].Key) || !ReferenceEquals(lines[i].Value, _encodedItems[i].Value)) return false;
         }
         return true;
     }
 
     private void Encode()
     {
+        ReadOnlySpan<KeyValuePair<string, string>> lines = _lines.AsSpan();
         int length = 0;
-        for (int i = 0; i < Count; i++) length += _items[i].Key.Length + _items[i].Value.Length + 4;
+        foreach ((string name, string value) in lines) length += name.Length + value.Length + 4;
         if (_encoded.Length < length) _encoded = new byte[Math.Max(length, 64)];
-        if (_encodedItems.Length < Count) _encodedItems = new KeyValuePair<string, string>[_items.Length];
+        if (_encodedItems.Length < lines.Length) _encodedItems = new KeyValuePair<string, string>[_lines.Capacity];
         Span<byte> span = _encoded;
         int at = 0;
-        for (int i = 0; i < Count; i++)
+        foreach ((string name, string value) in lines)
         {
-            (string name, string value) = _items[i];
             at += Encoding.ASCII.GetBytes(name, span[at..]);
             span[at++] = (byte)':';
             span[at++] = (byte)' ';
@@ -126,26 +112,16 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
             span[at++] = (byte)'\n';
         }
         _encodedLength = at;
-        Array.Copy(_items, _encodedItems, Count);
-        _encodedCount = Count;
+        lines.CopyTo(_encodedItems);
+        _encodedCount = lines.Length;
     }
 
     internal void MakeReadOnly() => _readOnly = true;
 
     internal void Clear()
     {
-        Array.Clear(_items, 0, Count);
-        Count = 0;
+        _lines.Clear();
         _readOnly = false;
-    }
-
-    private int IndexOf(string name)
-    {
-        for (int i = 0; i < Count; i++)
-        {
-            if (string.Equals(_items[i].Key, name, StringComparison.OrdinalIgnoreCase)) return i;
-        }
-        return -1;
     }
 
     private void CheckWritable()

@@ -11,21 +11,17 @@ namespace Parley.Server;
 public sealed class ResponseTrailers : IEnumerable<KeyValuePair<string, string>>
 {
     private readonly HttpResponse _response;
-    private KeyValuePair<string, string>[] _items = new KeyValuePair<string, string>[4];
+    private FieldLines _lines = new(4);
 
     internal ResponseTrailers(HttpResponse response) => _response = response;
 
     /// <summary>Number of trailer field lines.</summary>
-    public int Count { get; private set; }
+    public int Count => _lines.Count;
 
     /// <summary>The first value of a field, or null. Setting replaces every line of the field; null removes it.</summary>
     public string? this[string name]
     {
-        get
-        {
-            int index = IndexOf(name);
-            return index < 0 ? null : _items[index].Value;
-        }
+        get => _lines.FirstValue(name);
         set
         {
             if (value is null) Remove(name);
@@ -39,8 +35,8 @@ public sealed class ResponseTrailers : IEnumerable<KeyValuePair<string, string>>
     public void Set(string name, string value)
     {
         Check(name, value);
-        RemoveLines(name);
-        Append(name, value);
+        _lines.RemoveAll(name);
+        _lines.Append(name, value);
     }
 
     /// <summary>Adds a line, keeping existing lines of the same field.</summary>
@@ -49,31 +45,27 @@ public sealed class ResponseTrailers : IEnumerable<KeyValuePair<string, string>>
     public void Add(string name, string value)
     {
         Check(name, value);
-        Append(name, value);
+        _lines.Append(name, value);
     }
 
     /// <summary>Removes every line of the field; true when there was one.</summary>
-    public bool Remove(string name) => RemoveLines(name);
+    public bool Remove(string name) => _lines.RemoveAll(name);
 
     /// <summary>True when the field is set.</summary>
-    public bool Contains(string name) => IndexOf(name) >= 0;
+    public bool Contains(string name) => _lines.IndexOf(name) >= 0;
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator()
     {
-        for (int i = 0; i < Count; i++) yield return _items[i];
+        for (int i = 0; i < _lines.Count; i++) yield return _lines[i];
     }
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     /// <summary>The field lines in the order they were added.</summary>
-    internal ReadOnlySpan<KeyValuePair<string, string>> Lines => _items.AsSpan(0, Count);
+    internal ReadOnlySpan<KeyValuePair<string, string>> Lines => _lines.AsSpan();
 
-    internal void Clear()
-    {
-        Array.Clear(_items, 0, Count);
-        Count = 0;
-    }
+    internal void Clear() => _lines.Clear();
 
     private void Check(string name, string value)
     {
@@ -81,35 +73,5 @@ public sealed class ResponseTrailers : IEnumerable<KeyValuePair<string, string>>
         ArgumentNullException.ThrowIfNull(value);
         Http1.MessageWriter.ValidateTrailerField(name, value);
         _response.CheckCanCarryTrailers();
-    }
-
-    private void Append(string name, string value)
-    {
-        if (Count == _items.Length) Array.Resize(ref _items, Count * 2);
-        _items[Count++] = new KeyValuePair<string, string>(name, value);
-    }
-
-    private bool RemoveLines(string name)
-    {
-        bool removed = false;
-        for (int i = Count - 1; i >= 0; i--)
-        {
-            if (string.Equals(_items[i].Key, name, StringComparison.OrdinalIgnoreCase))
-            {
-                Array.Copy(_items, i + 1, _items, i, Count - i - 1);
-                _items[--Count] = default;
-                removed = true;
-            }
-        }
-        return removed;
-    }
-
-    private int IndexOf(string name)
-    {
-        for (int i = 0; i < Count; i++)
-        {
-            if (string.Equals(_items[i].Key, name, StringComparison.OrdinalIgnoreCase)) return i;
-        }
-        return -1;
     }
 }
