@@ -147,7 +147,7 @@ internal static class RequestHeadParser
                 offset += 2;
                 continue;
             }
-            if (!TryParseRequestLine(buffer, offset, lineLength, head, limits, out error)) return ParseStatus.Invalid;
+            if (!TryParseRequestLine(buffer, offset, lineLength, head, out error)) return ParseStatus.Invalid;
             offset += lineLength + 2;
             return ParseStatus.Complete;
         }
@@ -200,24 +200,21 @@ internal static class RequestHeadParser
     }
 
     private static bool TryParseRequestLine(ReadOnlySpan<byte> buffer, int start, int length, RequestHead head,
-        HeadLimits limits, out HttpError error)
+        out HttpError error)
     {
         error = default;
         ReadOnlySpan<byte> line = buffer.Slice(start, length);
 
-        // RFC 9112 §3: request-line = method SP request-target SP HTTP-version
+        // RFC 9112 §3: request-line = method SP request-target SP HTTP-version. CheckPartialRequestLine has
+        // already seen the whole line: a leading space, a method byte that is no tchar and a request-target
+        // over its limit were rejected there.
         int methodEnd = line.IndexOf((byte)' ');
-        if (methodEnd <= 0)
+        if (methodEnd < 0)
         {
-            error = HttpError.BadRequest(methodEnd == 0 ? "request line starts with whitespace" : "malformed request line");
+            error = HttpError.BadRequest("malformed request line");
             return false;
         }
         ReadOnlySpan<byte> method = line[..methodEnd];
-        if (!HttpSyntax.IsToken(method))
-        {
-            error = HttpError.BadRequest("invalid character in method");
-            return false;
-        }
         head.MethodStart = start;
         head.MethodLength = methodEnd;
         head.SetMethod(HttpMethods.KindOf(method));
@@ -233,11 +230,6 @@ internal static class RequestHeadParser
         if (targetEnd == 0)
         {
             error = HttpError.BadRequest("empty request-target or repeated whitespace");
-            return false;
-        }
-        if (targetEnd > limits.MaxTargetLength)
-        {
-            error = new HttpError(414, "request-target too long");
             return false;
         }
         int targetStart = start + methodEnd + 1;
