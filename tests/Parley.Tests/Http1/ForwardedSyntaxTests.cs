@@ -144,4 +144,15 @@ public class ForwardedSyntaxTests
         ForwardedResult result = ForwardedChain.Walk(mapped, ForwardedSyntax.ParseXForwarded(["203.0.113.1"], [], []), TrustTen);
         Assert.Equal("203.0.113.1:0", result.RemoteEndPoint.ToString());
     }
+
+    [Fact]
+    public void An_IPv6_peer_is_compared_as_itself_not_as_its_last_four_bytes()
+    {
+        // 2001:db8::a00:1 ends in the bytes of 10.0.0.1; only an IPv4-mapped address is read as IPv4.
+        var peer = new IPEndPoint(IPAddress.Parse("2001:db8::a00:1"), 80);
+        ForwardedResult result = ForwardedChain.Walk(peer, ForwardedSyntax.ParseXForwarded(["203.0.113.1"], [], []), TrustTen);
+        Assert.Equal((peer, 0), (result.RemoteEndPoint, result.HopsUsed));
+        Assert.Equal(IPAddress.Parse("2001:db8::a00:1"), ForwardedChain.Canonical(IPAddress.Parse("2001:db8::a00:1")));
+        Assert.Equal(IPAddress.Parse("10.0.0.1"), ForwardedChain.Canonical(IPAddress.Parse("::ffff:10.0.0.1")));
+    }
 }

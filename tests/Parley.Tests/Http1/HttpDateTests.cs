@@ -25,6 +25,9 @@ public class HttpDateTests
     {
         Span<char> small = stackalloc char[28];
         Assert.False(HttpDate.TryFormat(Example, small, out _));
+        Span<char> exact = stackalloc char[29];
+        Assert.True(HttpDate.TryFormat(Example, exact, out int exactly));
+        Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", exact[..exactly].ToString());
         Span<char> buffer = stackalloc char[40];
         Assert.True(HttpDate.TryFormat(Example, buffer, out int written));
         Assert.Equal("Sun, 06 Nov 1994 08:49:37 GMT", buffer[..written].ToString());
@@ -59,6 +62,21 @@ public class HttpDateTests
         Assert.Equal(2050, near.Year);
         Assert.True(HttpDate.TryParse("Saturday, 01-Jan-77 00:00:00 GMT", now, out DateTimeOffset far));
         Assert.Equal(1977, far.Year);
+        // Exactly 50 years ahead is not more than 50.
+        Assert.True(HttpDate.TryParse("Wednesday, 01-Jan-76 00:00:00 GMT", now, out DateTimeOffset fifty));
+        Assert.Equal(2076, fifty.Year);
+    }
+
+    [Theory]
+    [InlineData("Mon, 01 Jan 0001 00:00:00 GMT")]
+    [InlineData("Monday, 01-Jan-01 00:00:00 GMT")]
+    [InlineData("Mon Jan  1 00:00:00 0001")]
+    public void Parses_the_first_year(string text)
+    {
+        // RFC 9110 §5.6.7 allows any four-digit year but 0000; year 1 is the first DateTimeOffset holds.
+        var now = new DateTimeOffset(30, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        Assert.True(HttpDate.TryParse(text, now, out DateTimeOffset value));
+        Assert.Equal(new DateTimeOffset(1, 1, 1, 0, 0, 0, TimeSpan.Zero), value);
     }
 
     [Fact]
@@ -92,6 +110,18 @@ public class HttpDateTests
     [InlineData("Sun Nov  6 08:49:37 94")]
     [InlineData("1994-11-06T08:49:37Z")]
     [InlineData("784111777")]
+    // Only SP and HTAB around the value are optional whitespace (RFC 9110 §5.6.3).
+    [InlineData("\nSun, 06 Nov 1994 08:49:37 GMT")]
+    [InlineData("Sun, 06 Nov 1994 08:49:37 GMT\r")]
+    [InlineData("\u00A0Sun, 06 Nov 1994 08:49:37 GMT")]
+    [InlineData("\vSunday, 06-Nov-94 08:49:37 GMT")]
+    // rfc850-date with a separator out of place, or cut short.
+    [InlineData("Sunday, 06-Nov 94 08:49:37 GMT")]
+    [InlineData("Sunday, 06 Nov-94 08:49:37 GMT")]
+    [InlineData("Sunday,X06-Nov-94 08:49:37 GMT")]
+    [InlineData("Sunday, 06-Nov-94_08:49:37 GMT")]
+    [InlineData("Sunday,")]
+    [InlineData("Sunday, 06-Nov")]
     public void Rejects_anything_else(string text)
     {
         Assert.False(HttpDate.TryParse(text, out _));

@@ -147,6 +147,14 @@ public class ProxyProtocolParserTests
     [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 65536 443\r\n", "port")]
     [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 -1 443\r\n", "port")]
     [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 123456 443\r\n", "port")]
+    [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 000443 443\r\n", "port")]
+    [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 443 0000080\r\n", "port")]
+    [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 44: 443\r\n", "port")]
+    [InlineData("PROXY TCP4 192..2.10 198.51.100.1 1 2\r\n", "IPv4")]
+    [InlineData("PROXY TCP4 1920.0.2.10 198.51.100.1 1 2\r\n", "IPv4")]
+    [InlineData("PROXY TCP4 192.0.2.10 198.51.100. 1 2\r\n", "IPv4")]
+    [InlineData("PROXY TCP4 1111111111111111111111111111111111111111111111 198.51.100.1 1 2\r\n", "IPv4")]
+    [InlineData("PROXY TCP6 0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1 ::1 1 2\r\n", "IPv6")]
     [InlineData("PROXY UNKNOWN \u0001\r\n", "control byte")]
     [InlineData("GET / HTTP/1.1\r\nHost: x\r\n\r\n", "does not start with a PROXY protocol header")]
     [InlineData("proxy TCP4 192.0.2.10 198.51.100.1 1 2\r\n", "does not start with a PROXY protocol header")]
@@ -244,6 +252,9 @@ public class ProxyProtocolParserTests
     [InlineData(new byte[] { 0x02, 0x00 })]
     [InlineData(new byte[] { 0x02, 0x00, 0x02, 0x61 })]
     [InlineData(new byte[] { 0x04, 0x00, 0x00, 0x02, 0xFF, 0xFF })]
+    [InlineData(new byte[] { 0x04, 0x00, 0x00, 0x02 })]
+    [InlineData(new byte[] { 0x04, 0x00, 0x00, 0x02, 0x00 })]
+    [InlineData(new byte[] { 0x04, 0x00, 0x00, 0x02, 0x00, 0x02, 0x61 })]
     public void Version_2_TLV_running_past_the_length_is_rejected(byte[] tlvs)
     {
         Assert.Contains("§2.2.7", Reject(V2(0x21, 0x11, Inet4Block("203.0.113.7", 1, "192.0.2.1", 2, tlvs))));
@@ -272,5 +283,44 @@ public class ProxyProtocolParserTests
         Assert.Equal(ParseStatus.Complete, status);
         Assert.Equal(header.Length, consumed);
         Assert.Equal(tlvLength, parsed!.Tlvs.Single().Value.Length);
+    }
+
+    [Fact]
+    public void Version_1_addresses_and_ports_at_their_longest_and_with_every_digit_parse()
+    {
+        // §2.1: the longest TCP6 address is 45 characters (IPv4-mapped with every group written out).
+        byte[] line = "PROXY TCP6 0000:0000:0000:0000:0000:ffff:192.168.100.200 ::1 98765 9\r\n"u8.ToArray();
+        Assert.Contains("port", Reject(line));
+        line = "PROXY TCP6 0000:0000:0000:0000:0000:ffff:192.168.100.200 ::1 59999 9\r\n"u8.ToArray();
+        ProxyProtocolHeader header = ParseEveryWay(line, line.Length);
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("::ffff:192.168.100.200"), 59999), header.Source);
+        Assert.Equal(new IPEndPoint(IPAddress.IPv6Loopback, 9), header.Destination);
+        line = "PROXY TCP4 255.255.255.255 0.0.0.0 12389 65535\r\n"u8.ToArray();
+        header = ParseEveryWay(line, line.Length);
+        Assert.Equal(new IPEndPoint(IPAddress.Broadcast, 12389), header.Source);
+        Assert.Equal(new IPEndPoint(IPAddress.Any, 65535), header.Destination);
+    }
+
+    [Fact]
+    public void A_version_1_line_of_107_bytes_without_LF_is_rejected_as_soon_as_it_is_there()
+    {
+        byte[] bytes = Encoding.ASCII.GetBytes("PROXY UNKNOWN " + new string('a', 107 - 14));
+        Assert.Equal(107, bytes.Length);
+        Assert.Equal(ParseStatus.NeedMoreData, ProxyProtocolParser.Parse(bytes.AsSpan(0, 106), out _, out _, out _));
+        Assert.Equal(ParseStatus.Invalid, ProxyProtocolParser.Parse(bytes, out _, out _, out string? reason));
+        Assert.Contains("107 bytes", reason);
+    }
+
+    [Theory]
+    [InlineData("", 15)]
+    [InlineData("P", 14)]
+    [InlineData("PROXY ", 9)]
+    [InlineData("PROXY UNKNOWN\r", 1)]
+    [InlineData("PROXY UNKNOWN abc", 1)]
+    [InlineData("PROXY TCP4 192.0.2.10 198.51.100.1 5", 1)]
+    public void Version_1_asks_for_no_more_than_the_shortest_line_still_possible(string buffered, int wanted)
+    {
+        // §2.1: the shortest line is "PROXY UNKNOWN\r\n" (15 bytes); after that, one byte at a time.
+        Assert.Equal(wanted, ProxyProtocolParser.BytesWanted(Encoding.ASCII.GetBytes(buffered)));
     }
 }
