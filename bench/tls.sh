@@ -18,10 +18,18 @@
 #              the server's RSS growth per connection (and for Parley its live managed heap, GET /heap, per
 #              connection); $IDLE_IN_FLIGHT connections are being opened at once. Connections the tool could not
 #              open are counted by kind, and Parley's handshake timeouts from its error log
-#   alloc      (ecdsa only, parley and parley-epoll) bytes the server process allocates per keep-alive request
+#   alloc      (ecdsa only, parley, parley-epoll and parley-nospin) bytes the server process allocates per keep-alive request
 #              over TLS: GET /alloc (GC.GetTotalAllocatedBytes) before and after a keep-alive wrk run
 #
-# Environment: ROUNDS [2]  WARMUP [5]  DURATION [8]  SERVERS ["kestrel parley parley-epoll nginx"]
+# Servers: parley (the Socket transport, the library's default), parley-epoll, kestrel, nginx; and parley-nospin,
+# kestrel-nospin: the same two .NET servers with the thread pool's spin-wait off
+# (DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0). On one core an idle pool worker's spinning is sched_yield
+# ping-pong that the server's CPU figure counts (docs/benchmarks.md, TLS); the -nospin pair measures both ways in
+# one run, and a -nospin row's "vs Kestrel" ratio is against kestrel-nospin. The idle step skips them (the spin
+# does not change memory).
+#
+# Environment: ROUNDS [2]  WARMUP [5]  DURATION [8]
+#   SERVERS ["kestrel parley parley-epoll nginx parley-nospin kestrel-nospin"]
 #   CERTS ["ecdsa rsa"]  IDLE_CONNECTIONS [10000]  IDLE_IN_FLIGHT [64]  FULL_CLIENTS [4]  SERVER_CPU [0]  CLIENT_CPU [1]
 #   WORK [a new /tmp/parley-tls.XXXXXX]  BUILD [1]
 set -euo pipefail
@@ -31,7 +39,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 ROUNDS=${ROUNDS:-2}
 WARMUP=${WARMUP:-5}
 DURATION=${DURATION:-8}
-SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx"}
+SERVERS=${SERVERS:-"kestrel parley parley-epoll nginx parley-nospin kestrel-nospin"}
 CERTS=${CERTS:-"ecdsa rsa"}
 IDLE_CONNECTIONS=${IDLE_CONNECTIONS:-10000}
 IDLE_IN_FLIGHT=${IDLE_IN_FLIGHT:-64}
@@ -44,7 +52,7 @@ NGINX=${NGINX:-/usr/sbin/nginx}
 CLK_TCK=$(getconf CLK_TCK)
 RESULTS="$WORK/results.tsv"
 
-declare -A PORT=([parley]=18091 [kestrel]=18092 [nginx]=18093 [parley-epoll]=18094)
+declare -A PORT=([parley]=18091 [kestrel]=18092 [nginx]=18093 [parley-epoll]=18094 [parley-nospin]=18095 [kestrel-nospin]=18096)
 declare -A SERVER_PID=() LAUNCH_PID=()
 STARTED_PIDS=()
 
@@ -115,12 +123,14 @@ start_server() { # name cert
     local name=$1 cert=$2 port=${PORT[$1]}
     mkdir -p "$WORK/logs"
     case $name in
-        parley|parley-epoll|kestrel)
+        parley|parley-epoll|kestrel|parley-nospin|kestrel-nospin)
             local app=ParleyBench transport=sockets
-            [[ $name == kestrel ]] && app=KestrelBench
+            local -a runtime=()
+            [[ $name == kestrel* ]] && app=KestrelBench
             [[ $name == parley-epoll ]] && transport=epoll
+            [[ $name == *-nospin ]] && runtime=(DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0)
             # BENCH_ERROR_LOG: Parley's error log (failed and timed-out handshakes) goes to the server's log file.
-            BENCH_TLS_CERT="$WORK/certs/$cert.pem" BENCH_TLS_KEY="$WORK/certs/$cert.key" PARLEY_TRANSPORT=$transport BENCH_ERROR_LOG=1 \
+            env "${runtime[@]}" BENCH_TLS_CERT="$WORK/certs/$cert.pem" BENCH_TLS_KEY="$WORK/certs/$cert.key" PARLEY_TRANSPORT=$transport BENCH_ERROR_LOG=1 \
                 taskset -c "$SERVER_CPU" "$WORK/bin/$app/$app" "$port" >"$WORK/logs/$name-$cert.log" 2>&1 &
             LAUNCH_PID[$name]=$!
             SERVER_PID[$name]=$!
@@ -268,13 +278,13 @@ main() {
             done
         done
         if [[ $cert == ecdsa ]]; then
-            for server in parley parley-epoll; do [[ " $SERVERS " == *" $server "* ]] && run_alloc "$server"; done
+            for server in parley parley-epoll parley-nospin; do [[ " $SERVERS " == *" $server "* ]] && run_alloc "$server"; done
         fi
         for server in $SERVERS; do stop_server "$server"; done
     done
     if [[ " $CERTS " == *" ecdsa "* && "$IDLE_CONNECTIONS" -gt 0 ]]; then
         log "idle connections (fresh processes)"
-        for server in $SERVERS; do run_idle "$server"; done
+        for server in $SERVERS; do [[ $server == *-nospin ]] || run_idle "$server"; done
     fi
     log "done; load average $(cut -d' ' -f1-3 /proc/loadavg)"
     python3 - "$RESULTS" <<'EOF'
@@ -285,7 +295,12 @@ runs = defaultdict(list)
 for r in rows:
     if r[0] in ("keepalive", "resumed", "full"):
         runs[(r[0], r[1], r[2])].append((float(r[4]), float(r[5]) if r[5] != "nan" else float("nan"), int(r[7])))
+servers = {r[2] for r in rows}
+def peer(server, base):
+    # Like with like: a -nospin row against the -nospin Kestrel when the run has one.
+    return base + "-nospin" if server.endswith("-nospin") and base + "-nospin" in servers else base
 def ratio(scenario, cert, server, base, index):
+    base = peer(server, base)
     mine = {int(r[3]): r for r in rows if r[:3] == [scenario, cert, server]}
     theirs = {int(r[3]): r for r in rows if r[:3] == [scenario, cert, base]}
     values = [float(mine[k][index]) / float(theirs[k][index]) for k in mine if k in theirs and float(theirs[k][index]) > 0]
