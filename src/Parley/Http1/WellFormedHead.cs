@@ -177,39 +177,55 @@ internal static class WellFormedHead
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Classify(ref byte at, out ulong cr, out ulong name, out ulong control)
     {
-        if (Vector512.IsHardwareAccelerated && Avx512Vbmi.IsSupported)
+        if (Vector512.IsHardwareAccelerated && Avx512Vbmi.IsSupported) Classify512(ref at, out cr, out name, out control);
+        else if (Vector256.IsHardwareAccelerated) Classify256(ref at, out cr, out name, out control);
+        else Classify128(ref at, out cr, out name, out control);
+    }
+
+    /// <summary>
+    /// The AVX-512 version of <see cref="Classify(ref byte, out ulong, out ulong, out ulong)"/>; only where
+    /// <see cref="Avx512Vbmi.IsSupported"/>. Each width is internal so that tests run every version the
+    /// machine has, not only the one it picks.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify512(ref byte at, out ulong cr, out ulong name, out ulong control)
+    {
+        // One 128-entry table lookup gives each byte its classes: bit 7 control, bit 6 name byte. The
+        // lookup reads the low 7 bits of a byte, so bytes 0x80-0xFF (obs-text, RFC 9110 §5.5: allowed
+        // in values, never a name byte nor a control) have both bits cleared by their own top bit.
+        Vector512<byte> v = Vector512.LoadUnsafe(ref at);
+        Vector512<byte> classes = Avx512Vbmi.PermuteVar64x8x2(ClassesLow, v, ClassesHigh);
+        cr = Vector512.Equals(v, Vector512.Create((byte)'\r')).ExtractMostSignificantBits();
+        name = Vector512.AndNot(classes + classes, v).ExtractMostSignificantBits();
+        control = Vector512.AndNot(classes, v).ExtractMostSignificantBits();
+    }
+
+    /// <summary>The version of <see cref="Classify(ref byte, out ulong, out ulong, out ulong)"/> in two 256-bit halves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify256(ref byte at, out ulong cr, out ulong name, out ulong control)
+    {
+        Classify256(Vector256.LoadUnsafe(ref at), out uint cr0, out uint name0, out uint control0);
+        Classify256(Vector256.LoadUnsafe(ref at, 32), out uint cr1, out uint name1, out uint control1);
+        cr = cr0 | (ulong)cr1 << 32;
+        name = name0 | (ulong)name1 << 32;
+        control = control0 | (ulong)control1 << 32;
+    }
+
+    /// <summary>The version of <see cref="Classify(ref byte, out ulong, out ulong, out ulong)"/> in four 128-bit quarters.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify128(ref byte at, out ulong cr, out ulong name, out ulong control)
+    {
+        cr = name = control = 0;
+        for (int i = 0; i < 4; i++)
         {
-            // One 128-entry table lookup gives each byte its classes: bit 7 control, bit 6 name byte. The
-            // lookup reads the low 7 bits of a byte, so bytes 0x80-0xFF (obs-text, RFC 9110 §5.5: allowed
-            // in values, never a name byte nor a control) have both bits cleared by their own top bit.
-            Vector512<byte> v = Vector512.LoadUnsafe(ref at);
-            Vector512<byte> classes = Avx512Vbmi.PermuteVar64x8x2(ClassesLow, v, ClassesHigh);
-            cr = Vector512.Equals(v, Vector512.Create((byte)'\r')).ExtractMostSignificantBits();
-            name = Vector512.AndNot(classes + classes, v).ExtractMostSignificantBits();
-            control = Vector512.AndNot(classes, v).ExtractMostSignificantBits();
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Classify256(Vector256.LoadUnsafe(ref at), out uint cr0, out uint name0, out uint control0);
-            Classify256(Vector256.LoadUnsafe(ref at, 32), out uint cr1, out uint name1, out uint control1);
-            cr = cr0 | (ulong)cr1 << 32;
-            name = name0 | (ulong)name1 << 32;
-            control = control0 | (ulong)control1 << 32;
-        }
-        else
-        {
-            cr = name = control = 0;
-            for (int i = 0; i < 4; i++)
-            {
-                Vector128<byte> v = Vector128.LoadUnsafe(ref at, (nuint)(16 * i));
-                int shift = 16 * i;
-                cr |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\r')).ExtractMostSignificantBits() << shift;
-                name |= (ulong)(Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26))
-                    | Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10))
-                    | Vector128.Equals(v, Vector128.Create((byte)'-'))).ExtractMostSignificantBits() << shift;
-                control |= (ulong)((Vector128.LessThan(v, Vector128.Create((byte)0x20)) & ~Vector128.Equals(v, Vector128.Create((byte)'\t')))
-                    | Vector128.Equals(v, Vector128.Create((byte)0x7F))).ExtractMostSignificantBits() << shift;
-            }
+            Vector128<byte> v = Vector128.LoadUnsafe(ref at, (nuint)(16 * i));
+            int shift = 16 * i;
+            cr |= (ulong)Vector128.Equals(v, Vector128.Create((byte)'\r')).ExtractMostSignificantBits() << shift;
+            name |= (ulong)(Vector128.LessThan((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)26))
+                | Vector128.LessThan(v - Vector128.Create((byte)'0'), Vector128.Create((byte)10))
+                | Vector128.Equals(v, Vector128.Create((byte)'-'))).ExtractMostSignificantBits() << shift;
+            control |= (ulong)((Vector128.LessThan(v, Vector128.Create((byte)0x20)) & ~Vector128.Equals(v, Vector128.Create((byte)'\t')))
+                | Vector128.Equals(v, Vector128.Create((byte)0x7F))).ExtractMostSignificantBits() << shift;
         }
     }
 

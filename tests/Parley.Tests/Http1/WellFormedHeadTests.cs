@@ -181,3 +181,66 @@ public class WellFormedHeadTests
         Assert.Equal("keep-alive", Latin1(fields.ValueAt(4)));
     }
 }
+
+/// <summary>
+/// Every version of the 64-byte block classification (AVX-512 table lookup, two 256-bit halves, four 128-bit
+/// quarters) against the byte rules, each octet at each position: a run exercises all the versions its
+/// machine can execute, not only the one it picks. The 256- and 128-bit versions compute in software
+/// where the hardware lacks them; the AVX-512 one needs AVX-512 VBMI.
+/// </summary>
+public class BlockClassifyTests
+{
+    public static TheoryData<int> Widths()
+    {
+        var widths = new TheoryData<int> { 128, 256 };
+        if (System.Runtime.Intrinsics.X86.Avx512Vbmi.IsSupported) widths.Add(512);
+        return widths;
+    }
+
+    private static void Classify(int width, byte[] block, out ulong cr, out ulong name, out ulong control)
+    {
+        ref byte at = ref block[0];
+        switch (width)
+        {
+            case 512: WellFormedHead.Classify512(ref at, out cr, out name, out control); break;
+            case 256: WellFormedHead.Classify256(ref at, out cr, out name, out control); break;
+            default: WellFormedHead.Classify128(ref at, out cr, out name, out control); break;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void Classifies_every_octet_at_every_position(int width)
+    {
+        var block = new byte[64];
+        foreach (int stride in new[] { 1, 37 })
+        {
+            for (int first = 0; first < 256; first++)
+            {
+                ulong cr = 0, name = 0, control = 0;
+                for (int i = 0; i < 64; i++)
+                {
+                    byte b = (byte)(first + i * stride);
+                    block[i] = b;
+                    // RFC 9112 §2.2 CR; name bytes: letters, digits, '-'; RFC 9110 §5.5: CTL but HTAB, and DEL.
+                    if (b == (byte)'\r') cr |= 1UL << i;
+                    if (char.IsAsciiLetterOrDigit((char)b) || b == (byte)'-') name |= 1UL << i;
+                    if ((b < 0x20 && b != (byte)'\t') || b == 0x7F) control |= 1UL << i;
+                }
+                Classify(width, block, out ulong gotCr, out ulong gotName, out ulong gotControl);
+                Assert.True((cr, name, control) == (gotCr, gotName, gotControl), $"width {width}, first 0x{first:X2}, stride {stride}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_version_in_use_is_the_active_width()
+    {
+        byte[] block = System.Text.Encoding.ASCII.GetBytes("Host: a\r\nX-\u007F\t\u0001:\r\n\r\nzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz");
+        Assert.Equal(64, block.Length);
+        WellFormedHead.Classify(ref block[0], out ulong cr, out ulong name, out ulong control);
+        Classify(WellFormedHead.ActiveVectorWidth == 0 ? 128 : WellFormedHead.ActiveVectorWidth, block, out ulong activeCr, out ulong activeName, out ulong activeControl);
+        Assert.Equal((activeCr, activeName, activeControl), (cr, name, control));
+        Assert.Equal((1UL << 7) | (1UL << 15) | (1UL << 17), cr);
+    }
+}
