@@ -46,7 +46,7 @@ internal sealed class ResponseBodyStream(HttpResponse response) : Stream
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Owner.FlushResponseAsync(cancellationToken).AsTask();
-    public override void Flush() => Owner.FlushResponseAsync(default).AsTask().GetAwaiter().GetResult();
+    public override void Flush() => Owner.FlushResponseAsync(default, now: true).AsTask().GetAwaiter().GetResult();
 
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

@@ -64,21 +64,22 @@ internal sealed partial class HttpConnection
 
         ValueTask handled;
         _inHandler = true;
+        BeginHandlerCall();
         try
         {
             handled = _handler(_request, _response);
         }
-        catch (Exception ex) when (!IsDisconnect(ex))
+        catch (Exception ex)
         {
-            _inHandler = false;
-            if (!RecoverFromHandlerFailure(ex))
+            if (IsDisconnect(ex))
             {
-                LeaveActivity();
-                EndTelemetry(0);
-                return new(false);
+                EndHandlerCall(handlerSucceeded: true);
+                throw;
             }
-            handled = default;
+            // Settled as a failed asynchronous handler is, after what it flushed has been sent.
+            handled = ValueTask.FromException(ex);
         }
+        EndHandlerCall(handled.IsCompletedSuccessfully);
         LeaveActivity();
         if (!handled.IsCompletedSuccessfully) return AwaitHandlerAsync(handled, started);
         _inHandler = false;
@@ -97,22 +98,25 @@ internal sealed partial class HttpConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> AwaitHandlerAsync(ValueTask handled, long started)
     {
+        Exception? failure = null;
         try
         {
             await handled.ConfigureAwait(false);
         }
         catch (Exception ex) when (!IsDisconnect(ex))
         {
-            _inHandler = false;
-            if (!RecoverFromHandlerFailure(ex))
-            {
-                EndTelemetry(0);
-                return false;
-            }
+            failure = ex;
         }
         finally
         {
             _inHandler = false;
+        }
+        // A flush the connection sent for the handler (EndHandlerCall) ends before the response is settled.
+        if (Volatile.Read(ref _deferredFlush) != NoDeferredFlush) await SettleDeferredFlushAsync(default).ConfigureAwait(false);
+        if (failure is not null && !RecoverFromHandlerFailure(failure))
+        {
+            EndTelemetry(0);
+            return false;
         }
         return await CompleteExchange(started).ConfigureAwait(false);
     }
@@ -255,6 +259,7 @@ internal sealed partial class HttpConnection
             return 0;
         }
         if (destination.IsEmpty) return 0;
+        await SettleDeferredFlushAsync(cancellationToken).ConfigureAwait(false);
         if (_head.ExpectContinue && !_continueSent && _bodyPos == _end) await SendContinueAsync(cancellationToken).ConfigureAwait(false);
 
         if (_head.Framing == BodyFraming.ContentLength)

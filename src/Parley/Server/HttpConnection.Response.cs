@@ -48,6 +48,7 @@ internal sealed partial class HttpConnection
 
     internal void WriteResponseBody(ReadOnlySpan<byte> bytes)
     {
+        SettleDeferredFlush();
         AppendBody(bytes);
         // A synchronous writer of a large body gets a blocking send rather than an unbounded buffer.
         if (_output.Length >= 4 * _options.ResponseBufferSize) FlushOutputSync();
@@ -55,13 +56,25 @@ internal sealed partial class HttpConnection
 
     internal async ValueTask WriteResponseBodyAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
+        await SettleDeferredFlushAsync(cancellationToken).ConfigureAwait(false);
         AppendBody(bytes.Span);
         if (_output.Length >= _options.ResponseBufferSize) await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    internal async ValueTask FlushResponseAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts the response if needed and sends what is buffered. Asked for inside the handler's synchronous
+    /// call, the send waits until the call returns (see HttpConnection.DeferredFlush.cs), unless
+    /// <paramref name="now"/> (a synchronous flush, after which the caller may block).
+    /// </summary>
+    internal async ValueTask FlushResponseAsync(CancellationToken cancellationToken, bool now = false)
     {
         if (!ResponseHeadWritten) StartStreaming();
+        if (!now && InHandlerCall)
+        {
+            _deferredFlush = FlushDeferred;
+            return;
+        }
+        await SettleDeferredFlushAsync(cancellationToken).ConfigureAwait(false);
         await FlushOutputAsync(cancellationToken).ConfigureAwait(false);
     }
 

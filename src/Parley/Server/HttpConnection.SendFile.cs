@@ -31,6 +31,7 @@ internal sealed partial class HttpConnection
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         if (length == 0) return;
+        await SettleDeferredFlushAsync(cancellationToken).ConfigureAwait(false);
         if (StatusCodes.ForbidsBody(_response.StatusCode))
         {
             throw new InvalidOperationException($"a {_response.StatusCode} response has no body (RFC 9110 §6.4.1)");

@@ -30,6 +30,7 @@ internal sealed partial class HttpConnection
         if (_exchange!.BodyBuffer is { Length: > 0 }) throw new InvalidOperationException("a 101 response has no body, but body bytes were written");
 
         StopPeerWatch();
+        await SettleDeferredFlushAsync(cancellationToken).ConfigureAwait(false);
         _keepAlive = false;
         _response.SetSwitchingProtocols(protocol);
         WriteHead(BodyMode.Upgraded, -1);

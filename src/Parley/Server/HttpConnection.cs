@@ -494,6 +494,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     internal void AbortFromHandler()
     {
         _handlerAborted = true;
+        // What the handler flushed is owed to the client even though the rest never comes (as on Kestrel,
+        // where a flush has handed the bytes to the transport before the abort).
+        SendDeferredFlushBeforeAbort();
         ForceClose();
     }
 
