@@ -3,15 +3,20 @@
 # on Kestrel and on Parley (UseParley, both transports): requests/s, server CPU per request and bytes
 # allocated per request. As bench/load.sh: the server pinned to CPU $SERVER_CPU, wrk (1 thread, 64
 # connections) to CPU $CLIENT_CPU; servers measured one after another within each round, order rotating.
-# Bounded: ROUNDS x 3 servers x (WARMUP + 2 x DURATION + the allocation run) seconds.
+# Bounded: ROUNDS x 3 servers x (WARMUP_PASSES x 2 x WARMUP + 2 x (DURATION + the allocation run)) seconds.
+# The warm-up runs both paths WARMUP_PASSES times: after a single pass the scenario measured first still
+# paid for tiered compilation (2026-12-06, parley-epoll in one process after one pass of 3 s per path:
+# plaintext 25.8, json 16.8, then plaintext 10.7, json 9.3 µs CPU/request), which made every server's
+# plaintext look dearer than its json.
 #
-#   bench/aspnetcore.sh                 ROUNDS=3 WARMUP=5 DURATION=10 (about 6 minutes)
+#   bench/aspnetcore.sh                 ROUNDS=3 WARMUP=5 WARMUP_PASSES=2 DURATION=10 (about 8 minutes)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 ROUNDS=${ROUNDS:-3}
 WARMUP=${WARMUP:-5}
+WARMUP_PASSES=${WARMUP_PASSES:-2}
 DURATION=${DURATION:-10}
 SERVERS=${SERVERS:-"kestrel parley parley-epoll"}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -63,8 +68,10 @@ for round in $(seq "$ROUNDS"); do
     for i in "${!servers[@]}"; do
         server=${servers[$(( (i + round - 1) % ${#servers[@]} ))]}
         start_server "$server"
-        run_wrk "$WORK/logs/warm-$round-$server-p.txt" "$WARMUP" /plaintext >/dev/null
-        run_wrk "$WORK/logs/warm-$round-$server-j.txt" "$WARMUP" /json >/dev/null
+        for pass in $(seq "$WARMUP_PASSES"); do
+            run_wrk "$WORK/logs/warm-$round-$server-$pass-p.txt" "$WARMUP" /plaintext >/dev/null
+            run_wrk "$WORK/logs/warm-$round-$server-$pass-j.txt" "$WARMUP" /json >/dev/null
+        done
         for scenario in plaintext json; do
             before=$(cpu_ticks "$SERVER_PID")
             read -r requests errors < <(run_wrk "$WORK/logs/wrk-$round-$server-$scenario.txt" "$DURATION" "/$scenario")
