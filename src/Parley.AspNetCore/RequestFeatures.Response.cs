@@ -282,7 +282,7 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
     /// <summary>Sends what has been written so far, starting the response if needed.</summary>
     // Pooled: a streaming or flushing application comes here on every request.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    internal async ValueTask FlushAsync(CancellationToken cancellationToken)
+    internal async ValueTask FlushAsync(CancellationToken cancellationToken, bool now = false)
     {
         if (IsAborted) return;
         await StartAsync().ConfigureAwait(false);
@@ -290,7 +290,10 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
         if (IsAborted) return;
         try
         {
-            await EngineResponse.FlushAsync(cancellationToken).ConfigureAwait(false);
+            // The engine joins a flush made before the application's task returns with the rest of the
+            // response; its body stream's synchronous Flush sends at once instead.
+            if (now) EngineResponse.Body.Flush();
+            else await EngineResponse.FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
         {
@@ -301,7 +304,8 @@ internal abstract partial class RequestFeatures : IHttpResponseFeature, IHttpRes
     internal void Flush()
     {
         if (!AllowSynchronousIO) throw new InvalidOperationException("Synchronous operations are disallowed. Call FlushAsync or set AllowSynchronousIO to true instead.");
-        FlushAsync(default).AsTask().GetAwaiter().GetResult();
+        // At once, as Kestrel does: an application that flushes synchronously may block its thread next.
+        FlushAsync(default, now: true).AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>

@@ -163,6 +163,15 @@ public sealed class CompatApp : IAsyncDisposable
                         }
                         await context.Response.WriteAsync(outcome);
                         return;
+                    case "/sync-flush-then-block":
+                        // A synchronous flush, then the thread blocks until the client has seen the flushed
+                        // bytes (the test releases it then) or gives up waiting.
+                        context.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+                        context.Response.Body.Write("first;"u8);
+                        context.Response.Body.Flush();
+                        bool released = signals.Release.Task.Wait(TimeSpan.FromSeconds(15));
+                        context.Response.Body.Write(released ? "second"u8 : "timed-out"u8);
+                        return;
                     case "/sync-write-allowed":
                         context.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
                         context.Response.ContentLength = 5;

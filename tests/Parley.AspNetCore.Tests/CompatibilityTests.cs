@@ -108,6 +108,37 @@ public sealed class CompatibilityTests(ServersFixture servers) : IClassFixture<S
         Assert.Equal(servers.DataFile, file.Body);
     }
 
+    // Kestrel sends what a synchronous Body.Flush() holds at the flush. Parley joins a flush made before the
+    // application's task returns with the rest of the response, but not a synchronous one: the application
+    // may block its thread after it, as this one does until the client has seen the flushed bytes.
+    [Theory]
+    [MemberData(nameof(AllKinds))]
+    public async Task A_synchronous_flush_is_sent_before_the_application_blocks(ServerKind kind)
+    {
+        CompatApp app = servers[kind];
+        app.Signals.Reset();
+        using var client = new System.Net.Sockets.TcpClient();
+        await client.ConnectAsync(System.Net.IPAddress.Loopback, app.Port);
+        System.Net.Sockets.NetworkStream stream = client.GetStream();
+        await stream.WriteAsync("GET /raw/sync-flush-then-block HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray());
+        var received = new System.Text.StringBuilder();
+        byte[] buffer = new byte[4096];
+        async Task ReadUntilAsync(string marker)
+        {
+            while (!received.ToString().Contains(marker, StringComparison.Ordinal))
+            {
+                int read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+                Assert.True(read > 0, $"the connection closed after: {received}");
+                received.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+            }
+        }
+        await ReadUntilAsync("first;");
+        app.Signals.Release.TrySetResult();
+        await ReadUntilAsync("\r\n0\r\n\r\n");
+        // "timed-out" instead: the flushed bytes arrived only once the application stopped blocking.
+        Assert.Contains("second", received.ToString(), StringComparison.Ordinal);
+    }
+
     // docs/aspnetcore.md: Kestrel starts chunked coding at an application's first write; Parley holds a
     // body written without a flush (up to a buffer) and sends it with a Content-Length (RFC 9112 §6.2).
     [Theory]
