@@ -91,7 +91,7 @@ internal static class HostSyntax
         if (inner[0] is (byte)'v' or (byte)'V')
         {
             int dot = inner.IndexOf((byte)'.');
-            return dot > 1 && dot < inner.Length - 1 && !inner[1..dot].ContainsAnyExcept(HexDigits)
+            return dot > 1 && dot < inner.Length - 1 && !inner[1..dot].ContainsAnyExcept(HttpSyntax.HexDigits)
                 && !inner[(dot + 1)..].ContainsAnyExcept(FutureBytes);
         }
         if (inner.ContainsAnyExcept(Ipv6Bytes)) return false;
@@ -104,7 +104,4 @@ internal static class HostSyntax
     // unreserved / sub-delims / ":"
     private static readonly System.Buffers.SearchValues<byte> FutureBytes =
         System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:"u8);
-
-    private static readonly System.Buffers.SearchValues<byte> HexDigits =
-        System.Buffers.SearchValues.Create("0123456789abcdefABCDEF"u8);
 }

@@ -28,14 +28,15 @@ internal sealed partial class HttpConnection
     }
 
     /// <summary>
-    /// The handler's call has returned. Succeeded, a deferred flush goes out with the rest of the response;
-    /// still running (or failed, its flushed bytes then being owed before the close), it is sent now (the
-    /// handler's output operations wait for that send, see <see cref="SettleDeferredFlushAsync"/>).
+    /// The handler's call has returned. With <paramref name="sendWithResponse"/> a deferred flush gets no send
+    /// of its own: the handler finished and it goes out with the rest of the response, or the peer is gone and
+    /// nothing more is sent. Otherwise (still running, or failed, its flushed bytes then being owed before the
+    /// close) it is sent now; the handler's output operations wait for that send (<see cref="SettleDeferredFlushAsync"/>).
     /// </summary>
-    private void EndHandlerCall(bool handlerSucceeded)
+    private void EndHandlerCall(bool sendWithResponse)
     {
         _handlerCallThread = 0;
-        if (handlerSucceeded)
+        if (sendWithResponse)
         {
             _deferredFlush = NoDeferredFlush;
             return;

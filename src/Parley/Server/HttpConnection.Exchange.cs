@@ -73,13 +73,13 @@ internal sealed partial class HttpConnection
         {
             if (IsDisconnect(ex))
             {
-                EndHandlerCall(handlerSucceeded: true);
+                EndHandlerCall(sendWithResponse: true);
                 throw;
             }
             // Settled as a failed asynchronous handler is, after what it flushed has been sent.
             handled = ValueTask.FromException(ex);
         }
-        EndHandlerCall(handled.IsCompletedSuccessfully);
+        EndHandlerCall(sendWithResponse: handled.IsCompletedSuccessfully);
         LeaveActivity();
         if (!handled.IsCompletedSuccessfully) return AwaitHandlerAsync(handled, started);
         _inHandler = false;
