@@ -1,4 +1,5 @@
 using Parley.Cli;
+using Parley.Tests.Interop;
 using Parley.Tests.Server;
 
 namespace Parley.Tests.Cli;
@@ -97,6 +98,74 @@ public class CliOutputTests
         progress.Finish(2048, "out.bin");
         string last = stderr.ToString().Split('\r').Last().TrimEnd();
         Assert.Matches(@"^2\.0 KiB in [\d.]+ s \([\d.]+ (B|KiB|MiB)/s\), saved to out\.bin$", last);
+    }
+
+    // The same, run as a user runs it: the parley process on a real terminal (a pseudo-terminal from script(1)),
+    // which it detects by itself. The body's marker shows whether the body reached the terminal.
+    [Fact]
+    public async Task On_a_real_terminal_a_binary_body_is_refused_forced_with_o_dash_and_o_ends_with_its_summary()
+    {
+        byte[] body = [0x89, (byte)'P', (byte)'N', (byte)'G', 0, 0, .. "BODY-MARKER"u8];
+        await using TestServer server = await TestServer.StartAsync(async (request, response) =>
+        {
+            response.Headers["Content-Type"] = "image/png";
+            await response.WriteAsync(body);
+        });
+        string url = $"{server.BaseUri}image.png";
+
+        ToolResult refused = await OnATerminalAsync($"get {url}");
+        Assert.Equal(ClientCommands.OtherFailure, refused.ExitCode);
+        Assert.Contains("parley: the response body is binary (image/png): not written to the terminal; save it with -o FILE, or print it anyway with -o -", refused.StdOut);
+        Assert.DoesNotContain("BODY-MARKER", refused.StdOut);
+
+        ToolResult forced = await OnATerminalAsync($"get -o - {url}");
+        Assert.Equal(ClientCommands.Success, forced.ExitCode);
+        Assert.Contains("BODY-MARKER", forced.StdOut);
+
+        string file = Path.Combine(Path.GetTempPath(), $"parley-{Guid.NewGuid():N}.png");
+        try
+        {
+            ToolResult saved = await OnATerminalAsync($"get -o {file} {url}");
+            Assert.Equal(ClientCommands.Success, saved.ExitCode);
+            Assert.Equal(body, await File.ReadAllBytesAsync(file));
+            // The progress bar redraws its line with \r; the last drawing is the summary.
+            string last = saved.StdOut.Split('\r', '\n').Last(line => line.Trim().Length > 0).Trim();
+            Assert.Matches($@"^17 B in [\d.]+ s \([\d.]+ (B|KiB|MiB)/s\), saved to {System.Text.RegularExpressions.Regex.Escape(file)}$", last);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Help_states_the_exit_codes_once_per_kind_of_command()
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "Parley.Cli.dll");
+        ToolResult help = await ExternalTool.RunAsync("dotnet", [cli, "--help"], TimeSpan.FromSeconds(60));
+        Assert.Equal(0, help.ExitCode);
+        // One statement for the client commands, one for serve.
+        Assert.Equal(2, Occurrences(help.StdOut, "Exit status:"));
+        Assert.Equal(1, Occurrences(help.StdOut, "3 connection failure"));
+        Assert.Equal(1, Occurrences(help.StdOut, "0 stopped by Ctrl+C or SIGTERM"));
+        foreach (string command in new[] { "get", "post", "request", "serve" })
+        {
+            ToolResult commandHelp = await ExternalTool.RunAsync("dotnet", [cli, command, "--help"], TimeSpan.FromSeconds(60));
+            Assert.Equal(0, commandHelp.ExitCode);
+            Assert.Equal(1, Occurrences(commandHelp.StdOut, "Exit status:"));
+        }
+    }
+
+    private static int Occurrences(string text, string part) =>
+        (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
+    /// <summary>Runs parley with stdin, stdout and stderr on a pseudo-terminal; StdOut is all the terminal showed.</summary>
+    private static Task<ToolResult> OnATerminalAsync(string arguments)
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "Parley.Cli.dll");
+        // script -e: exit with the command's status; -q: no start and end lines; /dev/null: no typescript file.
+        return ExternalTool.RunAsync("script", ["-qec", $"dotnet '{cli}' {arguments}", "/dev/null"], TimeSpan.FromSeconds(60),
+            environment: new Dictionary<string, string?> { ["TERM"] = "dumb", ["DOTNET_NOLOGO"] = "1" });
     }
 
     private static ClientCommands.Settings Settings(TestServer server, string? output) =>

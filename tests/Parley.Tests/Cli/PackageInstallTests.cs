@@ -32,8 +32,9 @@ public class PackageInstallTests
             string library = Assert.Single(Directory.GetFiles(packages, "Parley.*.nupkg"), p => !Path.GetFileName(p).StartsWith("Parley.Cli.", StringComparison.Ordinal));
             string tool = Assert.Single(Directory.GetFiles(packages, "Parley.Cli.*.nupkg"));
             string version = Regex.Match(Path.GetFileName(tool), @"^Parley\.Cli\.(.+)\.nupkg$").Groups[1].Value;
-            AssertMetadata(library, "Parley", version, expectTool: false);
-            AssertMetadata(tool, "Parley.Cli", version, expectTool: true);
+            string repository = await RepositoryElementAsync(root);
+            AssertMetadata(library, "Parley", version, repository, expectTool: false);
+            AssertMetadata(tool, "Parley.Cli", version, repository, expectTool: true);
 
             // A private NuGet cache, so that an older package of the same version cached elsewhere is not used.
             var environment = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = Path.Combine(work, "nuget-cache") };
@@ -63,7 +64,22 @@ public class PackageInstallTests
         }
     }
 
-    private static void AssertMetadata(string package, string id, string version, bool expectTool)
+    /// <summary>
+    /// The repository link the packages must carry: the commit they were built from and, when the clone's
+    /// <c>origin</c> is a hosted repository (http or https), its URL.
+    /// </summary>
+    private static async Task<string> RepositoryElementAsync(string root)
+    {
+        ToolResult head = await ExternalTool.RunAsync("git", ["-C", root, "rev-parse", "HEAD"], Slow);
+        Assert.True(head.ExitCode == 0, head.StdErr);
+        ToolResult origin = await ExternalTool.RunAsync("git", ["-C", root, "remote", "get-url", "origin"], Slow);
+        string url = origin.StdOut.Trim();
+        return url.StartsWith("http", StringComparison.Ordinal)
+            ? $"<repository type=\"git\" url=\"{url}\" "
+            : $"commit=\"{head.StdOut.Trim()}\"";
+    }
+
+    private static void AssertMetadata(string package, string id, string version, string repository, bool expectTool)
     {
         using ZipArchive zip = ZipFile.OpenRead(package);
         Assert.NotNull(zip.GetEntry("README.md"));
@@ -77,6 +93,8 @@ public class PackageInstallTests
         Assert.Contains("<readme>README.md</readme>", nuspec);
         Assert.Matches("<description>.{40,}</description>", nuspec);
         Assert.Contains("<tags>", nuspec);
+        Assert.Contains("<repository type=\"git\"", nuspec);
+        Assert.Contains(repository, nuspec);
         Assert.Equal(expectTool, nuspec.Contains("<packageType name=\"DotnetTool\" />", StringComparison.Ordinal));
     }
 

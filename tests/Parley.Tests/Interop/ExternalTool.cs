@@ -175,7 +175,8 @@ public static class ExternalTool
         string program,
         IEnumerable<string> args,
         string? workingDirectory = null,
-        IReadOnlyDictionary<string, string?>? environment = null)
+        IReadOnlyDictionary<string, string?>? environment = null,
+        bool keepStandardInput = false)
     {
         var psi = CreateStartInfo(program, args, workingDirectory, environment);
         var process = new Process { StartInfo = psi };
@@ -188,7 +189,8 @@ public static class ExternalTool
             process.Dispose();
             throw new InvalidOperationException($"Could not start '{Describe(psi)}': {e.Message}", e);
         }
-        process.StandardInput.Close();
+        // Closed at once unless the caller will type into it (RunningTool.WriteLineAsync), as a user at a terminal would.
+        if (!keepStandardInput) process.StandardInput.Close();
         return new RunningTool(process, Describe(psi),
             new Capture(process.StandardOutput.BaseStream), new Capture(process.StandardError.BaseStream));
     }
@@ -408,6 +410,13 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
             }
             await Task.Delay(50).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Types a line into the program's standard input (started with <c>keepStandardInput</c>).</summary>
+    public async Task WriteLineAsync(string line)
+    {
+        await _process.StandardInput.WriteAsync(line + "\n").ConfigureAwait(false);
+        await _process.StandardInput.FlushAsync().ConfigureAwait(false);
     }
 
     /// <summary>Waits for the program to exit by itself (its output fully read); fails after <paramref name="timeout"/>.</summary>
