@@ -88,4 +88,29 @@ public class AllocationTests
         Assert.Equal(11, decoder.TotalDataLength);
         Assert.Equal(0, allocated);
     }
+
+    // Past its 256-byte stack buffer the decoder borrows from ArrayPool<byte>.Shared and must give the
+    // array back: a warm second run then borrows the same array again.
+    [Fact]
+    public void Compares_a_long_escaped_route_segment_without_allocating()
+    {
+        byte[] encoded = Bytes(string.Concat(Enumerable.Repeat("%41", 100)));
+        byte[] decoded = Bytes(new string('A', 100));
+        bool equal = false;
+        long allocated = AllocatedBy(() => equal = PercentEncoding.DecodesTo(encoded, decoded));
+        Assert.True(equal);
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Decodes_a_long_escaped_path_allocating_only_its_string()
+    {
+        byte[] encoded = Bytes(string.Concat(Enumerable.Repeat("%41", 100)));
+        byte[] decoded = Bytes(new string('A', 100));
+        string? text = null;
+        long allocated = AllocatedBy(() => text = PercentEncoding.DecodeToString(encoded, plusAsSpace: false));
+        long stringOnly = AllocatedBy(() => text = System.Text.Encoding.UTF8.GetString(decoded));
+        Assert.Equal(new string('A', 100), text);
+        Assert.Equal(stringOnly, allocated);
+    }
 }

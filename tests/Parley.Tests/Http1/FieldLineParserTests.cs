@@ -169,6 +169,9 @@ public class FieldLineParserTests
     [InlineData("N: x\u0001\nB: y\r\n" + "Padding-To-Fill-A-Vector: 0123456789\r\n\r\n")]
     [InlineData("N: x\rB: y\r\n\r\n")]
     [InlineData("N: x\rB: y\r\nPadding-To-Fill-A-Vector: 0123456789\r\n\r\n")]
+    // After the bare CR and one more byte, a line that would parse on its own.
+    [InlineData("N: x\rxB: y\r\n\r\n")]
+    [InlineData("N: x\rxB: y\r\nPadding-To-Fill-A-Vector: 0123456789\r\n\r\n")]
     [InlineData("N: x\nB: y\r\nPadding-To-Fill-A-Vector: 0123456789\r\n\r\n")]
     public void Rejects_a_bare_CR_or_LF_or_a_control_before_one_RFC9112_2_2(string section)
     {

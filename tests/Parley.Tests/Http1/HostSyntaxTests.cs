@@ -50,6 +50,8 @@ public class HostSyntaxTests
         { "[1.2.3.4]", false },                 // an IPv4 address is not an IP-literal
         { "[1::2::3]", false },                 // two "::"
         { "[12345::1]", false },                // h16 is at most four hex digits
+        { "[fe80::1%25eth0]", false },          // a zone identifier (RFC 6874) is no IPv6address
+        { "[::g]", false },                     // 'g' is no hex digit
         { "[2001:db8::7]:8080", true },
         { "[::ffff:192.0.2.1]", true },         // ls32 as an IPv4 address
         { "[v1.x]", true },                     // IPvFuture

@@ -45,6 +45,20 @@ public class HttpDateTests
         Assert.Equal(TimeSpan.Zero, value.Offset);
     }
 
+    [Theory]
+    [InlineData("Sunday, 06-Nov-94 08:49:37 GMT", 6)]
+    [InlineData("Monday, 07-Nov-94 08:49:37 GMT", 7)]
+    [InlineData("Tuesday, 08-Nov-94 08:49:37 GMT", 8)]
+    [InlineData("Wednesday, 09-Nov-94 08:49:37 GMT", 9)]
+    [InlineData("Thursday, 10-Nov-94 08:49:37 GMT", 10)]
+    [InlineData("Friday, 11-Nov-94 08:49:37 GMT", 11)]
+    [InlineData("Saturday, 12-Nov-94 08:49:37 GMT", 12)]
+    public void Parses_rfc850_with_every_day_name(string text, int day) // RFC 9110 §5.6.7: day-name-l
+    {
+        Assert.True(HttpDate.TryParse(text, new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero), out DateTimeOffset value));
+        Assert.Equal(new DateTimeOffset(1994, 11, day, 8, 49, 37, TimeSpan.Zero), value);
+    }
+
     [Fact]
     public void Parses_asctime_with_two_digit_day()
     {

@@ -165,6 +165,17 @@ public class HttpSyntaxTextTests
         Assert.Null(weight);
     }
 
+    [Theory]
+    [InlineData(";a=1")]           // an empty parameter first: the text after "type/subtype;;"
+    [InlineData(" ;a=1; ")]
+    [InlineData("a=1;;")]
+    public void Skips_empty_parameters_RFC9110_5_6_6(string input) // parameters = *( OWS ";" OWS [ parameter ] )
+    {
+        Assert.True(HttpSyntax.TryParseParameters(input, stopAtWeight: false, out var parameters, out string? weight));
+        Assert.Equal([new KeyValuePair<string, string>("a", "1")], parameters);
+        Assert.Null(weight);
+    }
+
     [Fact]
     public void Refuses_a_parameter_list_with_a_malformed_parameter()
     {

@@ -22,6 +22,10 @@ public class PercentEncodingTests
     [InlineData("%2F%2f", "//")]
     [InlineData("%e9", "\u00e9")]
     [InlineData("x%41y%42z", "xAyBz")]
+    // A hex digit of value 0, high or low (HexValue answers 0, not "no digit").
+    [InlineData("%0A", "\n")]
+    [InlineData("%A0", "\u00a0")]
+    [InlineData("%00", "\0")]
     // WHATWG URL §1.3: a '%' without two hex digits after it stays as it is.
     [InlineData("%", "%")]
     [InlineData("%4", "%4")]
@@ -47,6 +51,9 @@ public class PercentEncodingTests
     [InlineData("abc", -1)]
     [InlineData("%41", -1)]
     [InlineData("%41%42", -1)]
+    [InlineData("%0A", -1)]
+    [InlineData("%A0", -1)]
+    [InlineData("a%00", -1)]
     [InlineData("%", 0)]
     [InlineData("%4", 0)]
     [InlineData("ab%4", 2)]

@@ -109,6 +109,8 @@ public class RequestHeadParserTests
     [InlineData(" GET / HTTP/1.1\r\n\r\n", 400, "request line starts with whitespace")]
     [InlineData("G@T / HTTP/1.1\r\n\r\n", 400, "invalid character in method")]
     [InlineData("GET\r\n\r\n", 400, "malformed request line")]
+    [InlineData("GET /\r\n\r\n", 400, "request line has no HTTP version")]
+    [InlineData("GET  / HTTP/1.1\r\n\r\n", 400, "empty request-target or repeated whitespace")]
     [InlineData("GET /  HTTP/1.1\r\n\r\n", 400, "repeated whitespace in request line")]
     [InlineData("GET / HTTP/1.1 \r\n\r\n", 400, "repeated whitespace in request line")]
     [InlineData("GET / HTTP/1.x\r\n\r\n", 400, "malformed HTTP version")]

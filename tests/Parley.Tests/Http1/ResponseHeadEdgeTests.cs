@@ -30,6 +30,8 @@ public class ResponseHeadEdgeTests
     [InlineData("HTTP/\r\n\r\n", "malformed status line")]
     [InlineData("HTTP/2xy 200 OK\r\n\r\n", "malformed status line")]
     [InlineData("HTTP/2.x 200 OK\r\n\r\n", "malformed status line")]
+    [InlineData("HTTP/2x0 200 OK\r\n\r\n", "malformed status line")]   // no '.' after the major digit
+    [InlineData("HTTP/2.0\r\n\r\n", "malformed status line")]          // no SP after the version
     [InlineData("HTTP/1.1 1000 OK\r\n\r\n", "malformed status code")]
     public void Status_line_rejections_name_what_was_wrong(string response, string reason) // RFC 9112 §2.3, §4
     {
