@@ -105,7 +105,9 @@ internal static class KnownFields
 
     private const int FieldCount = 13; // KnownField values, Other included
 
-    [InlineArray(CandidateLengths)]
+    // One entry more than the lengths read: the last stays 0 (no candidate), so the table ends in an
+    // answer of its own rather than in whatever memory follows it, should the guard ever be off by one.
+    [InlineArray(CandidateLengths + 1)]
     private struct LengthTable
     {
         private uint _entry;
