@@ -63,6 +63,9 @@ public sealed class OpenTelemetrySdkTests
         Dictionary<string, object?> sent = AssertMetric(metrics, "http.client.request.duration", "s", tags => tags.ContainsKey("server.port"));
         Assert.Equal("127.0.0.1", sent["server.address"]);
         Assert.Equal(200, Convert.ToInt32(sent["http.response.status_code"]));
+        Dictionary<string, object?> clientActive = AssertMetric(metrics, "http.client.active_requests", "{request}", tags => tags.ContainsKey("server.port"));
+        Assert.Equal("GET", clientActive["http.request.method"]);
+        Assert.Equal("http", clientActive["url.scheme"]);
         AssertMetric(metrics, "http.client.open_connections", "{connection}", tags => tags.ContainsKey("http.connection.state"));
         AssertMetric(metrics, "http.client.connection.duration", "s", tags => tags.ContainsKey("server.port"));
 
@@ -80,6 +83,12 @@ public sealed class OpenTelemetrySdkTests
         Assert.Equal("/items/{id:int}", serverSpan.GetTagItem("http.route"));
         Assert.Equal(200, Convert.ToInt32(serverSpan.GetTagItem("http.response.status_code")));
         Assert.EndsWith("/items/7", (string)clientSpan.GetTagItem("url.full")!);
+        Assert.Equal("GET", clientSpan.GetTagItem("http.request.method"));
+        Assert.Equal("127.0.0.1", clientSpan.GetTagItem("server.address"));
+        Assert.Equal("1.1", clientSpan.GetTagItem("network.protocol.version"));
+        Assert.Equal(200, Convert.ToInt32(clientSpan.GetTagItem("http.response.status_code")));
+        Assert.Equal("GET", serverSpan.GetTagItem("http.request.method"));
+        Assert.Equal("1.1", serverSpan.GetTagItem("network.protocol.version"));
     }
 
     /// <summary>The metric's unit, and the attributes of its first point that <paramref name="match"/> accepts.</summary>
@@ -99,7 +108,8 @@ public sealed class OpenTelemetrySdkTests
     [Fact]
     public async Task A_connection_beyond_MaxConcurrentConnections_is_counted_as_rejected()
     {
-        using var recorder = new TelemetryRecorder();
+        var metrics = new List<Metric>();
+        using MeterProvider meters = Sdk.CreateMeterProviderBuilder().AddMeter(ParleyTelemetry.ServerName).AddInMemoryExporter(metrics).Build();
         await using TestServer server = await TestServer.StartAsync((request, response) =>
         {
             response.WriteText("ok");
@@ -111,9 +121,15 @@ public sealed class OpenTelemetrySdkTests
 
         await using RawConnection refused = await server.ConnectAsync();
         Assert.Contains("503", await refused.ReadUntilCloseAsync());
-        Measurement rejected = await recorder.WaitForMeasurementAsync("parley.server.rejected_connections", m => Equals(m.Tags.GetValueOrDefault("server.port"), server.Port));
-        Assert.Equal("{connection}", rejected.Unit);
-        Assert.Equal(1, rejected.Value);
-        Assert.Equal("127.0.0.1", rejected.Tags["server.address"]);
+        // The server counts a refusal before it answers it, so the 503 read means the count is in.
+        meters.ForceFlush();
+        Dictionary<string, object?> rejected = AssertMetric(metrics, "parley.server.rejected_connections", "{connection}", tags => Equals(tags.GetValueOrDefault("server.port"), server.Port));
+        Assert.Equal("127.0.0.1", rejected["server.address"]);
+        Assert.Equal("tcp", rejected["network.transport"]);
+        Metric metric = metrics.Last(m => m.Name == "parley.server.rejected_connections");
+        Assert.Equal(MetricType.LongSum, metric.MetricType);
+        long total = 0;
+        foreach (ref readonly MetricPoint point in metric.GetMetricPoints()) total += point.GetSumLong();
+        Assert.Equal(1, total);
     }
 }

@@ -8,7 +8,7 @@ namespace Parley.Tests.Observability;
 /// <summary>
 /// Metrics and spans under the OpenTelemetry HTTP semantic conventions' names, units and attributes, seen
 /// through the base library's listeners, for a routed request, a 404, a failing handler, and a trace that
-/// crosses a Parley client → Parley server hop.
+/// crosses a Parley client → Parley server hop; the W3C trace context fields each side reads and writes.
 /// </summary>
 [Collection(TelemetryCollection.Name)]
 public sealed class TelemetryTests
@@ -164,6 +164,49 @@ public sealed class TelemetryTests
         Assert.Equal("item 6", await client.GetStringAsync($"{server.BaseUri}items/6"));
         Activity second = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ServerName && (string?)a.GetTagItem("url.path") == "/items/6");
         Assert.NotEqual(serverSpan.TraceId, second.TraceId);
+    }
+
+    // Answers with the trace context fields the request carried, each value on a line of its own.
+    private static readonly RequestHandler EchoTraceContext = (request, response) =>
+    {
+        response.WriteText($"traceparent={string.Join("|", request.Headers.GetValues("traceparent"))}\n" +
+            $"tracestate={string.Join("|", request.Headers.GetValues("tracestate"))}");
+        return ValueTask.CompletedTask;
+    };
+
+    [Fact]
+    public async Task The_client_injects_its_span_as_traceparent_and_passes_the_callers_tracestate_on()
+    {
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(EchoTraceContext);
+        using var client = new ParleyClient();
+        // The application's own span, with vendor state (W3C Trace Context §3.3): the client span is its child.
+        using Activity caller = new Activity("caller").SetIdFormat(ActivityIdFormat.W3C).Start();
+        caller.TraceStateString = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+        string echoed = await client.GetStringAsync($"{server.BaseUri}traced");
+        caller.Stop();
+
+        Activity clientSpan = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ClientName);
+        Assert.Equal(caller.TraceId, clientSpan.TraceId);
+        Assert.Equal(caller.SpanId, clientSpan.ParentSpanId);
+        // W3C Trace Context §3.2: version-traceid-parentid-flags, the parent id being the client span's, the
+        // flags its own (sampled, here, as the listener records everything).
+        Assert.True(clientSpan.ActivityTraceFlags.HasFlag(ActivityTraceFlags.Recorded));
+        Assert.Equal($"traceparent=00-{caller.TraceId.ToHexString()}-{clientSpan.SpanId.ToHexString()}-{(int)clientSpan.ActivityTraceFlags:x2}\n" +
+            "tracestate=congo=t61rcWkgMzE,rojo=00f067aa0ba902b7", echoed);
+    }
+
+    [Fact]
+    public async Task A_traceparent_the_caller_set_is_sent_as_it_is_and_alone()
+    {
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(EchoTraceContext);
+        using var client = new ParleyClient();
+        var request = ParleyRequest.Get($"{server.BaseUri}traced");
+        const string Own = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        request.Headers.Set("traceparent", Own);
+        await using ParleyResponse response = await client.SendAsync(request);
+        Assert.Equal($"traceparent={Own}\ntracestate=", await response.ReadAsStringAsync());
     }
 
     [Fact]
