@@ -259,10 +259,22 @@ internal static class ClientCommands
         {
             return $"-o {path}: permission denied";
         }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            // The directory exists (checked above) but refuses a new file: /proc, /sys and the like.
+            return $"-o {path}: a file cannot be created in {parent}";
+        }
         catch (IOException ex)
         {
-            return $"-o {path}: cannot be written ({ex.Message})";
+            return $"-o {path}: cannot be written ({SystemReason(ex, full)})";
         }
+    }
+
+    /// <summary>The system's reason ("Read-only file system") without the " : 'path'" .NET appends on Unix.</summary>
+    private static string SystemReason(IOException ex, string path)
+    {
+        string suffix = $" : '{path}'";
+        return ex.Message.EndsWith(suffix, StringComparison.Ordinal) ? ex.Message[..^suffix.Length] : ex.Message;
     }
 
     /// <summary>The body is binary and stdout a terminal: it is not written there (curl's rule).</summary>
@@ -367,7 +379,7 @@ internal static class ClientCommands
         return total;
     }
 
-    private static async Task<long> CopyAsync(Stream source, Stream destination, ProgressBar? progress, string? refuseBinary, CancellationToken cancellationToken)
+    internal static async Task<long> CopyAsync(Stream source, Stream destination, ProgressBar? progress, string? refuseBinary, CancellationToken cancellationToken)
     {
         byte[] buffer = new byte[64 * 1024];
         long total = 0;

@@ -24,6 +24,8 @@ public class CliOutputTests
             {
                 (directory, $"parley: -o {directory}: is a directory, not a file"),
                 (Path.Combine(directory, "missing", "file"), $"parley: -o {Path.Combine(directory, "missing", "file")}: no such directory {Path.Combine(directory, "missing")}"),
+                // A directory that exists but takes no new file (the kernel answers ENOENT): no .NET text in the line.
+                ("/proc/self/parley-output", "parley: -o /proc/self/parley-output: a file cannot be created in /proc/self"),
             })
             {
                 var stderr = new StringWriter();
