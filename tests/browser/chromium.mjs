@@ -309,6 +309,7 @@ function measureLayout() {
     links: [...links],
     sections: [...document.querySelectorAll('section.wire')].map(s => s.id),
     h1: document.querySelector('h1')?.textContent?.trim() ?? null,
+    icon: document.querySelector('link[rel~=icon]')?.href ?? null,
     shownResponseHead: document.querySelector('#raw-response')?.textContent ?? null,
   };
 }

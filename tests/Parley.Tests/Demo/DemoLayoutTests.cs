@@ -60,6 +60,11 @@ public class DemoLayoutTests
 
         AssertLinksAnswerAsDesigned(doc.RootElement.GetProperty("links"), server.BaseUri,
             designed404: path => path.StartsWith("/no-such-page", StringComparison.Ordinal));
+        // Every page names its icon (a browser tab shows it), and the icon answers (checked with the links above).
+        foreach (JsonElement page in pages)
+        {
+            Assert.True(page.GetProperty("icon").GetString() == server.BaseUri + "favicon.svg", $"{page.GetProperty("path").GetString()}: icon {page.GetProperty("icon")}");
+        }
         Assert.Contains(doc.RootElement.GetProperty("links").EnumerateObject(), link => new Uri(link.Name).AbsolutePath == "/favicon.svg");
     }
 
