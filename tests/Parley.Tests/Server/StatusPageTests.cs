@@ -233,6 +233,65 @@ public class StatusPageTests : TransportTests
         Assert.Equal(0, byKind["client-disconnected"]);
     }
 
+    /// <summary>Asks for the JSON until <paramref name="condition"/> holds (bounded), and returns the last answer.</summary>
+    private static async Task<JsonElement> StatusWhenAsync(RawConnection asking, Func<JsonElement, bool> condition)
+    {
+        long deadline = Environment.TickCount64 + 10_000;
+        while (true)
+        {
+            JsonElement status = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement;
+            if (condition(status) || Environment.TickCount64 > deadline) return status;
+            await PaceAsync();
+        }
+    }
+
+    private static long Kind(JsonElement status, string kind) => status.GetProperty("errors").GetProperty("byKind").GetProperty(kind).GetInt64();
+
+    [Fact]
+    public async Task An_aborted_response_a_connection_over_capacity_and_a_failed_handshake_are_each_counted_by_kind()
+    {
+        await using TestServer server = await StartWithStatusAsync((request, response) =>
+        {
+            if (request.Path == "/abort") response.Abort();
+            else response.WriteText("ok");
+            return ValueTask.CompletedTask;
+        }, options => options.MaxConcurrentConnections = 2);
+        var endPoint = new IPEndPoint(IPAddress.Loopback, server.Port);
+        await using RawConnection asking = await server.ConnectAsync();
+
+        // The handler abandons its response: the connection ends with nothing sent.
+        Assert.Equal("", await server.ExchangeUntilCloseAsync("GET /abort HTTP/1.1\r\nHost: x\r\n\r\n"));
+        if (OverTls)
+        {
+            // A TLS record that announces a ClientHello and holds none of it (RFC 8446 §4.1.2): the handshake fails.
+            await using RawConnection garbled = await RawConnection.OpenAsync(endPoint);
+            await garbled.SendAsync([0x16, 0x03, 0x01, 0x00, 0x05, 0x01, 0x00, 0x00, 0x01, 0x00]);
+            await garbled.ReadUntilCloseAsync();
+        }
+        // Those connections are gone from the server before capacity is filled: only the asking one is open.
+        JsonElement status = await StatusWhenAsync(asking, s => s.GetProperty("totals").GetProperty("openConnections").GetInt64() == 1);
+        Assert.Equal(1, status.GetProperty("totals").GetProperty("openConnections").GetInt64());
+        await using RawConnection held = await server.ConnectAsync();
+        Assert.Equal(200, (await ExchangeAsync(held, "GET /fine HTTP/1.1\r\nHost: x\r\n\r\n")).Response.StatusCode);
+        // The third connection is one too many: 503 in plain HTTP, a close without a word on TLS.
+        await using (RawConnection refused = await RawConnection.OpenAsync(endPoint))
+        {
+            string answer = await refused.ReadUntilCloseAsync();
+            if (OverTls) Assert.Equal("", answer);
+            else Assert.StartsWith("HTTP/1.1 503 ", answer);
+        }
+
+        status = await StatusWhenAsync(asking, s => Kind(s, "handler-aborted") > 0 && Kind(s, "over-capacity") > 0 && (!OverTls || Kind(s, "tls-handshake-failed") > 0));
+        Assert.Equal(1, Kind(status, "handler-aborted"));
+        Assert.Equal(1, Kind(status, "over-capacity"));
+        Assert.Equal(OverTls ? 1 : 0, Kind(status, "tls-handshake-failed"));
+        // Each failure is counted once, under its own kind only.
+        Assert.Equal(0, Kind(status, "handler-exception"));
+        Assert.Equal(0, Kind(status, "client-disconnected"));
+        Assert.Equal(0, Kind(status, "connection-failed"));
+        Assert.Equal(0, Kind(status, "tls-handshake-timeout"));
+    }
+
     [Fact]
     public async Task A_client_that_resets_in_the_middle_of_its_body_is_counted_as_disconnected()
     {
