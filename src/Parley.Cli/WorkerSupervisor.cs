@@ -55,7 +55,8 @@ internal static class WorkerSupervisor
 
     /// <summary>
     /// Binds <paramref name="count"/> sockets on one address with SO_REUSEPORT (port 0: the first picks a port,
-    /// the others share it); null after printing the reason when the address cannot be listened on.
+    /// the others share it); null after printing the reason when the address cannot be listened on, also
+    /// when another process's SO_REUSEPORT sockets hold it.
     /// </summary>
     public static Socket[]? Bind(string host, int port, int count, TextWriter stderr)
     {
@@ -65,6 +66,29 @@ internal static class WorkerSupervisor
             "localhost" => IPAddress.Loopback,
             _ => IPAddress.Parse(host.Trim('[', ']')),
         };
+        string Where(int atPort) => address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{atPort}" : $"{address}:{atPort}";
+        string Reason(SocketException ex) => ex.SocketErrorCode == SocketError.AddressAlreadyInUse ? "address already in use" : ex.Message;
+
+        // The kernel lets any socket of the same user with SO_REUSEPORT join a port whose listeners all have
+        // it, so a second `parley serve --workers` on this port would bind, and connections would be split
+        // between two unrelated servers. A socket bound first without SO_REUSEPORT fails on a port that
+        // anyone listens on; unlistened, it leaves nothing behind when closed.
+        if (port != 0)
+        {
+            using var probe = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            try
+            {
+                if (address.Equals(IPAddress.IPv6Any)) probe.DualMode = true;
+                SetFlag(probe, SO_REUSEADDR);
+                probe.Bind(new IPEndPoint(address, port));
+            }
+            catch (SocketException ex)
+            {
+                stderr.WriteLine($"parley: cannot listen on {Where(port)}: {Reason(ex)}");
+                return null;
+            }
+        }
+
         var sockets = new Socket[count];
         for (int i = 0; i < count; i++)
         {
@@ -83,8 +107,7 @@ internal static class WorkerSupervisor
             {
                 socket.Dispose();
                 foreach (Socket? bound in sockets) bound?.Dispose();
-                string where = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
-                stderr.WriteLine($"parley: cannot listen on {where}: {(ex.SocketErrorCode == SocketError.AddressAlreadyInUse ? "address already in use" : ex.Message)}");
+                stderr.WriteLine($"parley: cannot listen on {Where(port)}: {Reason(ex)}");
                 return null;
             }
         }

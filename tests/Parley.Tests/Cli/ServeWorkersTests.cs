@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Parley.Cli;
 using Parley.Tests.Interop;
 using Parley.Tests.Server;
 
@@ -39,6 +41,45 @@ public partial class ServeWorkersTests
         Assert.Equal(0, await supervisor.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         foreach (int worker in workers) Assert.False(Directory.Exists($"/proc/{worker}"), $"worker {worker} outlived its supervisor");
         Assert.Equal(2, Regex.Matches(supervisor.StdOut, @"Worker \d+: Stopped\.").Count);
+    }
+
+    [Fact]
+    public async Task A_second_supervisor_on_the_port_fails_with_one_line_and_exit_2_instead_of_sharing_it()
+    {
+        // Both would set SO_REUSEPORT, and the kernel lets sockets of one user that all have it share a port:
+        // the second once joined the first, and connections alternated between two unrelated servers.
+        if (!OperatingSystem.IsLinux()) return;
+        await using RunningTool first = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--workers", "2", "--port", "0", "--quiet"]);
+        await WaitForWorkersAsync(first, 2);
+        int port = ListeningPort(first);
+
+        ToolResult second = await ExternalTool.RunAsync("dotnet", [CliAssembly, "serve", "--workers", "2", "--port", port.ToString(CultureInfo.InvariantCulture), "--quiet"], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, second.ExitCode);
+        Assert.Equal($"parley: cannot listen on 127.0.0.1:{port}: address already in use", second.StdErr.Trim());
+        Assert.DoesNotContain("accepting", second.StdOut);
+        Assert.False(first.HasExited, first.StdErr);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1", "127.0.0.1:")]
+    [InlineData("::1", "[::1]:")]
+    [InlineData("*", "[::]:")]
+    public void Worker_sockets_do_not_join_another_process_s_reuse_port_sockets(string host, string described)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        Socket[] held = WorkerSupervisor.Bind(host, 0, 2, TextWriter.Null)!;
+        try
+        {
+            int port = ((IPEndPoint)held[0].LocalEndPoint!).Port;
+            Assert.Equal(port, ((IPEndPoint)held[1].LocalEndPoint!).Port);
+            var stderr = new StringWriter();
+            Assert.Null(WorkerSupervisor.Bind(host, port, 2, stderr));
+            Assert.Equal($"parley: cannot listen on {described}{port}: address already in use", stderr.ToString().Trim());
+        }
+        finally
+        {
+            foreach (Socket socket in held) socket.Dispose();
+        }
     }
 
     [Fact]
