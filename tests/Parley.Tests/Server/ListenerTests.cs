@@ -33,6 +33,9 @@ public class ListenerTests : TransportTests
         await using RawConnection connection = await RawConnection.OpenAsync(new IPEndPoint(address, port));
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         RawResponse response = await connection.ReadResponseAsync();
+        // Closing only after the server has: its side of the connection then enters TIME_WAIT, which the
+        // restart test needs (a client that closed first would take TIME_WAIT itself).
+        Assert.True(await connection.IsClosedByServerAsync(), "the server kept a Connection: close connection open");
         return response.BodyText;
     }
 
