@@ -21,8 +21,13 @@ public class InheritedListenerTests : TransportTests
         owned.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         owned.Listen(64);
         var endPoint = (IPEndPoint)owned.LocalEndPoint!;
+        // Both descriptors made up front, as two child processes would each have their own: in one process,
+        // .NET's socket engine keeps the first descriptor's epoll registration while `owned` holds the socket
+        // open, so a second descriptor that got the freed number back failed to register (EEXIST).
+        using Socket firstCopy = Copy(owned);
+        using Socket secondCopy = Copy(owned);
 
-        await using (TestServer first = await StartOnCopyAsync(owned, "first"))
+        await using (TestServer first = await StartOnAsync(firstCopy, "first"))
         {
             Assert.Equal(endPoint.Port, first.Port);
             Assert.Equal("first", await GetBodyAsync(endPoint));
@@ -32,7 +37,7 @@ public class InheritedListenerTests : TransportTests
         // Nobody accepts now: the connection completes in the socket's queue and its request waits there.
         await using RawConnection waiting = await RawConnection.OpenAsync(endPoint);
         await waiting.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        await using TestServer second = await StartOnCopyAsync(owned, "second");
+        await using TestServer second = await StartOnAsync(secondCopy, "second");
         Assert.Equal("second", (await waiting.ReadResponseAsync()).BodyText);
     }
 
@@ -45,11 +50,10 @@ public class InheritedListenerTests : TransportTests
         Assert.StartsWith("ListenSocket must be a bound, listening TCP socket", error.Message);
     }
 
-    private Task<TestServer> StartOnCopyAsync(Socket owned, string name)
-    {
-        var copy = new Socket(new SafeSocketHandle(dup((int)owned.Handle), ownsHandle: true));
-        return StartAsync(Named(name), options => options.Listeners.Add(ListenerOptions.FromSocket(copy)));
-    }
+    private static Socket Copy(Socket owned) => new(new SafeSocketHandle(dup((int)owned.Handle), ownsHandle: true));
+
+    private Task<TestServer> StartOnAsync(Socket copy, string name) =>
+        StartAsync(Named(name), options => options.Listeners.Add(ListenerOptions.FromSocket(copy)));
 
     private static RequestHandler Named(string name) => (request, response) =>
     {
