@@ -293,6 +293,41 @@ public class StatusPageTests : TransportTests
     }
 
     [Fact]
+    public async Task A_client_that_stops_reading_shows_its_connection_writing_until_the_data_timeout_closes_it_and_counts_it()
+    {
+        // More than the socket buffers of both sides hold on loopback, so the send waits on the client.
+        byte[] big = new byte[32 * 1024 * 1024];
+        // Written asynchronously: on the epoll transport a synchronous Write this large would block the loop
+        // thread (and the status requests served on it) until the send completes or times out.
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            if (request.Path == "/big") await response.WriteAsync(big);
+            else response.WriteText("ok");
+        }, options => options.DataTimeout = TimeSpan.FromSeconds(2));
+        await using RawConnection asking = await server.ConnectAsync();
+        await using RawConnection stalled = await server.ConnectAsync();
+        string peer = ((IPEndPoint)stalled.Socket.LocalEndPoint!).ToString();
+        await stalled.SendAsync("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+
+        bool IsStalled(JsonElement c) => c.GetProperty("peer").GetString() == peer;
+        string StateOf(JsonElement s) => s.GetProperty("connections").EnumerateArray().Where(IsStalled).Select(c => c.GetProperty("state").GetString()).SingleOrDefault() ?? "gone";
+        var seen = new List<string>();
+        JsonElement status = await StatusWhenAsync(asking, s =>
+        {
+            seen.Add(StateOf(s));
+            return StateOf(s) == "writing";
+        });
+        Assert.True(StateOf(status) == "writing", $"states of {peer} seen: {string.Join(", ", seen.Distinct())}");
+
+        // The client read nothing for DataTimeout: the connection is counted as a write timeout and closed.
+        status = await StatusWhenAsync(asking, s => Kind(s, "response-write-timeout") > 0 && StateOf(s) == "gone");
+        Assert.Equal(1, Kind(status, "response-write-timeout"));
+        Assert.DoesNotContain(status.GetProperty("connections").EnumerateArray(), IsStalled);
+        Assert.Equal(0, Kind(status, "client-disconnected"));
+        Assert.Equal(0, Kind(status, "connection-failed"));
+    }
+
+    [Fact]
     public async Task A_client_that_resets_in_the_middle_of_its_body_is_counted_as_disconnected()
     {
         var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
