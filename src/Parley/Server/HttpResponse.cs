@@ -140,7 +140,12 @@ public sealed class HttpResponse
     /// <summary>The body as a stream.</summary>
     public Stream Body { get; }
 
-    /// <summary>Appends body bytes.</summary>
+    /// <summary>
+    /// Appends body bytes. Once four times <see cref="HttpServerOptions.ResponseBufferSize"/> is buffered, it
+    /// sends them before it returns, blocking until the client has taken them (or
+    /// <see cref="HttpServerOptions.DataTimeout"/> closes the connection). On <see cref="TransportKind.Epoll"/>
+    /// that holds the loop thread and every connection on it: write large bodies with <see cref="WriteAsync"/>.
+    /// </summary>
     public void Write(ReadOnlySpan<byte> bytes) => Owner.WriteResponseBody(bytes);
 
     /// <summary>Appends body bytes, sending when the buffer is full.</summary>
