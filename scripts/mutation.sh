@@ -33,11 +33,12 @@ files="${PARLEY_MUTATION_FILES:-}"
 # code's answers) and the arrival-independence tests, which parse each input at every split. The
 # long-head vector tests (VectorPathTests, under a second) are in: an earlier hour-long coverage
 # capture blamed on them came from a 14 s HeadLimitsTests case, since fixed.
+# Client takes the telemetry tests too (Parley.Tests.Observability), which check the client's metrics and spans.
 tests_for() {
   case "$1" in
     Http1)  echo "FullyQualifiedName~Parley.Tests.Http1&FullyQualifiedName!~AllocationTests&FullyQualifiedName!~VectorWidthTests&FullyQualifiedName!~ArrivalIndependenceTests" ;;
     Server) echo "FullyQualifiedName~Parley.Tests.Server|FullyQualifiedName~Parley.Tests.Hardening|FullyQualifiedName~Parley.Tests.Conformance" ;;
-    Client) echo "FullyQualifiedName~Parley.Tests.Client&FullyQualifiedName!~Parley.Tests.Client.CliTests" ;;
+    Client) echo "(FullyQualifiedName~Parley.Tests.Client&FullyQualifiedName!~Parley.Tests.Client.CliTests)|FullyQualifiedName~Parley.Tests.Observability" ;;
     *) echo "unknown folder '$1' (Http1, Server or Client)" >&2; return 1 ;;
   esac
 }
