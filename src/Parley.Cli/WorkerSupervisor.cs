@@ -66,7 +66,7 @@ internal static class WorkerSupervisor
             "localhost" => IPAddress.Loopback,
             _ => IPAddress.Parse(host.Trim('[', ']')),
         };
-        string Where(int atPort) => address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{atPort}" : $"{address}:{atPort}";
+        string where = address.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{address}]:{port}" : $"{address}:{port}";
         string Reason(SocketException ex) => ex.SocketErrorCode == SocketError.AddressAlreadyInUse ? "address already in use" : ex.Message;
 
         // The kernel lets any socket of the same user with SO_REUSEPORT join a port whose listeners all have
@@ -84,7 +84,7 @@ internal static class WorkerSupervisor
             }
             catch (SocketException ex)
             {
-                stderr.WriteLine($"parley: cannot listen on {Where(port)}: {Reason(ex)}");
+                stderr.WriteLine($"parley: cannot listen on {where}: {Reason(ex)}");
                 return null;
             }
         }
@@ -107,7 +107,7 @@ internal static class WorkerSupervisor
             {
                 socket.Dispose();
                 foreach (Socket? bound in sockets) bound?.Dispose();
-                stderr.WriteLine($"parley: cannot listen on {Where(port)}: {Reason(ex)}");
+                stderr.WriteLine($"parley: cannot listen on {where}: {Reason(ex)}");
                 return null;
             }
         }

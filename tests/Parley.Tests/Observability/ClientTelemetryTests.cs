@@ -13,6 +13,13 @@ public sealed class ClientTelemetryTests
 {
     private static CancellationToken Test => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
+    // The test's own request, told from other tests' by the scripted server's port.
+    private static Task<Measurement> ClientDurationAsync(TelemetryRecorder recorder, int port) =>
+        recorder.WaitForMeasurementAsync("http.client.request.duration", m => Equals(m.Tags["server.port"], port));
+
+    private static Task<Activity> ClientSpanAsync(TelemetryRecorder recorder, int port) =>
+        recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ClientName && Equals(a.GetTagItem("server.port"), port));
+
     [Fact]
     public async Task An_HTTP_1_0_answer_is_recorded_as_protocol_version_1_0()
     {
@@ -22,11 +29,11 @@ public sealed class ClientTelemetryTests
         using var client = new ParleyClient();
         Assert.Equal("ok", await client.GetStringAsync(server.Url, Test));
 
-        Measurement duration = await recorder.WaitForMeasurementAsync("http.client.request.duration", m => Equals(m.Tags["server.port"], server.Port));
+        Measurement duration = await ClientDurationAsync(recorder, server.Port);
         Assert.Equal("1.0", duration.Tags["network.protocol.version"]);
         Assert.Equal(200, duration.Tags["http.response.status_code"]);
         Assert.False(duration.Tags.ContainsKey("error.type"));
-        Activity span = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ClientName && Equals(a.GetTagItem("server.port"), server.Port));
+        Activity span = await ClientSpanAsync(recorder, server.Port);
         Assert.Equal("1.0", span.GetTagItem("network.protocol.version"));
         Assert.Equal(ActivityStatusCode.Unset, span.Status);
     }
@@ -48,11 +55,11 @@ public sealed class ClientTelemetryTests
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => pending);
 
-        Measurement duration = await recorder.WaitForMeasurementAsync("http.client.request.duration", m => Equals(m.Tags["server.port"], server.Port));
+        Measurement duration = await ClientDurationAsync(recorder, server.Port);
         Assert.Equal("canceled", duration.Tags["error.type"]);
         Assert.False(duration.Tags.ContainsKey("http.response.status_code"));
         Assert.False(duration.Tags.ContainsKey("network.protocol.version"));
-        Activity span = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ClientName && Equals(a.GetTagItem("server.port"), server.Port));
+        Activity span = await ClientSpanAsync(recorder, server.Port);
         Assert.Equal("canceled", span.GetTagItem("error.type"));
         Assert.Equal(ActivityStatusCode.Error, span.Status);
     }
@@ -66,13 +73,13 @@ public sealed class ClientTelemetryTests
         using var client = new ParleyClient();
         using (await client.SendAsync(new ParleyRequest("PURGE", server.Url), Test)) { }
 
-        Activity span = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ClientName && Equals(a.GetTagItem("server.port"), server.Port));
+        Activity span = await ClientSpanAsync(recorder, server.Port);
         Assert.Equal("HTTP", span.DisplayName);
         Assert.Equal("_OTHER", span.GetTagItem("http.request.method"));
         Assert.Equal("http", span.GetTagItem("url.scheme"));
         Assert.Equal(server.Url, span.GetTagItem("url.full"));
         Assert.Equal(204, span.GetTagItem("http.response.status_code"));
-        Measurement duration = await recorder.WaitForMeasurementAsync("http.client.request.duration", m => Equals(m.Tags["server.port"], server.Port));
+        Measurement duration = await ClientDurationAsync(recorder, server.Port);
         Assert.Equal("_OTHER", duration.Tags["http.request.method"]);
     }
 }
