@@ -1,4 +1,5 @@
 using Parley.Client;
+using Parley.Tests.Hardening;
 
 namespace Parley.Tests.Client;
 
@@ -8,15 +9,7 @@ public class PoolLifecycleTests
     private static CancellationToken Test => new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token;
 
     // A bound on hangs, not on speed: the sweep runs about once a second.
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var bound = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
-        {
-            Assert.True(bound.Elapsed < TimeSpan.FromSeconds(30), $"still waiting for {what}");
-            await Task.Delay(20);
-        }
-    }
+    private static readonly TimeSpan HangBound = TimeSpan.FromSeconds(30);
 
     private sealed class NumberingObserver : ISessionObserver
     {
@@ -55,9 +48,9 @@ public class PoolLifecycleTests
             Assert.Equal(3, client.ConnectionCount);
             Assert.Equal(3, client.IdleConnectionCount(new Uri(server.Url)));
 
-            await WaitUntil(() => client.ConnectionCount == 1, "the two short-lived idle connections to close");
+            Assert.True(await Hostile.WaitUntilAsync(() => client.ConnectionCount == 1, HangBound), "still waiting for the two short-lived idle connections to close");
             Assert.Equal(1, client.IdleConnectionCount(new Uri(server.Url)));
-            await WaitUntil(() => server.Closed == 2, "the server to see two connections closed");
+            Assert.True(await Hostile.WaitUntilAsync(() => server.Closed == 2, HangBound), "still waiting for the server to see two connections closed");
 
             // The one kept is the one reused, and it is numbered as its second and third request.
             for (int i = 0; i < 2; i++)
@@ -77,7 +70,7 @@ public class PoolLifecycleTests
 
         // Dispose closes the idle connection that was left, and the client refuses further requests.
         Assert.Equal(0, client.ConnectionCount);
-        await WaitUntil(() => server.Closed == 3, "the server to see the last connection closed");
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Closed == 3, HangBound), "still waiting for the server to see the last connection closed");
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await client.GetAsync(server.Url, Test));
     }
 
