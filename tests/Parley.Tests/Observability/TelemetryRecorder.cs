@@ -26,6 +26,7 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly ConcurrentQueue<Measurement> _measurements = new();
     private readonly ConcurrentQueue<Activity> _stopped = new();
     private readonly SemaphoreSlim _recorded = new(0);
+    private int? _port;
 
     public TelemetryRecorder()
     {
@@ -57,17 +58,29 @@ public sealed class TelemetryRecorder : IDisposable
         _recorded.Release();
     }
 
-    public IReadOnlyList<Measurement> Measurements(string instrument) => _measurements.Where(m => m.Instrument == instrument).ToList();
+    /// <summary>
+    /// From now on sees only telemetry about <paramref name="port"/> (by its <c>server.port</c> attribute; telemetry
+    /// without one is kept). A client or server of an earlier test may still be closing its connections meanwhile.
+    /// </summary>
+    public void OnlyPort(int port) => _port = port;
 
-    public IReadOnlyList<Activity> Spans => _stopped.ToList();
+    private bool Mine(object? port) => _port is not int only || port is null || Equals(port, only);
+
+    private bool Mine(Measurement measurement) => Mine(measurement.Tags.GetValueOrDefault("server.port"));
+
+    private bool Mine(Activity activity) => Mine(activity.GetTagItem("server.port"));
+
+    public IReadOnlyList<Measurement> Measurements(string instrument) => _measurements.Where(m => m.Instrument == instrument && Mine(m)).ToList();
+
+    public IReadOnlyList<Activity> Spans => _stopped.Where(Mine).ToList();
 
     /// <summary>Waits until a measurement matching <paramref name="match"/> is recorded.</summary>
     public Task<Measurement> WaitForMeasurementAsync(string instrument, Func<Measurement, bool> match) =>
-        WaitForAsync(() => _measurements.FirstOrDefault(m => m.Instrument == instrument && match(m)), $"a {instrument} measurement");
+        WaitForAsync(() => _measurements.FirstOrDefault(m => m.Instrument == instrument && Mine(m) && match(m)), $"a {instrument} measurement");
 
     /// <summary>Waits until a span matching <paramref name="match"/> has stopped.</summary>
     public Task<Activity> WaitForSpanAsync(Func<Activity, bool> match) =>
-        WaitForAsync(() => _stopped.FirstOrDefault(match), "a span");
+        WaitForAsync(() => _stopped.FirstOrDefault(a => Mine(a) && match(a)), "a span");
 
     private async Task<T> WaitForAsync<T>(Func<T?> find, string what) where T : class
     {

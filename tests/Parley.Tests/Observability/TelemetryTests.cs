@@ -32,6 +32,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         using var client = new ParleyClient();
         Assert.Equal("item 42", await client.GetStringAsync($"{server.BaseUri}items/42"));
 
@@ -68,6 +69,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         using var client = new ParleyClient();
         using (ParleyResponse response = await client.GetAsync($"{server.BaseUri}nowhere")) Assert.Equal(404, response.StatusCode);
 
@@ -90,6 +92,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         using var client = new ParleyClient();
         using (ParleyResponse response = await client.GetAsync($"{server.BaseUri}fail")) Assert.Equal(500, response.StatusCode);
 
@@ -108,6 +111,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("BREW /pot HTTP/1.1\r\nHost: x\r\n\r\n");
         await connection.ReadResponseAsync();
@@ -123,6 +127,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET /later/7 HTTP/1.1\r\nHost: x\r\n"
             + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: vendor=opaque\r\n\r\n");
@@ -147,6 +152,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         using var client = new ParleyClient();
         Assert.Equal("item 5", await client.GetStringAsync($"{server.BaseUri}items/5"));
 
@@ -179,6 +185,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(EchoTraceContext);
+        recorder.OnlyPort(server.Port);
         using var client = new ParleyClient();
         // The application's own span, with vendor state (W3C Trace Context §3.3): the client span is its child.
         using Activity caller = new Activity("caller").SetIdFormat(ActivityIdFormat.W3C).Start();
@@ -201,6 +208,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(EchoTraceContext);
+        recorder.OnlyPort(server.Port);
         using var client = new ParleyClient();
         var request = ParleyRequest.Get($"{server.BaseUri}traced");
         const string Own = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -215,6 +223,7 @@ public sealed class TelemetryTests
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler,
             options => options.TrustedProxies.Add(System.Net.IPNetwork.Parse("127.0.0.1/32")));
+        recorder.OnlyPort(server.Port);
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET /items/7 HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n\r\n");
         Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
@@ -232,6 +241,7 @@ public sealed class TelemetryTests
     {
         using var recorder = new TelemetryRecorder();
         await using var server = await TestServer.StartAsync(Routes().Handler);
+        recorder.OnlyPort(server.Port);
         var client = new ParleyClient();
         Assert.Equal("item 1", await client.GetStringAsync($"{server.BaseUri}items/1"));
 
@@ -262,6 +272,7 @@ public sealed class TelemetryTests
         using var recorder = new TelemetryRecorder();
         int port;
         await using (var server = await TestServer.StartAsync(Routes().Handler)) port = server.Port;
+        recorder.OnlyPort(port);
         using var client = new ParleyClient();
         await Assert.ThrowsAsync<ParleyHttpException>(() => client.GetAsync($"http://127.0.0.1:{port}/").AsTask());
 
