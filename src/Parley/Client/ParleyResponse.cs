@@ -24,7 +24,6 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
     private string? _reason;
     private Stream? _rawBody;
     private Stream? _body;
-    private bool _decode = true;
     private Stream? _upgraded;
 
     /// <summary>A response whose body (possibly empty) is entirely in <paramref name="bytes"/> after the head.</summary>
@@ -149,13 +148,13 @@ public sealed class ParleyResponse : IDisposable, IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Turns off decoding before the body is first read (the caller wants the bytes as sent).</summary>
-    internal void KeepContentEncoding() => _decode = false;
+    /// <summary>Undoes <see cref="EnableDecoding"/> before the body is first read (the caller wants the bytes as sent).</summary>
+    internal void KeepContentEncoding() => DecodedContentEncoding = null;
 
     /// <summary>Decodes the body if it is in one coding the client asked for.</summary>
     internal void EnableDecoding()
     {
-        if (!_decode || StatusCode == 204 || StatusCode == 304) return;
+        if (StatusCode == 204 || StatusCode == 304) return;
         string? coding = Headers["Content-Encoding"]?.Trim();
         if (coding is null) return;
         if (coding.Equals("gzip", StringComparison.OrdinalIgnoreCase) || coding.Equals("x-gzip", StringComparison.OrdinalIgnoreCase)) DecodedContentEncoding = "gzip";
