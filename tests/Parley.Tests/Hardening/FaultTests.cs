@@ -61,12 +61,12 @@ public class FaultTests : TransportTests
     {
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        RawResponse response = await connection.ReadResponseAsync(timeout: TimeSpan.FromSeconds(5));
+        RawResponse response = await connection.ReadResponseAsync(timeout: ServerTiming.HangBound);
         Assert.Equal("Hello", response.BodyText);
     }
 
     private static async Task AssertNoConnectionsLeftAsync(TestServer server, TimeSpan? within = null) =>
-        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, within ?? TimeSpan.FromSeconds(5)),
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, within ?? ServerTiming.HangBound),
             $"{server.Server.ConnectionCount} connection(s) still open");
 
     private static List<string> UnexpectedErrors(TestServer server)
@@ -104,7 +104,7 @@ public class FaultTests : TransportTests
             await Hostile.SendAsync(socket, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
             var buffer = new byte[64 * 1024];
             int read = 0;
-            while (read < 100_000) read += await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(5));
+            while (read < 100_000) read += await socket.ReceiveAsync(buffer, SocketFlags.None).WaitAsync(ServerTiming.HangBound);
             Hostile.Reset(socket);
         }
         await AssertNoConnectionsLeftAsync(server);
@@ -119,7 +119,7 @@ public class FaultTests : TransportTests
         using Socket socket = await Hostile.ConnectAsync(server.Port);
         await Hostile.SendAsync(socket, "GET /a HTTP/1.1\r\nHost: x\r\n\r\nPOST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
         socket.Shutdown(SocketShutdown.Send);
-        string? all = await Hostile.ReadToCloseAsync(socket, TimeSpan.FromSeconds(5));
+        string? all = await Hostile.ReadToCloseAsync(socket, ServerTiming.HangBound);
         Assert.NotNull(all);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(all, "HTTP/1.1 200 "));
         Assert.EndsWith("got 3", all);
@@ -133,7 +133,7 @@ public class FaultTests : TransportTests
         using Socket socket = await Hostile.ConnectAsync(server.Port);
         await Hostile.SendAsync(socket, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789");
         socket.Shutdown(SocketShutdown.Send);
-        string? rest = await Hostile.ReadToCloseAsync(socket, TimeSpan.FromSeconds(5));
+        string? rest = await Hostile.ReadToCloseAsync(socket, ServerTiming.HangBound);
         Assert.NotNull(rest);
         Assert.DoesNotContain("got ", rest);
         await AssertNoConnectionsLeftAsync(server);
@@ -147,7 +147,7 @@ public class FaultTests : TransportTests
         await using var server = await StartAsync(o => o.RequestHeadersTimeout = TimeSpan.FromSeconds(1));
         using Socket socket = await Hostile.ConnectAsync(server.Port);
         await Hostile.SendAsync(socket, "GET / HTTP/1.1\r\nHost: x\r\n");
-        string? rest = await Hostile.ReadToCloseAsync(socket, TimeSpan.FromSeconds(5));
+        string? rest = await Hostile.ReadToCloseAsync(socket, ServerTiming.HangBound);
         Assert.NotNull(rest);
         Assert.StartsWith("HTTP/1.1 408 ", rest);
         await AssertNoConnectionsLeftAsync(server);
@@ -173,7 +173,7 @@ public class FaultTests : TransportTests
         await using var server = await StartAsync();
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET /throw-after-flush HTTP/1.1\r\nHost: x\r\n\r\n");
-        string all = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(5));
+        string all = await connection.ReadUntilCloseAsync(ServerTiming.HangBound);
         Assert.StartsWith("HTTP/1.1 200 ", all);
         Assert.DoesNotContain("0\r\n\r\n", all); // no terminating chunk: the client sees a truncated body, not a complete one
         await AssertNoConnectionsLeftAsync(server);
@@ -186,7 +186,7 @@ public class FaultTests : TransportTests
         await using var server = await StartAsync();
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET /overlong HTTP/1.1\r\nHost: x\r\n\r\n");
-        RawResponse response = await connection.ReadResponseAsync(timeout: TimeSpan.FromSeconds(5));
+        RawResponse response = await connection.ReadResponseAsync(timeout: ServerTiming.HangBound);
         Assert.Equal(500, response.StatusCode);
         Assert.DoesNotContain("56789", response.BodyText);
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
@@ -199,7 +199,7 @@ public class FaultTests : TransportTests
         await using var server = await StartAsync();
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET /short HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
-        string all = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(5));
+        string all = await connection.ReadUntilCloseAsync(ServerTiming.HangBound);
         Assert.StartsWith("HTTP/1.1 500 ", all);
         Assert.Contains("Connection: close\r\n", all);
         Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(all, "HTTP/1.1 "));
@@ -214,7 +214,7 @@ public class FaultTests : TransportTests
         await using var server = await StartAsync();
         await using RawConnection connection = await server.ConnectAsync();
         await connection.SendAsync("GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /short HTTP/1.1\r\nHost: x\r\n\r\n");
-        string all = await connection.ReadUntilCloseAsync(TimeSpan.FromSeconds(5));
+        string all = await connection.ReadUntilCloseAsync(ServerTiming.HangBound);
         Assert.StartsWith("HTTP/1.1 200 ", all);
         Assert.Contains("Hello", all);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(all, "HTTP/1.1 "));

@@ -19,4 +19,11 @@ public static class ServerTiming
 
     /// <summary>What a busy 2-core machine may add to any wait: late timers, late thread-pool work.</summary>
     public static readonly TimeSpan LoadAllowance = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a test waits for something the server is sure to do (close a connection, let go of it) before
+    /// calling it a hang. Only a broken server uses it up, so it is far beyond what a loaded machine needs: a
+    /// bound of 5 s was seen to run out while the server was merely late.
+    /// </summary>
+    public static readonly TimeSpan HangBound = TimeSpan.FromSeconds(30);
 }
