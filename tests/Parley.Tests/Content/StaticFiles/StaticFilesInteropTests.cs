@@ -74,6 +74,10 @@ public sealed class StaticFilesInteropTests : IDisposable
         (await ExternalTool.RunAsync("wget", ["-c", "-q", "-t", "1", "-T", "20", "-P", _downloads, $"{server.BaseUri}archive.bin"], ToolTimeout)).EnsureSuccess();
         byte[] resumed = await File.ReadAllBytesAsync(partial);
         Assert.True(data.AsSpan().SequenceEqual(resumed), "resumed file differs from the original");
+        // A body this large leaves while the handler runs; the entry is logged once the handler has returned,
+        // which may be after wget has the whole file and has exited.
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => { lock (_log) return _log.Count > 0; }, ServerTiming.HangBound),
+            "the response was never logged");
         lock (_log)
         {
             AccessLogEntry entry = Assert.Single(_log);
