@@ -382,6 +382,8 @@ internal sealed partial class ClientConnection
     {
         if (_epoll is null)
         {
+            // The reason first: the pending operation, failed by the close, then says the client was disposed.
+            Interlocked.CompareExchange(ref _abortReason, AbortDisposed, 0);
             Close();
             return;
         }
@@ -497,12 +499,18 @@ internal sealed partial class ClientConnection
         return upgrade && option;
     }
 
+    // RFC 9110 §7.6.1: Connection lists option names; "close" counts only as a whole one (not inside "x-closed").
     private static bool HasConnectionClose(ParleyHeaders? headers)
     {
         if (headers is null) return false;
         foreach (KeyValuePair<string, string> field in headers.Lines)
         {
-            if (Is(field.Key, "Connection") && field.Value.Contains("close", StringComparison.OrdinalIgnoreCase)) return true;
+            if (!Is(field.Key, "Connection")) continue;
+            ReadOnlySpan<char> options = field.Value;
+            foreach (Range option in options.Split(','))
+            {
+                if (options[option].Trim().Equals("close", StringComparison.OrdinalIgnoreCase)) return true;
+            }
         }
         return false;
     }
