@@ -123,12 +123,15 @@ public sealed class RawConnection : IAsyncDisposable
         return Encoding.Latin1.GetString(all.ToArray());
     }
 
-    /// <summary>True when the server closed the connection (EOF or reset) within the timeout.</summary>
+    /// <summary>
+    /// True when the server closed the connection (EOF or reset) within the timeout (by default
+    /// <see cref="ServerTiming.HangBound"/>: a close that is due comes at once, unless the machine is loaded).
+    /// </summary>
     public async Task<bool> IsClosedByServerAsync(TimeSpan? timeout = null)
     {
         try
         {
-            string rest = await ReadUntilCloseAsync(timeout ?? TimeSpan.FromSeconds(3));
+            string rest = await ReadUntilCloseAsync(timeout ?? ServerTiming.HangBound);
             return true;
         }
         catch (TimeoutException)
