@@ -68,14 +68,14 @@ public class StatusPageTests : TransportTests
         await using RawConnection busy = await server.ConnectAsync();
         const string blocked = "GET /block HTTP/1.1\r\nHost: x\r\n\r\n";
         await busy.SendAsync(blocked);
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await entered.Task.WaitAsync(ServerTiming.HangBound);
         await using RawConnection asking = await server.ConnectAsync();
 
         // The idle connection's server side reaches its idle state just after the client has its response:
         // ask again (bounded) until it has.
         int statusSent = 0, statusReceived = 0, asked = 0;
         JsonElement status;
-        long deadline = Environment.TickCount64 + 10_000;
+        long deadline = Environment.TickCount64 + (long)ServerTiming.HangBound.TotalMilliseconds;
         while (true)
         {
             var exchange = await ExchangeAsync(asking, StatusJson);
@@ -143,7 +143,7 @@ public class StatusPageTests : TransportTests
         await uploading.SendAsync(head + "12345");
         await using RawConnection asking = await server.ConnectAsync();
         JsonElement status;
-        long deadline = Environment.TickCount64 + 10_000;
+        long deadline = Environment.TickCount64 + (long)ServerTiming.HangBound.TotalMilliseconds;
         while (true)
         {
             status = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement;
@@ -194,7 +194,7 @@ public class StatusPageTests : TransportTests
 
         // The echo's send is counted as it completes, which may be just after the client has the bytes.
         await using RawConnection asking = await server.ConnectAsync();
-        long deadline = Environment.TickCount64 + 10_000;
+        long deadline = Environment.TickCount64 + (long)ServerTiming.HangBound.TotalMilliseconds;
         JsonElement connection;
         while (true)
         {
@@ -237,7 +237,7 @@ public class StatusPageTests : TransportTests
     /// <summary>Asks for the JSON until <paramref name="condition"/> holds (bounded), and returns the last answer.</summary>
     private static async Task<JsonElement> StatusWhenAsync(RawConnection asking, Func<JsonElement, bool> condition)
     {
-        long deadline = Environment.TickCount64 + 10_000;
+        long deadline = Environment.TickCount64 + (long)ServerTiming.HangBound.TotalMilliseconds;
         while (true)
         {
             JsonElement status = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement;
@@ -248,7 +248,7 @@ public class StatusPageTests : TransportTests
 
     /// <summary>Waits (bounded) until the capacity count, the one the accept path checks, is down to one connection.</summary>
     private static async Task OnlyTheAskingConnectionHoldsASlotAsync(TestServer server) =>
-        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 1, TimeSpan.FromSeconds(10)),
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 1, ServerTiming.HangBound),
             $"the server still counts {server.Server.ConnectionCount} connections");
 
     private static long Kind(JsonElement status, string kind) => status.GetProperty("errors").GetProperty("byKind").GetProperty(kind).GetInt64();
@@ -350,13 +350,13 @@ public class StatusPageTests : TransportTests
         await using (RawConnection uploading = await server.ConnectAsync())
         {
             await uploading.SendAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
-            await reading.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await reading.Task.WaitAsync(ServerTiming.HangBound);
             // A reset, not a FIN (SO_LINGER 0).
             uploading.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
             uploading.Socket.Close();
         }
         await using RawConnection asking = await server.ConnectAsync();
-        long deadline = Environment.TickCount64 + 10_000;
+        long deadline = Environment.TickCount64 + (long)ServerTiming.HangBound.TotalMilliseconds;
         JsonElement byKind;
         while (true)
         {
@@ -378,7 +378,7 @@ public class StatusPageTests : TransportTests
         for (int i = 0; i < burst; i++) Assert.Equal(200, (await ExchangeAsync(connection, $"GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n")).Response.StatusCode);
 
         // The rate comes from the heartbeat's once-a-second samples: ask until one has been taken since.
-        long deadline = Environment.TickCount64 + 10_000;
+        long deadline = Environment.TickCount64 + (long)ServerTiming.HangBound.TotalMilliseconds;
         JsonElement status;
         do
         {
