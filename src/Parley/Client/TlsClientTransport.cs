@@ -34,9 +34,6 @@ internal sealed class TlsClientTransport : ConnectionTransport
     /// <summary>The first bytes the server sent (up to 16), to tell a plain-HTTP answer from a TLS record.</summary>
     public ReadOnlySpan<byte> FirstBytesReceived => _raw.FirstBytes;
 
-    /// <summary>True once <see cref="Abort"/> ran (a handshake timeout or cancellation ends the handshake this way).</summary>
-    public bool Aborted { get; private set; }
-
     public override IPEndPoint? RemoteEndPoint => _inner.RemoteEndPoint;
 
     public override IPEndPoint? LocalEndPoint => _inner.LocalEndPoint;
@@ -125,11 +122,8 @@ internal sealed class TlsClientTransport : ConnectionTransport
         _inner.ShutdownSend();
     }
 
-    public override void Abort()
-    {
-        Aborted = true;
-        _inner.Abort();
-    }
+    // A handshake timeout or cancellation ends the handshake this way, as well as an exchange's.
+    public override void Abort() => _inner.Abort();
 
     public override void Dispose()
     {

@@ -184,4 +184,59 @@ public class PoolConnectTests
         Assert.False(steps[3].Reused);
         Assert.Equal(1, steps[3].RequestNumberOnConnection);
     }
+
+    [Fact]
+    public async Task A_request_waiting_for_a_busy_slot_takes_the_slot_freed_before_its_deadline()
+    {
+        // The first response's body never ends: its connection holds the only slot until it is disposed.
+        await using var server = new ScriptedServer(exchange => exchange.SendAsync(exchange.Connection == 1
+            ? "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf"
+            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        using var client = new ParleyClient(new ParleyClientOptions { MaxConnectionsPerOrigin = 1, RequestTimeout = TimeSpan.FromSeconds(30) });
+        ParleyResponse busy = await client.GetAsync(server.Url, Test);
+
+        Task<string> waiting = client.GetStringAsync(server.Url, Test).AsTask();
+        Assert.NotSame(waiting, await Task.WhenAny(waiting, Task.Delay(300, Test)));
+        busy.Dispose();
+
+        Assert.Equal("ok", await waiting);
+        Assert.Equal(2, server.Accepted);
+    }
+
+    [Fact]
+    public async Task An_idle_connection_found_closed_by_the_server_is_closed_and_replaced()
+    {
+        await using var server = new ScriptedServer(async exchange =>
+        {
+            await exchange.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            exchange.CloseAfter = true; // closes without announcing it
+        });
+        using var client = new ParleyClient();
+        Assert.Equal("ok", await client.GetStringAsync(server.Url, Test));
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Closed == 1, TimeSpan.FromSeconds(30)), "the server never closed");
+
+        Assert.Equal("ok", await client.GetStringAsync(server.Url, Test));
+
+        // The stale connection was closed when it was found, not left open beside its replacement.
+        Assert.Equal(2, server.Accepted);
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => client.ConnectionCount == 1, TimeSpan.FromSeconds(30)),
+            $"{client.ConnectionCount} connections open");
+    }
+
+    [Theory]
+    [InlineData(TransportKind.Sockets)]
+    [InlineData(TransportKind.Epoll)]
+    public async Task Disposing_the_client_closes_its_idle_connections(TransportKind transport)
+    {
+        await using var server = new ScriptedServer(exchange =>
+            exchange.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
+        var client = new ParleyClient(new ParleyClientOptions { Transport = transport });
+        Assert.Equal("ok", await client.GetStringAsync(server.Url, Test));
+        Assert.Equal(1, client.IdleConnectionCount(new Uri(server.Url)));
+
+        client.Dispose();
+
+        Assert.Equal(0, client.ConnectionCount);
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Closed == 1, TimeSpan.FromSeconds(30)), "the server never saw the close");
+    }
 }
