@@ -13,7 +13,8 @@ namespace Parley.Tests.Server;
 /// </summary>
 public sealed class RawConnection : IAsyncDisposable
 {
-    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+    // A bound for a hang, not a speed: a loaded machine may hold a response back for seconds.
+    private static readonly TimeSpan DefaultTimeout = ServerTiming.HangBound;
     private readonly Socket _socket;
     // Over TLS, the SslStream the bytes go through; null for plain TCP.
     private readonly SslStream? _tls;
