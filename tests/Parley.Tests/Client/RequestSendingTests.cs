@@ -68,8 +68,10 @@ public class RequestSendingTests
         Assert.Equal(kept, client.ConnectionCount);
     }
 
-    [Fact]
-    public async Task A_body_the_server_stops_reading_times_out_as_a_stalled_upload()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_the_server_stops_reading_times_out_as_a_stalled_upload(bool streamed)
     {
         using var peer = new LoopbackPeer();
         // The head timeout is long: only the body idle timeout may end this.
@@ -79,7 +81,11 @@ public class RequestSendingTests
             ResponseHeadersTimeout = TimeSpan.FromSeconds(20),
         });
         // More than the loopback socket buffers on both sides can hold.
-        var request = new ParleyRequest("PUT", peer.Url) { Content = ParleyContent.FromBytes(new byte[64 << 20]) };
+        byte[] body = new byte[64 << 20];
+        var request = new ParleyRequest("PUT", peer.Url)
+        {
+            Content = streamed ? ParleyContent.FromStream(new MemoryStream(body), body.Length) : ParleyContent.FromBytes(body),
+        };
         Task<ParleyResponse> pending = client.SendAsync(request, Test).AsTask();
         using LoopbackPeer.PeerConnection connection = await peer.AcceptAsync();
         await connection.ReadHeadAsync();

@@ -34,6 +34,7 @@ public sealed class ConnectionTelemetryTests
         Assert.Equal(1, server.Accepted);
         Assert.Equal(new[] { "active:1", "active:-1", "idle:1", "idle:-1", "active:1", "active:-1", "idle:1", "idle:-1" },
             Of(recorder, "http.client.open_connections", server.Port).Select(m => $"{m.Tags["http.connection.state"]}:{m.Value}"));
+        Assert.All(Of(recorder, "http.client.open_connections", server.Port), m => Assert.Equal("1.1", m.Tags["network.protocol.version"]));
         Measurement closed = Assert.Single(Of(recorder, "http.client.connection.duration", server.Port));
         Assert.Equal("1.1", closed.Tags["network.protocol.version"]);
         Assert.Equal("http", closed.Tags["url.scheme"]);
