@@ -89,7 +89,10 @@ public class DrainTests : TransportTests
         // The stop waited for handlers in flight: some finished after it began.
         Assert.Contains(completed.Values, r => r.BodyText.EndsWith("stopping=True", StringComparison.Ordinal));
         Assert.False(await Loopback.CanConnectAsync(port));
-        Assert.Equal(0, server.Server.ConnectionCount);
+        // A stop whose drain ran out returns a second after its forced closes, which the server may not have
+        // let go of yet (it releases a connection just after its socket closes): nothing is left once it has.
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound),
+            $"{server.Server.ConnectionCount} connection(s) still open after the stop");
     }
 }
 
