@@ -11,9 +11,9 @@ internal readonly record struct Origin(string Scheme, string Host, int Port)
         {
             throw new NotSupportedException($"unsupported scheme '{uri.Scheme}' in '{uri}': Parley speaks http:// and https://");
         }
-        string host = uri.IdnHost;
-        if (host.Length > 1 && host[0] == '[') host = host[1..^1];
-        return new Origin(uri.Scheme, host, uri.Port < 0 ? DefaultPort(uri.Scheme) : uri.Port);
+        // IdnHost: an international name in punycode, an IPv6 literal without its brackets (HostField adds them).
+        // Port: the one written, else the scheme's default (Uri knows http's and https's).
+        return new Origin(uri.Scheme, uri.IdnHost, uri.Port);
     }
 
     /// <summary>True for the schemes the client speaks: http and https.</summary>
