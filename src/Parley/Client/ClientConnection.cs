@@ -163,6 +163,7 @@ internal sealed partial class ClientConnection
         _requestDeadline = requestDeadline;
         _responseBytesSeen = false;
         _persistent = !HasConnectionClose(headers);
+        ResponseHead head;
         CancellationTokenRegistration registration = cancellationToken.CanBeCanceled
             ? cancellationToken.UnsafeRegister(static state => ((ClientConnection)state!).Abort(AbortCanceled), this)
             : default;
@@ -189,8 +190,7 @@ internal sealed partial class ClientConnection
             {
                 await SendBodyAsync(content).ConfigureAwait(false);
             }
-            ResponseHead head = await ReadFinalHeadAsync(expect ? content : null, request.Method == HttpMethods.Head, AsksToUpgrade(headers)).ConfigureAwait(false);
-            return StartResponse(head, request);
+            head = await ReadFinalHeadAsync(expect ? content : null, request.Method == HttpMethods.Head, AsksToUpgrade(headers)).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
@@ -201,6 +201,18 @@ internal sealed partial class ClientConnection
         {
             Disarm();
             registration.Dispose();
+        }
+        // Only now, with this request's deadline and cancellation let go: a response whose body came with
+        // its head hands the connection back to the pool at once, and another request may take it and arm
+        // its own deadline before this method would otherwise have reached its finally.
+        try
+        {
+            return StartResponse(head, request);
+        }
+        catch (Exception ex)
+        {
+            Close();
+            throw Translate(ex, cancellationToken);
         }
     }
 
