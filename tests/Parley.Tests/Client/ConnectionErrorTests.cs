@@ -183,18 +183,9 @@ public class ConnectionErrorTests
     }
 
     /// <summary>A request body stream that fails in its own way.</summary>
-    private sealed class FailingStream(Exception failure) : Stream
+    private sealed class FailingStream(Exception failure) : ReadOnlyBodyStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int count) => throw failure;
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]

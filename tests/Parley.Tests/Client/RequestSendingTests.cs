@@ -96,15 +96,9 @@ public class RequestSendingTests
     }
 
     /// <summary>A body that produces <paramref name="pieces"/> pieces of ten bytes, each after <paramref name="gap"/>.</summary>
-    private sealed class PacedStream(int pieces, TimeSpan gap) : Stream
+    private sealed class PacedStream(int pieces, TimeSpan gap) : ReadOnlyBodyStream
     {
         private int _produced;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
@@ -115,10 +109,6 @@ public class RequestSendingTests
             "0123456789"u8.CopyTo(buffer.Span);
             return 10;
         }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]

@@ -117,15 +117,9 @@ public class RequestWireTests
     }
 
     /// <summary>Reads a few bytes per call, so that the body goes out in several chunks.</summary>
-    private sealed class TrickleStream(byte[] data, int step) : Stream
+    private sealed class TrickleStream(byte[] data, int step) : ReadOnlyBodyStream
     {
         private int _position;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
         public override int Read(byte[] buffer, int offset, int count)
         {
             int n = Math.Min(Math.Min(step, count), data.Length - _position);
@@ -133,9 +127,6 @@ public class RequestWireTests
             _position += n;
             return n;
         }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     [Fact]
