@@ -8,7 +8,11 @@
 #   ./scripts/mutation.sh Http1 [Client]  only those folders
 #   PARLEY_MUTATION_FILES='RequestHeadParser.cs FieldTable.cs' ./scripts/mutation.sh Http1
 #                                         only those files of the folder (a quick check while killing
-#                                         survivors; a folder's score comes from a whole-folder run)
+#                                         survivors; a folder's score comes from a whole-folder run,
+#                                         or from runs over disjoint file sets of one commit that
+#                                         together cover the folder)
+#   PARLEY_MUTATION_TAG=routing           names such a run's report folder (FOLDER-routing; default
+#                                         FOLDER-files), so that several file sets keep their reports
 #
 # Bounded: each folder gets at most $PARLEY_MUTATION_MINUTES minutes (default 150); a run cut off
 # by the bound reports nothing, so raise it rather than trust a partial score.
@@ -33,11 +37,12 @@ files="${PARLEY_MUTATION_FILES:-}"
 # code's answers) and the arrival-independence tests, which parse each input at every split. The
 # long-head vector tests (VectorPathTests, under a second) are in: an earlier hour-long coverage
 # capture blamed on them came from a 14 s HeadLimitsTests case, since fixed.
-# Client takes the telemetry tests too (Parley.Tests.Observability), which check the client's metrics and spans.
+# Server takes the TLS server tests (not the interop ones that start nginx, Python or testssl.sh) and the
+# server's telemetry tests. Client takes the telemetry tests too (Parley.Tests.Observability), which check the client's metrics and spans.
 tests_for() {
   case "$1" in
     Http1)  echo "FullyQualifiedName~Parley.Tests.Http1&FullyQualifiedName!~AllocationTests&FullyQualifiedName!~VectorWidthTests&FullyQualifiedName!~ArrivalIndependenceTests" ;;
-    Server) echo "FullyQualifiedName~Parley.Tests.Server|FullyQualifiedName~Parley.Tests.Hardening|FullyQualifiedName~Parley.Tests.Conformance" ;;
+    Server) echo "FullyQualifiedName~Parley.Tests.Server|FullyQualifiedName~Parley.Tests.Hardening|FullyQualifiedName~Parley.Tests.Conformance|FullyQualifiedName~Parley.Tests.Tls.ServerTlsTests|FullyQualifiedName~Parley.Tests.Tls.EpollServerTlsTests|FullyQualifiedName~Parley.Tests.Tls.IdleTlsConnectionTests|FullyQualifiedName~Parley.Tests.Observability.TelemetryTests|FullyQualifiedName~Parley.Tests.Observability.ConnectionTelemetryTests" ;;
     Client) echo "(FullyQualifiedName~Parley.Tests.Client&FullyQualifiedName!~Parley.Tests.Client.CliTests)|FullyQualifiedName~Parley.Tests.Observability" ;;
     *) echo "unknown folder '$1' (Http1, Server or Client)" >&2; return 1 ;;
   esac
@@ -51,7 +56,7 @@ for folder in "${folders[@]}"; do
   out="$ROOT/TestResults/mutation/$folder"
   if [ -n "$files" ]; then
     mutate="$(for f in $files; do printf '"**/%s/**/%s",' "$folder" "$f"; done)"; mutate="${mutate%,}"
-    out="$out-files"
+    out="$out-${PARLEY_MUTATION_TAG:-files}"
   fi
   work="$(mktemp -d "${TMPDIR:-/tmp}/parley-mutation-$folder.XXXXXX")"
   rm -rf "$out"; mkdir -p "$out"
