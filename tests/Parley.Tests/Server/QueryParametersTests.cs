@@ -23,6 +23,7 @@ public class QueryParametersTests
     [InlineData("a=&=b&=", "[a]=[]&[]=[b]&[]=[]")]
     [InlineData("a=1=2", "[a]=[1=2]")]                            // the name ends at the first '='
     [InlineData("q=a+b&r=a%20b&s=a%2Bb", "[q]=[a b]&[r]=[a b]&[s]=[a+b]")]
+    [InlineData("first+name=a+b", "[first name]=[a b]")]          // '+' is a space in a name too
     [InlineData("caf%C3%A9=cr%C3%A8me", "[café]=[crème]")]
     [InlineData("bad=%zz&short=%4&end=%", "[bad]=[%zz]&[short]=[%4]&[end]=[%]")] // a bad escape stays as it is
     [InlineData("x=%FF", "[x]=[\uFFFD]")]                          // invalid UTF-8 becomes U+FFFD
@@ -44,5 +45,13 @@ public class QueryParametersTests
         Assert.True(query.Contains("x"));
         Assert.Equal(4, query.Count);
         Assert.Equal(new KeyValuePair<string, string>("x", "1"), query[1]);
+    }
+
+    [Fact]
+    public void A_null_name_is_refused()
+    {
+        QueryParameters query = Parse("a=1");
+        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => query[null!]).ParamName);
+        Assert.Equal("name", Assert.Throws<ArgumentNullException>(() => query.GetValues(null!)).ParamName);
     }
 }

@@ -52,6 +52,8 @@ public class RouteTemplateTests
     [InlineData("/a/b", "/a%2Fb", "no match")]
     [InlineData("/a/b", "/%61/b", "")]
     [InlineData("/caf\u00e9", "/caf%C3%A9", "")]
+    [InlineData("/{a}/{b}", "/x//y", "no match")]                 // an empty segment ends at its slash
+    [InlineData("/{a}/{b}", "/x/y", "a=x;b=y")]
     public void Matches_the_raw_path_segment_by_segment(string template, string path, string expected)
     {
         Assert.Equal(expected, Show(Match(template, path)));
@@ -66,12 +68,17 @@ public class RouteTemplateTests
     [InlineData("int", "4x", false)]
     [InlineData("int", "%34%32", true)]
     [InlineData("int", "%2042", false)]
+    [InlineData("int", "4%32", true)]                              // an escape after the first byte is decoded too
+    [InlineData("int", "+%37", true)]                              // '+' is a plus sign in a path, not a space
     [InlineData("long", "9223372036854775807", true)]
     [InlineData("long", "9223372036854775808", false)]
     [InlineData("guid", "9b2e8f5e-4a1b-4c3d-9e8f-0123456789ab", true)]
     [InlineData("guid", "9b2e8f5e4a1b4c3d9e8f0123456789ab", true)]
     [InlineData("guid", "%7B9b2e8f5e-4a1b-4c3d-9e8f-0123456789ab%7D", true)]
     [InlineData("guid", "9b2e8f5e-4a1b-4c3d-9e8f-0123456789a", false)]
+    [InlineData("guid", "{0x9b2e8f5e,0x4a1b,0x4c3d,{0x9e,0x8f,0x01,0x23,0x45,0x67,0x89,0xab}}", true)] // the longest form: 68 characters
+    [InlineData("guid", "{0x9b2e8f5e,0x4a1b,0x4c3d,{0x9e,0x8f,0x01,0x23,0x45,0x67,0x89,0xab}}0", false)]
+    [InlineData("guid", "9b2e8f5e-4a1b-4c3d-9e8f-0123456789%C3%A9", false)]
     [InlineData("alpha", "abcXYZ", true)]
     [InlineData("alpha", "abc1", false)]
     [InlineData("alpha", "caf%C3%A9", false)]
@@ -84,9 +91,27 @@ public class RouteTemplateTests
     }
 
     [Theory]
+    [InlineData(300, "%41", true)]
+    [InlineData(300, "%41z", true)]
+    [InlineData(300, "%411", false)]                               // the end of a long value is checked too
+    public void Constraints_check_a_long_escaped_value_whole(int letters, string tail, bool accepted)
+    {
+        Assert.Equal(accepted, Match("/x/{v:alpha}", "/x/" + new string('a', letters) + tail) is not null);
+    }
+
+    [Fact]
+    public void A_constraint_it_does_not_know_accepts_nothing()
+    {
+        Assert.False(RouteConstraints.Accepts((RouteConstraint)255, "1"u8));
+        Assert.True(RouteConstraints.Accepts(RouteConstraint.None, "1"u8));
+    }
+
+    [Theory]
     [InlineData("users/{id}", "start with '/'")]
     [InlineData("/users/{id", "whole segment")]
     [InlineData("/users/id}", "whole segment")]
+    [InlineData("/users/}id", "whole segment")]
+    [InlineData("/users/{:int}", "parameter name '' must be")]
     [InlineData("/users/x{id}", "whole segment")]
     [InlineData("/users/{id}x", "whole segment")]
     [InlineData("/users/{a}{b}", "whole segment")]
@@ -104,6 +129,13 @@ public class RouteTemplateTests
         var error = Assert.Throws<ArgumentException>(() => RouteTemplate.Parse(template));
         Assert.Contains(message, error.Message);
         Assert.Contains(template, error.Message);
+        Assert.Equal("path", error.ParamName);
+    }
+
+    [Fact]
+    public void Rejects_a_null_template()
+    {
+        Assert.Throws<ArgumentNullException>(() => RouteTemplate.Parse(null!));
     }
 
     [Fact]
@@ -111,6 +143,16 @@ public class RouteTemplateTests
     {
         string template = string.Concat(Enumerable.Range(0, RouteTemplate.MaxParameters + 1).Select(i => $"/{{p{i}}}"));
         Assert.Contains("more than 16 parameters", Assert.Throws<ArgumentException>(() => RouteTemplate.Parse(template)).Message);
+    }
+
+    [Fact]
+    public void Takes_as_many_parameters_as_the_limit()
+    {
+        string template = string.Concat(Enumerable.Range(0, RouteTemplate.MaxParameters).Select(i => $"/{{p{i}}}"));
+        string path = string.Concat(Enumerable.Range(0, RouteTemplate.MaxParameters).Select(i => $"/v{i}"));
+        Dictionary<string, string> values = Match(template, path)!;
+        Assert.Equal(RouteTemplate.MaxParameters, values.Count);
+        Assert.Equal("v15", values["p15"]);
     }
 
     [Theory]
