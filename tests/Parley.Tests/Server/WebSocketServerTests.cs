@@ -243,6 +243,7 @@ public class WebSocketServerTests : TransportTests
         WebSocketReceiveResult result = await client.ReceiveAsync(new byte[100], timeout.Token);
         Assert.Equal(WebSocketMessageType.Close, result.MessageType);
         Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, result.CloseStatus);
+        Assert.Equal("server stopping", result.CloseStatusDescription);
         await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, default);
         // The drain period is far longer: the stop ends because the WebSocket closed.
         await stop.WaitAsync(TimeSpan.FromSeconds(60));
