@@ -218,4 +218,55 @@ public class WebSocketEdgeTests : TransportTests
         Assert.IsType<InvalidOperationException>(ex);
         Assert.Equal("a 101 response has no body, but body bytes were written", ex.Message);
     }
+
+    [Fact]
+    public async Task The_limit_also_holds_for_receives_into_an_array_segment()
+    {
+        var ended = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            using WebSocket socket = (await response.AcceptWebSocketAsync(new WebSocketAcceptOptions { MaxMessageSize = 10, KeepAliveInterval = TimeSpan.Zero }))!;
+            try
+            {
+                await socket.ReceiveAsync(new ArraySegment<byte>(new byte[100]), default);
+                ended.TrySetResult(null);
+            }
+            catch (WebSocketException ex)
+            {
+                ended.TrySetResult(ex);
+            }
+        });
+        await using RawConnection connection = await OpenAsync(server);
+        await connection.SendAsync(ClientFrame(11));
+        Exception? ex = await ended.Task.WaitAsync(Bound);
+        Assert.NotNull(ex);
+        Assert.Contains("1009", ex.Message);
+    }
+
+    [Fact]
+    public async Task Disposing_the_switched_stream_ends_its_pending_read()
+    {
+        var readEnded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            Stream stream = await response.SwitchProtocolsAsync("echo");
+            Task<int> read = stream.ReadAsync(new byte[16]).AsTask();
+            stream.Dispose();
+            try
+            {
+                await read;
+            }
+            catch (Exception)
+            {
+                // Ended by the dispose: either way the read is over.
+            }
+            readEnded.TrySetResult();
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+        Assert.Equal(101, (await connection.ReadResponseAsync()).StatusCode);
+        // The peer stays silent: only the dispose can end the read.
+        await readEnded.Task.WaitAsync(Bound);
+        Assert.True(await connection.IsClosedByServerAsync(Bound));
+    }
 }
