@@ -269,4 +269,31 @@ public class WebSocketEdgeTests : TransportTests
         await readEnded.Task.WaitAsync(Bound);
         Assert.True(await connection.IsClosedByServerAsync(Bound));
     }
+
+    [Fact]
+    public async Task A_switched_exchange_is_logged_as_a_101_with_its_request_line()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"parley-access-{Guid.NewGuid():N}.log");
+        try
+        {
+            using (var writer = new AccessLogWriter(AccessLogFormat.Common, path))
+            {
+                await using TestServer server = await StartAsync(async (request, response) =>
+                {
+                    await using Stream stream = await response.SwitchProtocolsAsync("echo");
+                }, options => options.AccessLogWriter = writer);
+                await using RawConnection connection = await server.ConnectAsync();
+                await connection.SendAsync("GET /echo?x HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n");
+                Assert.Equal(101, (await connection.ReadResponseAsync()).StatusCode);
+                Assert.True(await connection.IsClosedByServerAsync(Bound));
+            }
+            string[] lines = File.ReadAllText(path, Encoding.Latin1).Split('\n');
+            Assert.Equal(2, lines.Length);
+            Assert.Matches(@"^127\.0\.0\.1 - - \[[^\]]+\] ""GET /echo\?x HTTP/1\.1"" 101 -$", lines[0]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
