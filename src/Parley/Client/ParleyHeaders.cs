@@ -26,8 +26,10 @@ public sealed class ParleyHeaders : IEnumerable<KeyValuePair<string, string>>
         }
         set
         {
+            // Checked first, so that a refused value leaves the field as it was.
+            if (value is not null) MessageWriter.ValidateField(name, value);
             Remove(name);
-            if (value is not null) Add(name, value);
+            if (value is not null) _fields.Add(new(name, value));
         }
     }
 

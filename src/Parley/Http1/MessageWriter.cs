@@ -109,6 +109,9 @@ internal static class MessageWriter
     /// <summary>Throws <see cref="ArgumentException"/> unless the name is a token and the value is valid field content.</summary>
     public static void ValidateField(string name, string value)
     {
+        // A null value would pass the character check (its span is empty) and fail later, when encoded.
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
         if (name.Length == 0 || name.AsSpan().ContainsAnyExcept(TokenChars))
         {
             throw new ArgumentException($"invalid field name '{name}'", nameof(name));

@@ -38,6 +38,8 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
     /// <summary>Replaces every line of the field with one line.</summary>
     public void Set(string name, string value)
     {
+        CheckWritable();
+        Http1.MessageWriter.ValidateField(name, value);
         Remove(name);
         Add(name, value);
     }

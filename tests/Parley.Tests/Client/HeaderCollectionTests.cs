@@ -72,4 +72,14 @@ public class HeaderCollectionTests
         Assert.Throws<ArgumentException>(() => headers.Set(name, value));
         Assert.Equal(0, headers.Count);
     }
+
+    [Fact]
+    public void A_refused_value_leaves_the_field_as_it_was_and_a_null_value_is_refused_by_add()
+    {
+        var headers = new ParleyHeaders { { "X-Ok", "1" } };
+
+        Assert.Throws<ArgumentException>(() => headers.Set("X-Ok", "line\r\nInjected: yes"));
+        Assert.Throws<ArgumentNullException>(() => headers.Add("X-Other", null!));
+        Assert.Equal([new("X-Ok", "1")], headers.ToList());
+    }
 }

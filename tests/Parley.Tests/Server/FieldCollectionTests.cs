@@ -90,6 +90,19 @@ public class FieldCollectionTests
         Assert.Equal([new("set-cookie", "c=3"), new("X-New", "1")], headers.ToList());
     }
 
+    [Fact]
+    public void Response_headers_refuse_a_null_or_invalid_value_before_they_change_anything()
+    {
+        var headers = new ResponseHeaders();
+        headers.Add("Vary", "Accept");
+        Assert.Throws<ArgumentNullException>(() => headers.Add("X-A", null!));
+        Assert.Throws<ArgumentNullException>(() => headers.Set("Vary", null!));
+        Assert.Throws<ArgumentNullException>(() => headers.Add(null!, "1"));
+        Assert.Throws<ArgumentException>(() => headers.Set("Vary", "a\r\nInjected: 1"));
+        // The refused Set left the field as it was, and nothing half-added is encoded.
+        Assert.Equal("Vary: Accept\r\n", Encoded(headers));
+    }
+
     [Theory]
     [InlineData("Date")]
     [InlineData("connection")]
