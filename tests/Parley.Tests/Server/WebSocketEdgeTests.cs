@@ -296,4 +296,39 @@ public class WebSocketEdgeTests : TransportTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task After_the_stop_close_the_server_still_reads_what_the_peer_sends_before_its_close()
+    {
+        var seen = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        TestServer server = await StartAsync(async (request, response) =>
+        {
+            using WebSocket socket = (await response.AcceptWebSocketAsync(new WebSocketAcceptOptions { KeepAliveInterval = TimeSpan.Zero }))!;
+            byte[] buffer = new byte[64];
+            try
+            {
+                ValueWebSocketReceiveResult received = await socket.ReceiveAsync(buffer.AsMemory(), default);
+                seen.TrySetResult(received.MessageType == WebSocketMessageType.Text ? Encoding.UTF8.GetString(buffer, 0, received.Count) : received.MessageType.ToString());
+            }
+            catch (Exception ex)
+            {
+                seen.TrySetResult(ex.GetType().Name);
+            }
+        });
+        try
+        {
+            await using RawConnection connection = await OpenAsync(server);
+            Task stop = server.Server.StopAsync(TimeSpan.FromMinutes(10));
+            byte[] closeHead = await connection.ReadExactlyAsync(2, Bound);
+            Assert.Equal(0x88, closeHead[0]);
+            await connection.ReadExactlyAsync(closeHead[1], Bound);
+            // RFC 6455 §5.5.1: the server's close does not end the peer's sending; the connection stays up for it.
+            await connection.SendAsync([0x81, 0x84, 0, 0, 0, 0, .. "late"u8]);
+            Assert.Equal("late", await seen.Task.WaitAsync(Bound));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
 }
