@@ -83,9 +83,6 @@ internal sealed partial class HttpConnection
         return new ServerWebSocket(webSocket, stream, options.MaxMessageSize);
     }
 
-    /// <summary>True once the exchange has ended in a 101 and the stream belongs to the handler.</summary>
-    internal bool IsUpgraded => _upgraded is not null;
-
     // The handler has returned after switching protocols: the exchange is logged as a 101, its objects go back
     // (the handler is done with them), and the connection waits for the stream to be disposed.
     private async ValueTask<bool> FinishUpgradedAsync(UpgradedStream stream, long started)

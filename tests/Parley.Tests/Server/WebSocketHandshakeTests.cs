@@ -99,4 +99,16 @@ public class WebSocketHandshakeTests
         Assert.Equal(TimeSpan.FromSeconds(30), options.KeepAliveTimeout);
         Assert.Empty(options.SubProtocols);
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-1)]
+    public void A_message_limit_below_one_byte_is_refused(long limit)
+    {
+        var options = new WebSocketAcceptOptions();
+        Assert.Throws<ArgumentOutOfRangeException>(() => options.MaxMessageSize = limit);
+        Assert.Equal(1024 * 1024, options.MaxMessageSize);
+        options.MaxMessageSize = 1;
+        Assert.Equal(1, options.MaxMessageSize);
+    }
 }

@@ -22,8 +22,18 @@ public sealed class WebSocketAcceptOptions
     public bool EnableCompression { get; set; } = true;
 
     /// <summary>
-    /// The largest message the peer may send, in bytes (1 MiB). A longer one is answered with close code 1009
+    /// The largest message the peer may send, in bytes (1 MiB; at least 1). A longer one is answered with close code 1009
     /// (Message Too Big, RFC 6455 §7.4.1) and the receive that saw it throws <see cref="System.Net.WebSockets.WebSocketException"/>.
     /// </summary>
-    public long MaxMessageSize { get; set; } = 1024 * 1024;
+    public long MaxMessageSize
+    {
+        get => _maxMessageSize;
+        set
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(value);
+            _maxMessageSize = value;
+        }
+    }
+
+    private long _maxMessageSize = 1024 * 1024;
 }
