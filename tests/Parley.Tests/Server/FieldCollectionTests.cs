@@ -167,13 +167,7 @@ public class FieldCollectionTests
         Assert.Equal(expected, Encoded(headers));
     }
 
-    private static RequestHeaders Parse(string head)
-    {
-        var parsed = new RequestHead();
-        parsed.Reset();
-        Assert.Equal(ParseStatus.Complete, RequestHeadParser.Parse(Encoding.ASCII.GetBytes(head), parsed, HeadLimits.Default, out _));
-        return new HttpRequest(parsed).Headers;
-    }
+    private static RequestHeaders Parse(string head) => ParsedRequest.From(head).Headers;
 
     [Fact]
     public void Request_headers_give_raw_values_from_the_first_line_on_and_enumerate_every_line_in_order()

@@ -1,5 +1,3 @@
-using System.Text;
-using Parley.Http1;
 using Parley.Server;
 
 namespace Parley.Tests.Server;
@@ -12,13 +10,8 @@ public class RouterAllocationTests
 {
     private static readonly RequestHandler Nothing = (request, response) => ValueTask.CompletedTask;
 
-    private static (HttpRequest Request, HttpResponse Response) Parse(string requestText)
-    {
-        var head = new RequestHead();
-        head.Reset();
-        Assert.Equal(ParseStatus.Complete, RequestHeadParser.Parse(Encoding.ASCII.GetBytes(requestText), head, HeadLimits.Default, out _));
-        return (new HttpRequest(head), new HttpResponse());
-    }
+    private static (HttpRequest Request, HttpResponse Response) Parse(string requestText) =>
+        (ParsedRequest.From(requestText), new HttpResponse());
 
     // Bytes the second of two identical dispatches allocates (the first warms the request's reusable parts).
     private static long AllocatedByDispatch(Router router, string target)

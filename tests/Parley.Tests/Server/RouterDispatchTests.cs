@@ -1,5 +1,3 @@
-using System.Text;
-using Parley.Http1;
 using Parley.Server;
 
 namespace Parley.Tests.Server;
@@ -13,14 +11,7 @@ public class RouterDispatchTests
 {
     private static readonly RequestHandler Nothing = (request, response) => ValueTask.CompletedTask;
 
-    private static HttpRequest Parse(string requestLine)
-    {
-        var head = new RequestHead();
-        head.Reset();
-        byte[] text = Encoding.ASCII.GetBytes($"{requestLine}\r\nHost: x\r\n\r\n");
-        Assert.Equal(ParseStatus.Complete, RequestHeadParser.Parse(text, head, HeadLimits.Default, out _));
-        return new HttpRequest(head);
-    }
+    private static HttpRequest Parse(string requestLine) => ParsedRequest.From($"{requestLine}\r\nHost: x\r\n\r\n");
 
     private sealed class Seen
     {

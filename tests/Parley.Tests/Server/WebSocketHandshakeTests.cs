@@ -1,6 +1,4 @@
 using System.Net.WebSockets;
-using System.Text;
-using Parley.Http1;
 using Parley.Server;
 
 namespace Parley.Tests.Server;
@@ -13,14 +11,7 @@ public class WebSocketHandshakeTests
 {
     private const string Valid = "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
 
-    private static HttpRequest Parse(string fields)
-    {
-        var head = new RequestHead();
-        head.Reset();
-        byte[] text = Encoding.ASCII.GetBytes($"GET /ws HTTP/1.1\r\nHost: x\r\n{fields}\r\n");
-        Assert.Equal(ParseStatus.Complete, RequestHeadParser.Parse(text, head, HeadLimits.Default, out _));
-        return new HttpRequest(head);
-    }
+    private static HttpRequest Parse(string fields) => ParsedRequest.From($"GET /ws HTTP/1.1\r\nHost: x\r\n{fields}\r\n");
 
     private static (WebSocketDeflateOptions? Options, string? Answer) Negotiate(string offer)
     {
