@@ -161,7 +161,7 @@ public partial class AccessLogTests : TransportTests
     }
 
     /// <summary>A stream whose writes wait until <see cref="Release"/> is set, like a disk that hangs.</summary>
-    private sealed class StuckStream : Stream
+    private sealed class StuckStream : WriteOnlyTestStream
     {
         public ManualResetEventSlim WriteEntered { get; } = new();
         public ManualResetEventSlim Release { get; } = new();
@@ -177,15 +177,6 @@ public partial class AccessLogTests : TransportTests
         public override void Flush()
         {
         }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 
     [GeneratedRegex(@"\[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d) \+0000\]")]

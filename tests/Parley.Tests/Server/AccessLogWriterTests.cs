@@ -76,7 +76,7 @@ public class AccessLogWriterTests
         Assert.Equal(("access log: writing 1 lines failed", failure), Assert.Single(reported));
     }
 
-    private sealed class RecordingStream : Stream
+    private sealed class RecordingStream : WriteOnlyTestStream
     {
         public MemoryStream Written { get; } = new();
         public List<(string Kind, int Count, string? Thread, bool Background)> Calls { get; } = [];
@@ -97,14 +97,5 @@ public class AccessLogWriterTests
             Disposed = true;
             base.Dispose(disposing);
         }
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
