@@ -38,14 +38,20 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
     /// <summary>Replaces every line of the field with one line.</summary>
     public void Set(string name, string value)
     {
-        CheckWritable();
-        Http1.MessageWriter.ValidateField(name, value);
-        Remove(name);
-        Add(name, value);
+        // Checked before the old lines go, so that a refused value leaves the field as it was.
+        CheckLine(name, value);
+        _lines.RemoveAll(name);
+        _lines.Append(name, value);
     }
 
     /// <summary>Adds a line, keeping existing lines of the same field.</summary>
     public void Add(string name, string value)
+    {
+        CheckLine(name, value);
+        _lines.Append(name, value);
+    }
+
+    private void CheckLine(string name, string value)
     {
         CheckWritable();
         Http1.MessageWriter.ValidateField(name, value);
@@ -53,7 +59,6 @@ public sealed class ResponseHeaders : IEnumerable<KeyValuePair<string, string>>
         {
             throw new ArgumentException($"'{name}' is managed by the engine: set HttpResponse.ContentLength or HttpResponse.CloseConnection instead", nameof(name));
         }
-        _lines.Append(name, value);
     }
 
     /// <summary>Removes every line of the field; true when there was one.</summary>
