@@ -1,0 +1,71 @@
+// Built only into the test project of scripts/mutation.sh's private copy, never in the working tree.
+//
+// Stryker's run settings switch xunit's parallel test classes off in every session. It needs that while
+// it records which test covers which mutant, and when one session tests several mutants (the active
+// mutant then changes at each test's start). The script turns mixing off (disable-mix-mutants), so a
+// session that tests a mutant tests exactly one, active for every test from the first: there, test
+// classes may run side by side as in a normal run. Most of a live-server pass is tests waiting on a
+// server's timeouts, so this cuts a surviving mutant's pass from minutes to about the longest class.
+using System.Reflection;
+using Xunit.Abstractions;
+using Xunit.Sdk;
+
+[assembly: Xunit.TestFramework("Parley.Tests.Mutation.OneMutantParallelFramework", "Parley.Tests")]
+
+namespace Parley.Tests.Mutation;
+
+public sealed class OneMutantParallelFramework(IMessageSink messageSink) : XunitTestFramework(messageSink)
+{
+    protected override ITestFrameworkExecutor CreateExecutor(AssemblyName assemblyName) =>
+        new Executor(assemblyName, SourceInformationProvider, DiagnosticMessageSink);
+
+    private sealed class Executor(AssemblyName name, ISourceInformationProvider sources, IMessageSink diagnostics)
+        : XunitTestFrameworkExecutor(name, sources, diagnostics)
+    {
+        protected override void RunTestCases(IEnumerable<IXunitTestCase> testCases, IMessageSink executionMessageSink,
+            ITestFrameworkExecutionOptions executionOptions)
+        {
+            var (capturing, active) = MutantControlState();
+            // The initial run has no collector: ActiveMutant keeps its initial -2 and no mutant is active.
+            // -1 (a collector with no single mutant) and the coverage session stay one test at a time.
+            if (!capturing && active != -1)
+            {
+                executionOptions.SetValue("xunit.execution.DisableParallelization", false);
+                executionOptions.SetValue("xunit.execution.MaxParallelThreads", Setting("PARLEY_MUTATION_TEST_THREADS", 8));
+            }
+            if (!capturing && active >= 0)
+                EndSessionAtDeadline(active, Setting("PARLEY_MUTATION_SESSION_SECONDS", 150));
+            base.RunTestCases(testCases, executionMessageSink, executionOptions);
+        }
+    }
+
+    // A mutant that makes a test hang would hold the session until Stryker's own timeout, which it sizes
+    // from the sum of the covering tests' times one by one (about five minutes for code every request
+    // runs). A whole pass side by side takes under a minute, so past the deadline the session ends: the
+    // test host exits, and Stryker reports the tests still running as timed out, as it does at its own.
+    private static void EndSessionAtDeadline(int mutant, int seconds)
+    {
+        var deadline = new Thread(() =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(seconds));
+            Console.Error.WriteLine($"mutation: mutant {mutant}'s session passed its {seconds} s deadline; ending it");
+            Environment.Exit(124);
+        }) { IsBackground = true, Name = "mutation session deadline" };
+        deadline.Start();
+    }
+
+    // Stryker's data collector sets MutantControl's fields as the mutated assembly loads (touching
+    // HttpServer loads it): CaptureCoverage in the coverage session, ActiveMutant in a mutant's session.
+    private static (bool Capturing, int Active) MutantControlState()
+    {
+        var control = typeof(Parley.Server.HttpServer).Assembly.GetTypes().FirstOrDefault(t => t.Name == "MutantControl");
+        if (control is null)
+            return (true, -1);
+        var capturing = control.GetField("CaptureCoverage")?.GetValue(null) as bool? ?? true;
+        var active = control.GetField("ActiveMutant")?.GetValue(null) as int? ?? -1;
+        return (capturing, active);
+    }
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var n) && n > 0 ? n : fallback;
+}
