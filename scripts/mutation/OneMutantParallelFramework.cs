@@ -26,9 +26,10 @@ public sealed class OneMutantParallelFramework(IMessageSink messageSink) : Xunit
             ITestFrameworkExecutionOptions executionOptions)
         {
             var (capturing, active) = MutantControlState();
-            // The initial run has no collector: ActiveMutant keeps its initial -2 and no mutant is active.
-            // -1 (a collector with no single mutant) and the coverage session stay one test at a time.
-            if (!capturing && active != -1)
+            // The initial run has no collector and no active mutant. The coverage session and a collector
+            // with no single mutant (-1) stay one test at a time.
+            bool collector = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Stryker.DataCollector");
+            if (!collector || (!capturing && active >= 0))
             {
                 executionOptions.SetValue("xunit.execution.DisableParallelization", false);
                 executionOptions.SetValue("xunit.execution.MaxParallelThreads", Setting("PARLEY_MUTATION_TEST_THREADS", 8));
