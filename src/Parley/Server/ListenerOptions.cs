@@ -41,7 +41,7 @@ public sealed class ListenerOptions
     /// <summary>
     /// A socket that is already bound and listening, to accept on instead of binding <see cref="Host"/> and
     /// <see cref="Port"/> (which are then ignored): one passed by systemd socket activation
-    /// (<see cref="SocketActivation.TakeListenSockets"/>) or by a supervising parent process. The server
+    /// (<see cref="SocketActivation.TakeListenSockets()"/>) or by a supervising parent process. The server
     /// closes its own descriptor when it stops, but never shuts the socket down, so connections that arrive
     /// meanwhile wait in its queue for whoever else holds it (systemd, or the next worker). Default null.
     /// </summary>

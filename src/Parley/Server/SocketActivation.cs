@@ -26,7 +26,14 @@ public static class SocketActivation
     /// <c>LISTEN_FDS</c> is not a count, or a passed descriptor is not a listening TCP socket (a datagram
     /// or Unix-domain socket, or one that is not listening): the unit's <c>.socket</c> file is wrong.
     /// </exception>
-    public static IReadOnlyList<Socket> TakeListenSockets()
+    public static IReadOnlyList<Socket> TakeListenSockets() => TakeListenSockets(FirstDescriptor);
+
+    /// <summary>
+    /// <see cref="TakeListenSockets()"/> with the passed descriptors starting at <paramref name="firstDescriptor"/>
+    /// instead of 3: tests place their sockets at numbers of their choosing, so that they never adopt (and
+    /// close) the test host's own descriptors 3, 4, ...
+    /// </summary>
+    internal static IReadOnlyList<Socket> TakeListenSockets(int firstDescriptor)
     {
         if (OperatingSystem.IsWindows()) return [];
         string? pid = Environment.GetEnvironmentVariable("LISTEN_PID");
@@ -43,7 +50,7 @@ public static class SocketActivation
         var sockets = new List<Socket>(descriptors);
         try
         {
-            for (int fd = FirstDescriptor; fd < FirstDescriptor + descriptors; fd++)
+            for (int fd = firstDescriptor; fd < firstDescriptor + descriptors; fd++)
             {
                 if (OperatingSystem.IsLinux()) LinuxNative.SetCloseOnExec(fd);
                 sockets.Add(Adopt(fd));
@@ -64,12 +71,16 @@ public static class SocketActivation
     internal static Socket Adopt(int fd)
     {
         Socket socket;
+        var handle = new SafeSocketHandle(fd, ownsHandle: true);
         try
         {
-            socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            socket = new Socket(handle);
         }
         catch (SocketException ex)
         {
+            // Closed now, as the checks below close a socket of the wrong kind: left to the handle's
+            // finalizer, the descriptor would be closed at some later time, by then perhaps reused.
+            handle.Dispose();
             throw new InvalidOperationException($"descriptor {fd} passed by socket activation is not a socket: {ex.Message}", ex);
         }
         if (socket.SocketType != SocketType.Stream || socket.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
