@@ -78,7 +78,6 @@ for folder in "${folders[@]}"; do
     "test-case-filter": "$filter",
     "coverage-analysis": "perTest",
     "concurrency": $concurrency,
-    "disable-mix-mutants": true,
     "additional-timeout": 5000,
     "reporters": ["dots", "json", "html", "markdown", "cleartext"],
     "thresholds": { "high": 85, "low": 70, "break": 0 }

@@ -1,11 +1,11 @@
 // Built only into the test project of scripts/mutation.sh's private copy, never in the working tree.
 //
 // Stryker's run settings switch xunit's parallel test classes off in every session. It needs that while
-// it records which test covers which mutant, and when one session tests several mutants (the active
-// mutant then changes at each test's start). The script turns mixing off (disable-mix-mutants), so a
-// session that tests a mutant tests exactly one, active for every test from the first: there, test
-// classes may run side by side as in a normal run. Most of a live-server pass is tests waiting on a
-// server's timeouts, so this cuts a surviving mutant's pass from minutes to about the longest class.
+// it records which test covers which mutant, and when one session tests several mutants whose tests do
+// not overlap (the active mutant then changes at each test's start). A session that tests one mutant has
+// it active for every test from the first (the collector maps every test to it): there, test classes may
+// run side by side as in a normal run. Most of a live-server pass is tests waiting on a server's
+// timeouts, so this cuts a surviving mutant's pass from minutes to about the longest class.
 using System.Reflection;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -26,8 +26,9 @@ public sealed class OneMutantParallelFramework(IMessageSink messageSink) : Xunit
             ITestFrameworkExecutionOptions executionOptions)
         {
             var (capturing, active) = MutantControlState();
-            // The initial run has no collector and no active mutant. The coverage session and a collector
-            // with no single mutant (-1) stay one test at a time.
+            // The initial run has no collector and no active mutant. The coverage session and a session
+            // of several mutants (the collector starts it with -1, no mutant for every test) stay one
+            // test at a time.
             bool collector = AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "Stryker.DataCollector");
             if (!collector || (!capturing && active >= 0))
             {
