@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Parley.Server;
+using static Parley.Tests.Server.Descriptors;
 
 namespace Parley.Tests.Server;
 
@@ -68,8 +68,6 @@ public class InheritedListenerTests : TransportTests
         return (await connection.ReadResponseAsync()).BodyText;
     }
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int dup(int fd);
 }
 
 /// <summary>The same on the epoll transport, whose stop must not shut a given socket down.</summary>

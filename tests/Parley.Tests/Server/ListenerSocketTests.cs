@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Parley.Server.Transport;
+using static Parley.Tests.Server.Descriptors;
 
 namespace Parley.Tests.Server;
 
@@ -79,13 +79,4 @@ public class ListenerSocketTests
         Assert.False(ListenerQuiescing.DropNewHandshakes(stale));
         Assert.False(ListenerQuiescing.HasPendingConnection(stale));
     }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int dup2(int oldFd, int newFd);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int fcntl(int fd, int command, int argument);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int close(int fd);
 }

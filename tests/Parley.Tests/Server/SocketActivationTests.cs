@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Parley.Server;
+using static Parley.Tests.Server.Descriptors;
 
 namespace Parley.Tests.Server;
 
@@ -289,19 +289,7 @@ public sealed class SocketActivationTests : IDisposable
         Assert.Equal(fd, dup2((int)file.SafeFileHandle.DangerousGetHandle(), fd));
     }
 
-    private const int F_GETFD = 1;
-    private const int FD_CLOEXEC = 1;
-
     private static bool IsOpen(int fd) => fcntl(fd, F_GETFD, 0) != -1;
 
     private static bool IsCloseOnExec(int fd) => (fcntl(fd, F_GETFD, 0) & FD_CLOEXEC) != 0;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int dup2(int oldFd, int newFd);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int fcntl(int fd, int command, int argument);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int close(int fd);
 }
