@@ -15,7 +15,8 @@
 #                                         FOLDER-files), so that several file sets keep their reports
 #
 # Bounded: each folder gets at most $PARLEY_MUTATION_MINUTES minutes (default 150); a run cut off
-# by the bound reports nothing, so raise it rather than trust a partial score.
+# by the bound reports nothing, so raise it rather than trust a partial score. Besides Stryker's reports,
+# the folder gets summary.md (scripts/mutation/summarize.py): per-file counts and every undetected mutant.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -96,6 +97,12 @@ JSON
     echo "mutation.sh: $folder: Stryker could not analyse the projects (attempt $attempt)" >&2
   done
   cp -r "$work/StrykerOutput/reports/." "$out/" 2>/dev/null || true
+  # A short record (per-file counts, every undetected mutant) that can be kept with the docs.
+  if [ -f "$out/mutation-report.json" ]; then
+    python3 "$ROOT/scripts/mutation/summarize.py" "$out/mutation-report.json" \
+      "$(basename "$out") at $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)')" \
+      >"$out/summary.md" || true
+  fi
   if [ "$rc" -ne 0 ]; then
     echo "mutation.sh: $folder: stryker exited $rc (124/130 = cut off by the ${minutes} min bound); log: $out/stryker.log" >&2
   else

@@ -65,9 +65,9 @@ public class ListenerSocketTests
     public void A_listener_whose_descriptor_is_gone_cannot_be_quiesced_and_has_no_pending_connection()
     {
         if (!OperatingSystem.IsLinux()) return;
-        // A number far above what the test host has open, closed behind the socket's back: every call on it
-        // fails (EBADF) as a system call, not as a disposed object.
-        const int Gone = 950;
+        // A number above every descriptor the test host has open, closed behind the socket's back: every
+        // call on it fails (EBADF) as a system call, not as a disposed object.
+        int Gone = FreeBlockAboveOpen();
         Assert.Equal(-1, fcntl(Gone, 1 /* F_GETFD */, 0));
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));

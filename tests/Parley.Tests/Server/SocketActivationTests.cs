@@ -16,14 +16,17 @@ public sealed class ProcessStateCollection
 /// <summary>
 /// <see cref="SocketActivation"/> in this process: how it reads and removes LISTEN_PID, LISTEN_FDS and
 /// LISTEN_FDNAMES, and which descriptors it adopts. The passed sockets are placed with dup2(2) at
-/// descriptors <see cref="First"/> and up (not 3 and up, which are the test host's own) and taken through
-/// the internal overload that starts there; the variables are restored after each test.
+/// descriptors <see cref="First"/> and up, a block above every descriptor the test host has open (not 3
+/// and up, which are its own), and taken through the internal overload that starts there; the variables
+/// are restored after each test.
 /// </summary>
 [Collection(ProcessStateCollection.Name)]
 public sealed class SocketActivationTests : IDisposable
 {
-    // Far above what the test host has open, so that nothing else gets these numbers while a test runs.
-    private const int First = 900;
+    // Chosen per test above every open descriptor (with room to spare), so that dup2 never replaces one of
+    // the host's: a fixed number (900 once) was already taken in a host that other tests had left with
+    // many sockets still closing.
+    private readonly int First = OperatingSystem.IsLinux() ? FreeBlockAboveOpen() : 0;
     private static readonly string[] Variables = ["LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"];
 
     private readonly Dictionary<string, string?> _saved = Variables.ToDictionary(name => name, Environment.GetEnvironmentVariable);
