@@ -6,7 +6,7 @@
 The record keeps what a later session needs and a report folder under TestResults/ does not survive:
 each file's counts and score, the set's total, and every mutant the run left undetected (line, mutator,
 replacement), so that survivors can be worked through and sets measured at one commit added up.
-Files whose mutants were all outside the run (Stryker marks them Ignored) are left out.
+Files outside the set (their mutants Ignored, or only failing to compile) are left out.
 """
 import json
 import sys
@@ -27,7 +27,9 @@ def main(report_path, title):
     files = {}
     for path, entry in report["files"].items():
         mutants = [m for m in entry["mutants"] if m["status"] != "Ignored"]
-        if mutants:
+        # A file outside the set still shows the mutants that did not compile (Stryker marks those before
+        # it applies the mutate filter): only files with a mutant that ran, or could have, are the set's.
+        if any(m["status"] != "CompileError" for m in mutants):
             files[path.split("src/Parley/", 1)[-1]] = mutants
 
     total = Counter()
