@@ -435,6 +435,174 @@ public class ServerTlsTests : TransportTests
     }
 
     [Fact]
+    public async Task A_client_without_sni_or_alpn_gets_a_session_with_neither()
+    {
+        await using var server = await StartTlsAsync((request, response) =>
+        {
+            TlsSession tls = request.TlsSession!;
+            response.WriteText($"sni null: {tls.HostName is null}, alpn null: {tls.ApplicationProtocol is null}");
+            return default;
+        });
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(Loopback(server.Port));
+        await using var tls = new SslStream(new NetworkStream(socket));
+        // No TargetHost: no server_name extension (RFC 6066 §3); no ApplicationProtocols: no ALPN (RFC 7301).
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate!.GetCertHashString() == TestCertificates.Server.Certificate.GetCertHashString(),
+        });
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"u8.ToArray());
+        string all = await new StreamReader(tls).ReadToEndAsync().WaitAsync(ServerTiming.HangBound);
+        Assert.EndsWith("\r\n\r\nsni null: True, alpn null: True", all);
+    }
+
+    [Fact]
+    public async Task Without_a_validation_callback_an_allowed_client_certificate_may_be_left_out_but_one_from_an_untrusted_root_is_refused()
+    {
+        await using var server = await StartTlsAsync(DescribeSession, tls => tls.ClientCertificateMode = ClientCertificateMode.Allowed);
+        await using (RawConnection without = await RawConnection.OpenTlsAsync(Loopback(server.Port)))
+        {
+            Assert.EndsWith("client= n=1", Encoding.UTF8.GetString((await GetAsync(without)).Body));
+        }
+        // The test CA is no root the system trusts: its client certificate does not validate.
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using RawConnection refused = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.Client.Certificate);
+            await GetAsync(refused);
+        });
+    }
+
+    [Fact]
+    public async Task Without_a_validation_callback_a_required_client_certificate_from_an_untrusted_root_is_refused()
+    {
+        await using var server = await StartTlsAsync(DescribeSession, tls => tls.ClientCertificateMode = ClientCertificateMode.Required);
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using RawConnection refused = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.Client.Certificate);
+            await GetAsync(refused);
+        });
+    }
+
+    // A chain one longer than the tests' usual one: the test CA signs an intermediate CA, which signs a
+    // localhost leaf. A client that trusts only the test CA can build the chain only from what the server sends.
+    private static (X509Certificate2 Leaf, X509Certificate2 Intermediate, string LeafKeyPem) MakeChainThroughAnIntermediate()
+    {
+        var (notBefore, notAfter) = (DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        using var intermediateKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var intermediateRequest = new CertificateRequest("CN=Parley Test Intermediate", intermediateKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        intermediateRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        intermediateRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.DigitalSignature, true));
+        intermediateRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(intermediateRequest.PublicKey, false));
+        intermediateRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(TestCertificates.Ca.Certificate, true, false));
+        using X509Certificate2 intermediateSigned = intermediateRequest.Create(TestCertificates.Ca.Certificate, notBefore, notAfter, [0x01, 0x02, 0x03, 0x04]);
+        using X509Certificate2 intermediate = intermediateSigned.CopyWithPrivateKey(intermediateKey);
+
+        using var leafKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=localhost", leafKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        leafRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        leafRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")], false));
+        leafRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(intermediate, true, false));
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddDnsName("localhost");
+        names.AddIpAddress(IPAddress.Loopback);
+        leafRequest.CertificateExtensions.Add(names.Build());
+        using X509Certificate2 leafSigned = leafRequest.Create(intermediate, notBefore, notAfter, [0x05, 0x06, 0x07, 0x08]);
+        using X509Certificate2 leafWithKey = leafSigned.CopyWithPrivateKey(leafKey);
+        // As TestCertificate does: a PKCS#12 round trip gives a key SslStream accepts on every platform.
+        X509Certificate2 leaf = X509CertificateLoader.LoadPkcs12(leafWithKey.Export(X509ContentType.Pkcs12), null);
+        return (leaf, X509CertificateLoader.LoadCertificate(intermediate.RawData), leafKey.ExportPkcs8PrivateKeyPem());
+    }
+
+    // The handshake succeeds only when the server sent the intermediate: the client trusts the test CA alone.
+    private async Task AssertChainIsSentAsync(ServerCertificate certificate)
+    {
+        await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = certificate);
+        await using RawConnection connection = await RawConnection.OpenTlsAsync(Loopback(server.Port));
+        Assert.Equal(200, (await GetAsync(connection)).StatusCode);
+    }
+
+    [Fact]
+    public async Task The_intermediates_after_the_certificate_in_a_pem_file_are_sent_with_it()
+    {
+        (X509Certificate2 leaf, X509Certificate2 intermediate, string keyPem) = MakeChainThroughAnIntermediate();
+        string directory = Directory.CreateTempSubdirectory("parley-tls-chain-").FullName;
+        try
+        {
+            string certificatePath = Path.Combine(directory, "chain.pem"), keyPath = Path.Combine(directory, "key.pem");
+            File.WriteAllText(certificatePath, leaf.ExportCertificatePem() + "\n" + intermediate.ExportCertificatePem() + "\n");
+            File.WriteAllText(keyPath, keyPem);
+            await AssertChainIsSentAsync(ServerCertificate.FromPemFiles(certificatePath, keyPath));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_intermediates_in_a_pkcs12_file_are_sent_with_the_certificate_that_has_the_key_whatever_their_order()
+    {
+        (X509Certificate2 leaf, X509Certificate2 intermediate, _) = MakeChainThroughAnIntermediate();
+        string directory = Directory.CreateTempSubdirectory("parley-tls-chain-").FullName;
+        try
+        {
+            // The intermediate first: the certificate with the key is the leaf, wherever it is in the file.
+            string path = Path.Combine(directory, "chain.pfx");
+            File.WriteAllBytes(path, new X509Certificate2Collection { intermediate, leaf }.Export(X509ContentType.Pkcs12, "pass")!);
+            await AssertChainIsSentAsync(ServerCertificate.FromPfxFile(path, "pass"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task The_intermediates_given_with_a_certificate_object_are_sent_with_it()
+    {
+        (X509Certificate2 leaf, X509Certificate2 intermediate, _) = MakeChainThroughAnIntermediate();
+        await AssertChainIsSentAsync(ServerCertificate.FromCertificate(leaf, [intermediate]));
+    }
+
+    private static readonly byte[] s_file = System.Security.Cryptography.RandomNumberGenerator.GetBytes(4 * 16 * 1024 + 20_000);
+
+    [Theory]
+    // Past the engine's small-file copy (64 KiB), the file goes through the transport, in 16 KiB chunks under TLS:
+    // a region a byte either side of a whole number of chunks, behind a short head, a head just over half a
+    // chunk (sent ahead on its own) and a head over a whole chunk.
+    [InlineData(0, 64 * 1024 + 1)]
+    [InlineData(0, 5 * 16 * 1024 - 1)]
+    [InlineData(9_000, 5 * 16 * 1024 + 1)]
+    [InlineData(20_000, 64 * 1024 + 8 * 1024)]
+    public async Task A_file_is_served_over_tls_intact(int fieldLength, int length)
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"parley-tls-file-{Guid.NewGuid():N}.bin");
+        File.WriteAllBytes(path, s_file);
+        try
+        {
+            await using var server = await StartTlsAsync(async (request, response) =>
+            {
+                using var file = File.OpenHandle(path, options: FileOptions.Asynchronous);
+                if (fieldLength > 0) response.Headers.Set("X-Fill", new string('f', fieldLength));
+                response.ContentLength = length;
+                await response.SendFileAsync(file, 7, length);
+            });
+            await using RawConnection connection = await RawConnection.OpenTlsAsync(Loopback(server.Port));
+            for (int i = 0; i < 2; i++)
+            {
+                RawResponse response = await GetAsync(connection);
+                Assert.Equal(200, response.StatusCode);
+                Assert.Equal(s_file.AsSpan(7, length).ToArray(), response.Body);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Tls_options_refuse_old_protocol_versions_and_a_listener_without_certificate()
     {
         var server = new HttpServer(new HttpServerOptions(), Hello);
