@@ -89,7 +89,18 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport, IVal
     {
         try
         {
-            socket.Send(data, SocketFlags.None);
+            // A blocking socket's Send waits until the peer has read enough: a peer that reads nothing would
+            // hold the caller (the heartbeat, sending a 408 before it closes the connection) for good. Made
+            // non-blocking for the one send, it takes what fits in the socket's buffer and drops the rest.
+            socket.Blocking = false;
+            try
+            {
+                socket.Send(data, SocketFlags.None, out _);
+            }
+            finally
+            {
+                socket.Blocking = true;
+            }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
