@@ -231,6 +231,18 @@ public sealed class TlsTransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Last_words_while_a_write_waits_on_a_peer_that_does_not_read_are_dropped_without_an_error()
+    {
+        Pair pair = await OpenAsync(smallBuffers: true);
+        // A response far larger than the buffers: its write waits for a reader that never comes.
+        ValueTask<int> pending = pair.Server.SendAsync(new byte[8 * 1024 * 1024]);
+        Assert.False(pending.IsCompleted);
+
+        // TLS cannot put a record in the middle of another: the last word is dropped.
+        pair.Server.TrySendNow("HTTP/1.1 408 Request Timeout\r\n\r\n"u8);
+    }
+
+    [Fact]
     public async Task Last_words_on_a_disposed_transport_are_dropped_without_an_error()
     {
         Pair pair = await OpenAsync();
