@@ -95,14 +95,14 @@ public sealed class ServerCertificate
     internal int Generation => _current.Generation;
 
     /// <summary>
-    /// Loads the files again if they changed since the last look; true when a new certificate is in use.
+    /// Loads the files again if they changed since the last look (<see cref="Generation"/> then moves on).
     /// A failed load is reported and the current certificate kept; it is retried when the files change again.
     /// </summary>
-    internal bool ReloadIfChanged(Action<string, Exception?>? errorLog)
+    internal void ReloadIfChanged(Action<string, Exception?>? errorLog)
     {
-        if (_load is null) return false;
+        if (_load is null) return;
         (DateTime, long)[] stamps = Stamp(_files);
-        if (stamps.AsSpan().SequenceEqual(_stamps)) return false;
+        if (stamps.AsSpan().SequenceEqual(_stamps)) return;
         _stamps = stamps;
         try
         {
@@ -110,12 +110,10 @@ public sealed class ServerCertificate
             Loaded next = Create(leaf, intermediates);
             next.Generation = _current.Generation + 1;
             _current = next;
-            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
             errorLog?.Invoke($"certificate {string.Join(", ", _files)} changed but could not be loaded (keeping the previous one): {ex.Message}", null);
-            return false;
         }
     }
 
