@@ -167,7 +167,9 @@ public sealed class HttpServer : IAsyncDisposable
             // Redirects once every listener is bound: port 0 names the first HTTPS listener's actual port.
             for (int i = 0; i < bound.Count; i++)
             {
-                if (bound[i].Options.RedirectToHttpsPort is not int httpsPort) continue;
+                int? redirect = bound[i].Options.RedirectToHttpsPort;
+                if (redirect is null) continue;
+                int httpsPort = redirect.Value;
                 if (httpsPort == 0)
                 {
                     httpsPort = bound.Find(listener => listener.Tls is not null)?.EndPoint.Port
@@ -363,7 +365,7 @@ public sealed class HttpServer : IAsyncDisposable
         Socket listener = bound.Socket;
         while (!_stopping)
         {
-            Socket socket;
+            Socket? socket = null;
             try
             {
                 socket = await listener.AcceptAsync().ConfigureAwait(false);
@@ -377,8 +379,8 @@ public sealed class HttpServer : IAsyncDisposable
                 // Out of descriptors or a connection reset before accept: keep serving the others.
                 Options.ErrorLog?.Invoke($"accept failed: {ex.SocketErrorCode}", null);
                 await Task.Delay(50).ConfigureAwait(false);
-                continue;
             }
+            if (socket is null) continue;
             socket.NoDelay = true;
             if (Interlocked.Increment(ref _connectionCount) > Options.MaxConcurrentConnections)
             {

@@ -162,7 +162,8 @@ public sealed class Router
         var route = new Route(template);
         // Stable: after every route of equal or higher precedence.
         int at = routes.FindIndex(r => RouteTemplate.ComparePrecedence(template, r.Template) < 0);
-        routes.Insert(at < 0 ? routes.Count : at, route);
+        if (at < 0) at = routes.Count;
+        routes.Insert(at, route);
         return route;
     }
 
