@@ -509,6 +509,95 @@ public class ServerExchangeTests : TransportTests
         await using var second = await StartAsync(Hello, o => o.Port = port);
         Assert.Contains("Hello, World!", await second.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
     }
+
+    [Fact]
+    public async Task Drains_an_unread_body_of_exactly_64_KiB_still_to_come_and_keeps_the_connection()
+    {
+        // RFC 9112 §9.3: an unread body must be read past before the next request; up to 64 KiB is
+        // cheaper to skip than a new connection. The response goes out before the body arrives.
+        await using var server = await StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65536\r\n\r\n");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal(200, first.StatusCode);
+        Assert.Null(first.Header("Connection"));
+        await connection.SendAsync(new string('b', 65536) + "GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal("Hello, World!", second.BodyText);
+    }
+
+    [Fact]
+    public async Task Closes_rather_than_drain_an_unread_body_one_byte_over_64_KiB()
+    {
+        // A larger upload nobody reads is not worth receiving: the response says close (RFC 9112 §9.6).
+        await using var server = await StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 65537\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("Hello, World!", response.BodyText);
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.True(await connection.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task Closes_after_an_unread_body_whose_100_continue_was_never_sent()
+    {
+        // RFC 9110 §10.1.1: a client that expects 100-continue may never send the body when the final
+        // response comes first, so the server cannot wait to skip it and must close instead.
+        await using var server = await StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("HTTP/1.1 200 OK", response.StatusLine);
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.True(await connection.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task Keeps_the_connection_when_an_expect_100_continue_body_arrived_anyway_unread()
+    {
+        // RFC 9110 §10.1.1 lets a client send the body without waiting for 100 Continue: when all of it
+        // is already received, the unread body is skipped and the next request answered.
+        await using var server = await StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal("Hello, World!", first.BodyText);
+        Assert.Null(first.Header("Connection"));
+        await connection.SendAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task Keeps_the_connection_when_an_expect_100_continue_chunked_body_arrived_anyway_unread()
+    {
+        // As above for a chunked body (RFC 9112 §7.1): every chunk up to the last is already received.
+        await using var server = await StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal("Hello, World!", first.BodyText);
+        Assert.Null(first.Header("Connection"));
+        await connection.SendAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("Hello, World!", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task Skips_an_unread_body_that_arrives_partly_before_the_response_and_partly_after()
+    {
+        // RFC 9112 §6.3: the body is exactly Content-Length bytes; the part already received counts
+        // towards it, and the rest is read past before the next request.
+        await using var server = await StartAsync(Hello);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal("Hello, World!", first.BodyText);
+        await connection.SendAsync("worldGET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal("HTTP/1.1 200 OK", second.StatusLine);
+        Assert.Equal("Hello, World!", second.BodyText);
+    }
 }
 
 /// <summary>The same tests over the epoll transport.</summary>
