@@ -19,9 +19,10 @@ public class ServeAccessLogTests
         string log = Path.Combine(directory, "access.log");
         try
         {
-            int port = Loopback.FreePort();
-            await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--access-log", $"combined:{log}"]);
-            await server.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
+            await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", "0", "--access-log", $"combined:{log}"]);
+            // The banner, not the open port: it is printed after the signal handlers are in place, and a
+            // SIGHUP that came before them would end the process instead of reopening the log.
+            int port = await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
 
             await GetAsync(port, "/moved", "first-agent");
             await WaitUntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("first-agent", StringComparison.Ordinal));
