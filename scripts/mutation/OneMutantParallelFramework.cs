@@ -6,6 +6,8 @@
 // it active for every test from the first (the collector maps every test to it): there, test classes may
 // run side by side as in a normal run. Most of a live-server pass is tests waiting on a server's
 // timeouts, so this cuts a surviving mutant's pass from minutes to about the longest class.
+// In such a session one failed test decides the mutant (Stryker counts it killed whatever the other tests
+// do), so the session stops starting tests after the first failure: a killed mutant no longer costs a pass.
 using System.Reflection;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -36,8 +38,25 @@ public sealed class OneMutantParallelFramework(IMessageSink messageSink) : Xunit
                 executionOptions.SetValue("xunit.execution.MaxParallelThreads", Setting("PARLEY_MUTATION_TEST_THREADS", 8));
             }
             if (!capturing && active >= 0)
+            {
                 EndSessionAtDeadline(active, Setting("PARLEY_MUTATION_SESSION_SECONDS", 150));
+                executionMessageSink = new StopAfterFirstFailure(executionMessageSink);
+            }
             base.RunTestCases(testCases, executionMessageSink, executionOptions);
+        }
+    }
+
+    // xunit cancels a run when its sink answers false: tests already running finish and are reported,
+    // no further test starts. The failure itself is passed on first, so Stryker sees the killing test.
+    private sealed class StopAfterFirstFailure(IMessageSink inner) : IMessageSink
+    {
+        private volatile bool _failed;
+
+        public bool OnMessage(IMessageSinkMessage message)
+        {
+            if (message is ITestFailed)
+                _failed = true;
+            return inner.OnMessage(message) && !_failed;
         }
     }
 
