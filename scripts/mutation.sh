@@ -13,6 +13,10 @@
 #                                         together cover the folder)
 #   PARLEY_MUTATION_TAG=routing           names such a run's report folder (FOLDER-routing; default
 #                                         FOLDER-files), so that several file sets keep their reports
+#   PARLEY_MUTATION_TESTS='FullyQualifiedName~TelemetryTests'
+#                                         runs the mutants against that test filter instead of the
+#                                         folder's: a cheap list of what those tests miss, while writing
+#                                         tests for some files. Never a score: the folder's filter decides.
 #
 # Bounded: each folder gets at most $PARLEY_MUTATION_MINUTES minutes (default 150); a run cut off
 # by the bound reports nothing, so raise it rather than trust a partial score. Besides Stryker's reports,
@@ -60,13 +64,14 @@ tests_for() {
 dotnet tool restore >/dev/null
 
 for folder in "${folders[@]}"; do
-  filter="$(tests_for "$folder")"
+  filter="${PARLEY_MUTATION_TESTS:-$(tests_for "$folder")}"
   mutate="\"**/$folder/**/*.cs\""
   out="$ROOT/TestResults/mutation/$folder"
   if [ -n "$files" ]; then
     mutate="$(for f in $files; do printf '"**/%s/**/%s",' "$folder" "$f"; done)"; mutate="${mutate%,}"
     out="$out-${PARLEY_MUTATION_TAG:-files}"
   fi
+  [ -z "${PARLEY_MUTATION_TESTS:-}" ] || out="$out-own-tests"
   work="$(mktemp -d "${TMPDIR:-/tmp}/parley-mutation-$folder.XXXXXX")"
   rm -rf "$out"; mkdir -p "$out"
   # A clean copy of the tracked tree (with uncommitted edits), without build output.
