@@ -48,7 +48,7 @@ public sealed class OneMutantParallelFramework(IMessageSink messageSink) : Xunit
 
     // xunit cancels a run when its sink answers false: tests already running finish and are reported,
     // no further test starts. The failure itself is passed on first, so Stryker sees the killing test.
-    private sealed class StopAfterFirstFailure(IMessageSink inner) : IMessageSink
+    private sealed class StopAfterFirstFailure(IMessageSink inner) : LongLivedMarshalByRefObject, IMessageSink
     {
         private volatile bool _failed;
 
