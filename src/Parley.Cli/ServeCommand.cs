@@ -125,6 +125,7 @@ internal static class ServeCommand
                 }
                 if (workerSockets is null && workerCount > 1)
                 {
+                    if (accessLogValue?.Path is not null && HangUpSignal.IsIgnored()) stderr.WriteLine(HangUpSignal.AccessLogWarning);
                     return SuperviseAsync(workerCount, activated.Count > 0, hostValue, portValue, httpsSetup, drainTimeout, banner, stderr);
                 }
                 return ServerHost.RunAsync(handler, hostValue, portValue, quietValue, drainTimeout, transportValue, banner, httpsSetup, activated, worker: workerSockets is not null,

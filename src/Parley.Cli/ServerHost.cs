@@ -37,6 +37,8 @@ internal static class ServerHost
         }
         using AccessLogWriter? accessLogWriter = accessLog?.Open(Console.Error);
         if (accessLog is not null && accessLogWriter is null) return ParleyCommandLine.UsageError;
+        // A worker's supervisor has said it already (the disposition is inherited by the workers).
+        if (!worker && accessLog?.Path is not null && HangUpSignal.IsIgnored()) Console.Error.WriteLine(HangUpSignal.AccessLogWarning);
         options.AccessLogWriter = accessLogWriter;
         if (!quiet && accessLogWriter is null)
         {

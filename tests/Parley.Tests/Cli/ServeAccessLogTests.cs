@@ -26,6 +26,9 @@ public class ServeAccessLogTests
 
             await GetAsync(port, "/moved", "first-agent");
             await WaitUntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("first-agent", StringComparison.Ordinal));
+            // Said before the banner, so read by now: the cause when the reopen below never comes.
+            Assert.False(server.StdErr.Contains(IgnoredHangUpWarning, StringComparison.Ordinal),
+                "parley serve warned that SIGHUP is ignored: this test run was started with SIGHUP ignored (under nohup?), which the server inherits");
             File.Move(log, log + ".1");
             Signal("HUP", server.ProcessId);
             await WaitUntilAsync(() => File.Exists(log));
@@ -44,6 +47,34 @@ public class ServeAccessLogTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    // Under nohup the ignored SIGHUP is inherited and .NET never runs the handler: the log would silently
+    // stay on the renamed file after a rotation, so the server says so at start-up.
+    [Fact]
+    public async Task Serve_started_with_SIGHUP_ignored_warns_that_the_log_cannot_be_reopened()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string directory = Directory.CreateTempSubdirectory("parley-access-").FullName;
+        try
+        {
+            // The shell ignores SIGHUP, as nohup does, and exec keeps that for the server.
+            await using RunningTool server = ExternalTool.Start("sh", ["-c", "trap '' HUP; exec \"$0\" \"$@\"", "dotnet", CliAssembly,
+                "serve", "--port", "0", "--access-log", $"common:{Path.Combine(directory, "access.log")}"]);
+            await server.WaitForListeningPortAsync(TimeSpan.FromSeconds(60));
+            var clock = Stopwatch.StartNew();
+            while (!server.StdErr.Contains(IgnoredHangUpWarning, StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(15))
+                await Task.Delay(20);
+            Assert.Contains("parley: warning: " + IgnoredHangUpWarning, server.StdErr);
+            Signal("TERM", server.ProcessId);
+            Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private const string IgnoredHangUpWarning = "SIGHUP is ignored in this process";
 
     [Fact]
     public async Task An_access_log_that_cannot_be_opened_is_one_line_and_exit_2()
