@@ -221,7 +221,10 @@ internal sealed partial class HttpConnection
 
     private void WriteAccessLine(AccessLogWriter writer, int statusCode, long bodyBytes, long startedTimestamp, bool rawTarget)
     {
+        // Both clocks are read together: what the line gathers below (the fields, the forwarded client) must
+        // not make the arrival look later than it was.
         TimeSpan duration = Stopwatch.GetElapsedTime(startedTimestamp);
+        DateTime arrivedUtc = DateTime.UtcNow - duration;
         bool parsed = !rawTarget && _head.RequestLineParsed;
         ReadOnlySpan<byte> referer = default, userAgent = default;
         bool hasReferer = parsed && _request.Headers.TryGetRawValue("Referer", out referer);
@@ -231,7 +234,7 @@ internal sealed partial class HttpConnection
             // The client as the request names it: behind a trusted proxy, the forwarded one (as nginx's realip
             // module logs it); a head that did not parse has only the connection's.
             Remote = (parsed ? _request.RemoteEndPoint : RemoteEndPoint)?.Address,
-            ArrivedUtc = DateTime.UtcNow - duration,
+            ArrivedUtc = arrivedUtc,
             Method = parsed ? _head.Fields.Source.Slice(_head.MethodStart, _head.MethodLength) : default,
             Target = parsed ? _head.Target : default,
             Protocol = parsed && _head.Version == HttpVersion.Http10 ? "HTTP/1.0" : "HTTP/1.1",

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Parley.Server;
 using Parley.Tests.Observability;
@@ -65,6 +66,90 @@ public partial class AccessLogTests : TransportTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public async Task The_access_log_callback_gets_what_was_asked_and_answered_and_a_refused_request_as_dashes()
+    {
+        var entries = new List<AccessLogEntry>();
+        await using TestServer server = await StartAsync(Hello, options =>
+        {
+            options.AccessLog = entry =>
+            {
+                lock (entries) entries.Add(entry);
+            };
+            options.MaxRequestBodySize = 10;
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await using (RawConnection connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync("GET /a?b=%22c HTTP/1.1\r\nHost: x\r\n\r\nHEAD /missing HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
+            Assert.Equal(404, (await connection.ReadResponseAsync(headRequest: true)).StatusCode);
+        }
+        // Refused before any handler ran: a body over the limit (RFC 9110 §15.5.14), a request line that does not parse.
+        Assert.StartsWith("HTTP/1.1 413 ", await server.ExchangeUntilCloseAsync("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"));
+        Assert.StartsWith("HTTP/1.1 400 ", await server.ExchangeUntilCloseAsync("NOT AN HTTP REQUEST\r\n\r\n"));
+        TimeSpan elapsed = clock.Elapsed;
+        await WaitUntilAsync(() =>
+        {
+            lock (entries) return entries.Count == 4;
+        });
+
+        AccessLogEntry[] logged;
+        lock (entries) logged = [.. entries];
+        Assert.Equal(("GET", "/a?b=%22c", 200, 5L, 1), (logged[0].Method, logged[0].Target, logged[0].StatusCode, logged[0].BodyBytes, logged[0].RequestOnConnection));
+        Assert.Equal(("HEAD", "/missing", 404, 2), (logged[1].Method, logged[1].Target, logged[1].StatusCode, logged[1].RequestOnConnection));
+        Assert.Equal(("-", "-", 413), (logged[2].Method, logged[2].Target, logged[2].StatusCode));
+        Assert.Equal(("-", "-", 400), (logged[3].Method, logged[3].Target, logged[3].StatusCode));
+        // Each duration is the request's own, within the time the test took (not counted from some other clock's zero).
+        Assert.All(logged, entry => Assert.InRange(entry.Duration, TimeSpan.Zero, elapsed));
+    }
+
+    [Fact]
+    public async Task A_line_gives_the_forwarded_client_and_the_arrival_time_and_of_a_refused_request_only_the_connection()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"parley-access-{Guid.NewGuid():N}.log");
+        try
+        {
+            DateTime sent, entered = default;
+            using (var writer = new AccessLogWriter(AccessLogFormat.JsonLines, path))
+            {
+                await using TestServer server = await StartAsync(async (request, response) =>
+                {
+                    entered = DateTime.UtcNow;
+                    // A handler that takes a while: the line's time is when the request came, not when it was answered.
+                    await Task.Delay(300);
+                    response.WriteText("slow");
+                }, options =>
+                {
+                    options.AccessLogWriter = writer;
+                    options.MaxRequestBodySize = 10;
+                    options.TrustedProxies.Add(IPNetwork.Parse("127.0.0.0/8"));
+                });
+                sent = DateTime.UtcNow;
+                Assert.Contains("slow", await server.ExchangeUntilCloseAsync("GET /slow HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n"));
+                Assert.StartsWith("HTTP/1.1 413 ", await server.ExchangeUntilCloseAsync("POST /big HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\nContent-Length: 11\r\n\r\n"));
+                Assert.StartsWith("HTTP/1.1 400 ", await server.ExchangeUntilCloseAsync("NOT AN HTTP REQUEST\r\n\r\n"));
+                await WaitUntilAsync(() => writer.WrittenLines == 3);
+            }
+
+            JsonElement[] lines = [.. File.ReadAllLines(path).Select(line => JsonDocument.Parse(line).RootElement)];
+            Assert.Equal(3, lines.Length);
+            Assert.Equal(("203.0.113.7", "GET", "/slow", 200), Summary(lines[0]));
+            // The time is written to the millisecond, cut (not rounded): at most the handler's start, at least the send's.
+            DateTime arrived = lines[0].GetProperty("time").GetDateTime().ToUniversalTime();
+            Assert.True(arrived >= sent.AddMilliseconds(-1) && arrived <= entered, $"sent {sent:O}, handler entered {entered:O}, line {File.ReadAllLines(path)[0]}");
+            Assert.Equal(("127.0.0.1", null, null, 413), Summary(lines[1]));
+            Assert.Equal(("127.0.0.1", null, null, 400), Summary(lines[2]));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static (string? Remote, string? Method, string? Target, int Status) Summary(JsonElement line) =>
+        (line.GetProperty("remote").GetString(), line.GetProperty("method").GetString(), line.GetProperty("target").GetString(), line.GetProperty("status").GetInt32());
 
     /// <summary>Replaces the time (checked to lie within the test) and the duration by placeholders.</summary>
     private static string Normalize(string line, AccessLogFormat format, DateTime before, DateTime after)
