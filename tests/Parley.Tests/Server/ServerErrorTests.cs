@@ -266,6 +266,34 @@ public class ServerErrorTests : TransportTests
         Assert.Equal("2000", (await connection.ReadResponseAsync()).BodyText);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_sent_ahead_of_the_minimum_rate_may_pause_for_the_time_it_has_earned(bool chunked)
+    {
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            byte[] body = await request.ReadBodyAsync(1 << 20);
+            response.WriteText(body.Length.ToString());
+        }, o =>
+        {
+            o.DataTimeout = TimeSpan.FromMinutes(1);
+            o.MinRequestBodyDataRate = 100;
+            o.MinDataRateGracePeriod = TimeSpan.FromSeconds(1);
+        });
+        await using var connection = await server.ConnectAsync();
+        // 2,000 bytes at once: at 100 B/s the body keeps the rate until 1 s + 20 s after its first wait.
+        string first = new('a', 2000);
+        await connection.SendAsync(chunked
+            ? $"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{first}\r\n"
+            : $"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2001\r\n\r\n{first}");
+        // The client pauses (the pause is the behaviour under test): past the grace second and two heartbeats,
+        // where a server that gave no credit for the bytes already sent would cut the connection.
+        await Task.Delay(Heartbeat * 3);
+        await connection.SendAsync(chunked ? "1\r\nb\r\n0\r\n\r\n" : "b");
+        Assert.Equal("2001", (await connection.ReadResponseAsync()).BodyText);
+    }
+
     [Fact]
     public async Task Connections_beyond_the_limit_get_503_while_existing_ones_keep_working()
     {

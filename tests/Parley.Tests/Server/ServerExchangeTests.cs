@@ -1,5 +1,6 @@
 using System.Text;
 using Parley.Server;
+using Parley.Tests.Hardening;
 
 namespace Parley.Tests.Server;
 
@@ -597,6 +598,216 @@ public class ServerExchangeTests : TransportTests
         RawResponse second = await connection.ReadResponseAsync();
         Assert.Equal("HTTP/1.1 200 OK", second.StatusLine);
         Assert.Equal("Hello, World!", second.BodyText);
+    }
+
+    [Fact]
+    public async Task Sends_one_100_Continue_however_many_reads_the_body_takes()
+    {
+        // RFC 9110 §10.1.1: one 100 (Continue) invites the whole body; a second would read as the final response.
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            var part = new byte[4];
+            var body = new StringBuilder();
+            int n;
+            while ((n = await request.Body.ReadAsync(part)) > 0) body.Append(Encoding.ASCII.GetString(part, 0, n));
+            response.WriteText(body.ToString());
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 8\r\nExpect: 100-continue\r\n\r\n");
+        Assert.Equal(100, (await connection.ReadResponseAsync()).StatusCode);
+        await connection.SendAsync("abcdefgh");
+        RawResponse final = await connection.ReadResponseAsync();
+        Assert.Equal("HTTP/1.1 200 OK", final.StatusLine);
+        Assert.Equal("abcdefgh", final.BodyText);
+    }
+
+    [Fact]
+    public async Task Sends_no_100_Continue_once_the_response_head_has_gone()
+    {
+        // A 100 must precede the final response (RFC 9110 §15.2): after the head it would land in the body.
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            await response.FlushAsync();
+            byte[] body = await request.ReadBodyAsync(100);
+            response.Write(body);
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n");
+        // The client sends the body once it sees the final response begin (it may, RFC 9110 §10.1.1).
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using (var timeout = new CancellationTokenSource(ServerTiming.HangBound))
+        {
+            while (!received.ToString().Contains("\r\n\r\n"))
+            {
+                int n = await connection.ReceiveAsync(buffer, timeout.Token);
+                Assert.True(n > 0, $"closed before a response head: {received}");
+                received.Append(Encoding.Latin1.GetString(buffer, 0, n));
+            }
+        }
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", received.ToString());
+        await connection.SendAsync("data");
+        string all = received + await connection.ReadUntilCloseAsync();
+        Assert.DoesNotContain("100 Continue", all);
+        Assert.EndsWith("\r\n4\r\ndata\r\n0\r\n\r\n", all);
+    }
+
+    [Fact]
+    public async Task A_handler_that_fails_after_reading_a_body_it_was_sent_100_Continue_for_gets_a_500()
+    {
+        // The interim 100 is not part of the final response: nothing of that is on the wire yet, so a 500 can still replace it.
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            await request.ReadBodyAsync(100);
+            throw new InvalidOperationException("the handler failed after reading");
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n");
+        Assert.Equal(100, (await connection.ReadResponseAsync()).StatusCode);
+        await connection.SendAsync("data");
+        Assert.Equal(500, (await connection.ReadResponseAsync()).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_the_client_ends_early_fails_the_handlers_read_at_once()
+    {
+        var failure = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            try
+            {
+                await request.ReadBodyAsync(1 << 20);
+                response.WriteText("read");
+            }
+            catch (Exception ex)
+            {
+                failure.TrySetResult(ex);
+                throw;
+            }
+        }, o =>
+        {
+            // Neither timeout may be what ends the read: the end of the stream must.
+            o.DataTimeout = TimeSpan.FromMinutes(5);
+            o.MinRequestBodyDataRate = 0;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+        await connection.ShutdownSendAsync();
+        Exception seen = await failure.Task.WaitAsync(ServerTiming.HangBound);
+        Assert.IsType<IOException>(seen);
+        Assert.Contains("closed the connection before the request body ended", seen.Message);
+        Assert.True(await connection.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task A_chunked_body_that_stops_arriving_fails_the_handlers_read_without_blaming_the_client()
+    {
+        var failure = new TaskCompletionSource<Exception>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            try
+            {
+                await request.ReadBodyAsync(1 << 20);
+                response.WriteText("read");
+            }
+            catch (Exception ex)
+            {
+                failure.TrySetResult(ex);
+                throw;
+            }
+        }, o =>
+        {
+            o.DataTimeout = TimeSpan.FromSeconds(1);
+            o.MinRequestBodyDataRate = 0;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+        // The client keeps the connection open and sends nothing more: the data timeout closes it, and the
+        // handler's read fails with the server's reason, not with the client's end of stream.
+        Exception seen = await failure.Task.WaitAsync(ServerTiming.HangBound);
+        Assert.True(seen is IOException or System.Net.Sockets.SocketException or ObjectDisposedException, seen.ToString());
+        Assert.NotEmpty(seen.Message);
+        Assert.DoesNotContain("client closed", seen.Message);
+    }
+
+    [Fact]
+    public async Task A_response_to_a_body_the_client_ended_early_says_the_connection_closes()
+    {
+        // The body broke off (RFC 9112 §8): the connection cannot carry another request, and the response says so.
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            try
+            {
+                await request.ReadBodyAsync(100);
+                response.WriteText("read");
+            }
+            catch (IOException)
+            {
+                response.StatusCode = 400;
+                response.WriteText("cut short");
+            }
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+        await connection.ShutdownSendAsync();
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("cut short", response.BodyText);
+        Assert.Equal("close", response.Header("Connection"));
+        Assert.True(await connection.IsClosedByServerAsync());
+    }
+
+    [Fact]
+    public async Task The_body_streams_go_one_way_each_and_fail_once_their_exchange_is_over()
+    {
+        Stream? requestBody = null, responseBody = null;
+        string? capabilities = null;
+        await using var server = await StartAsync((request, response) =>
+        {
+            requestBody = request.Body;
+            responseBody = response.Body;
+            capabilities = $"{request.Body.CanRead} {request.Body.CanSeek} {request.Body.CanWrite} {response.Body.CanRead} {response.Body.CanSeek} {response.Body.CanWrite}";
+            response.WriteText("ok");
+            return ValueTask.CompletedTask;
+        });
+        Assert.Contains("ok", await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+        Assert.Equal("True False False False False True", capabilities);
+        // The connection has let go of its exchange once the server no longer counts it.
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        // A stream kept past its exchange must not reach whichever connection takes the exchange up next.
+        var read = await Assert.ThrowsAsync<ObjectDisposedException>(async () => await requestBody!.ReadExactlyAsync(new byte[1]));
+        Assert.Contains("the request has been answered", read.Message);
+        var write = Assert.Throws<ObjectDisposedException>(() => responseBody!.Write("late"u8));
+        Assert.Contains("the response has been sent", write.Message);
+    }
+
+    [Fact]
+    public async Task A_synchronous_Flush_of_the_response_body_sends_at_once_even_inside_the_handler()
+    {
+        using var clientSaw = new ManualResetEventSlim();
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Body.Write("first"u8);
+            response.Body.Flush();
+            // Blocks on purpose: the client must see the first part while the handler is still running.
+            response.Body.Write(clientSaw.Wait(ServerTiming.HangBound) ? "second"u8 : "late"u8);
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using (var timeout = new CancellationTokenSource(ServerTiming.HangBound))
+        {
+            while (!received.ToString().Contains("first"))
+            {
+                int n = await connection.ReceiveAsync(buffer, timeout.Token);
+                Assert.True(n > 0, $"closed before the flushed part: {received}");
+                received.Append(Encoding.Latin1.GetString(buffer, 0, n));
+            }
+        }
+        clientSaw.Set();
+        string all = received + await connection.ReadUntilCloseAsync();
+        Assert.Contains("\r\n5\r\nfirst\r\n6\r\nsecond\r\n0\r\n\r\n", all);
     }
 }
 

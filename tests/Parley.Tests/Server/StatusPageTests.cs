@@ -369,6 +369,59 @@ public class StatusPageTests : TransportTests
         Assert.Equal(0, byKind.GetProperty("connection-failed").GetInt64());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_bytes_of_a_body_that_arrived_after_its_head_are_counted(bool chunked)
+    {
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            reading.TrySetResult();
+            byte[] body = await request.ReadBodyAsync(1024);
+            response.WriteText($"got {body.Length}");
+        });
+        await using RawConnection uploading = await server.ConnectAsync();
+        string head = chunked
+            ? "POST /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+            : "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello";
+        string rest = chunked ? "5\r\nworld\r\n0\r\n\r\n" : "world";
+        await uploading.SendAsync(head);
+        // The rest comes once the handler runs: the head's read is over, so the body's own reads receive it.
+        await reading.Task.WaitAsync(ServerTiming.HangBound);
+        await uploading.SendAsync(rest);
+        RawResponse response = await uploading.ReadResponseAsync();
+        Assert.Equal("got 10", response.BodyText);
+
+        await using RawConnection asking = await server.ConnectAsync();
+        JsonElement status = await StatusWhenAsync(asking, s => ConnectionOf(s, uploading).GetProperty("state").GetString() == "idle-keepalive");
+        JsonElement connection = ConnectionOf(status, uploading);
+        Assert.Equal("idle-keepalive", connection.GetProperty("state").GetString());
+        Assert.Equal(Encoding.Latin1.GetByteCount(head + rest), connection.GetProperty("bytesReceived").GetInt64());
+    }
+
+    [Fact]
+    public async Task A_client_that_leaves_while_an_unread_body_is_skipped_after_its_answer_is_not_counted_as_disconnected()
+    {
+        // The handler answered without the body; the server skips the rest (up to 64 KiB) to keep the
+        // connection. A client that ends instead has lost nothing: it is no failure.
+        await using TestServer server = await StartWithStatusAsync(Hello);
+        await using (RawConnection leaving = await server.ConnectAsync())
+        {
+            await leaving.SendAsync("POST /ignored HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello");
+            RawResponse response = await leaving.ReadResponseAsync();
+            Assert.Equal("hello /ignored", response.BodyText);
+            Assert.Null(response.Header("Connection"));
+            await leaving.ShutdownSendAsync();
+            Assert.True(await leaving.IsClosedByServerAsync());
+        }
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        await using RawConnection asking = await server.ConnectAsync();
+        JsonElement status = JsonDocument.Parse((await ExchangeAsync(asking, StatusJson)).Response.Body).RootElement;
+        Assert.Equal(0, Kind(status, "client-disconnected"));
+        Assert.Equal(0, Kind(status, "connection-failed"));
+    }
+
     [Fact]
     public async Task After_a_burst_of_requests_the_request_rate_is_above_zero()
     {
