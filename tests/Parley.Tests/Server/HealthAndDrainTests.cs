@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Parley.Server;
+using Parley.Tests.Hardening;
 
 namespace Parley.Tests.Server;
 
@@ -112,6 +113,48 @@ public class HealthAndDrainTests : TransportTests
         await stop.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal("", await idleToTheEnd.ReadUntilCloseAsync(TimeSpan.FromSeconds(30)));
         await Assert.ThrowsAnyAsync<SocketException>(() => new TcpClient().ConnectAsync(IPAddress.Loopback, server.Port));
+    }
+
+    // The next request reached the server's socket after the stop began, while the handler before it still
+    // ran: the client sent it on a connection the server had kept open, so it is answered (and that answer
+    // closes the connection), not dropped as the connection turns idle.
+    [Fact]
+    public async Task A_request_that_arrived_during_the_stop_while_the_one_before_was_handled_is_answered()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartAsync(async (request, response) =>
+        {
+            if (request.Path == "/first")
+            {
+                // The whole response goes out, keeping the connection open, before the stop begins.
+                response.ContentLength = 5;
+                response.Write("first"u8);
+                await response.FlushAsync();
+                entered.SetResult();
+                await release.Task;
+                return;
+            }
+            response.WriteText($"hello {request.Path}");
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal("first", first.BodyText);
+        Assert.Null(first.Header("Connection"));
+        await entered.Task.WaitAsync(ServerTiming.HangBound);
+
+        Task stop = server.Server.StopAsync(TimeSpan.FromMinutes(1), TimeSpan.Zero);
+        // From here on a connection that turns idle is closed.
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ClosesIdleConnections, ServerTiming.HangBound), "the stop did not begin closing idle connections");
+        // On loopback the request is in the server's socket when the send returns.
+        await connection.SendAsync("GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
+        release.SetResult();
+
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal("hello /second", second.BodyText);
+        Assert.Equal("close", second.Header("Connection"));
+        await stop.WaitAsync(ServerTiming.HangBound);
     }
 }
 
