@@ -1,5 +1,7 @@
 using System.Net.Sockets;
+using System.Text;
 using Parley.Server;
+using Parley.Tests.Hardening;
 
 namespace Parley.Tests.Server;
 
@@ -103,6 +105,125 @@ public class RequestAbortedTests : TransportTests
         Assert.Equal("", all);
         Assert.True(await firedInHandler.Task.WaitAsync(ServerTiming.LoadAllowance));
         Assert.Empty(server.Errors);
+    }
+
+    // A handler that waits until its token fires, reporting that it did; bounded by the test's own waits.
+    private static RequestHandler WaitForAborted(TaskCompletionSource entered, TaskCompletionSource aborted, Task? askAfter = null) =>
+        async (request, response) =>
+        {
+            if (askAfter is not null) await askAfter;
+            CancellationToken token = request.Aborted;
+            entered.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult();
+            }
+        };
+
+    [Fact]
+    public async Task Aborted_fires_when_the_client_resets_while_the_handler_waits()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(WaitForAborted(entered, aborted));
+        RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+        await entered.Task.WaitAsync(ServerTiming.HangBound);
+        Hostile.Reset(connection.Socket);
+        await aborted.Task.WaitAsync(ServerTiming.HangBound);
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound),
+            $"the server still counts {server.Server.ConnectionCount} connection(s)");
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Aborted_fires_when_the_client_had_closed_before_the_handler_asked()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clientClosed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlerStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            handlerStarted.TrySetResult();
+            await WaitForAborted(entered, aborted, clientClosed.Task)(request, response);
+        });
+        await using (RawConnection connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+            await handlerStarted.Task.WaitAsync(ServerTiming.HangBound);
+            // The client's FIN is in the server's socket (loopback) before the handler asks for its token.
+            connection.Socket.Shutdown(SocketShutdown.Both);
+        }
+        clientClosed.SetResult();
+        await aborted.Task.WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task An_idle_connection_whose_last_handler_asked_for_the_token_ends_when_the_client_resets()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            Assert.False(request.Aborted.IsCancellationRequested);
+            response.WriteText("answered");
+            return ValueTask.CompletedTask;
+        });
+        RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("answered", (await connection.ReadResponseAsync()).BodyText);
+        // The connection now waits for its next request, on the Socket transport by joining the watch's receive.
+        Hostile.Reset(connection.Socket);
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound),
+            $"the server still counts {server.Server.ConnectionCount} connection(s)");
+        await connection.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Pipelined_requests_that_all_ask_for_the_token_are_all_answered_and_so_is_the_next()
+    {
+        int answered = 0;
+        await using var server = await StartAsync((request, response) =>
+        {
+            Assert.False(request.Aborted.IsCancellationRequested);
+            response.WriteText($"answer {Interlocked.Increment(ref answered)}");
+            return ValueTask.CompletedTask;
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync(string.Concat(Enumerable.Range(1, 3).Select(i => $"GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n")));
+        for (int i = 1; i <= 3; i++) Assert.Equal($"answer {i}", (await connection.ReadResponseAsync()).BodyText);
+        await connection.SendAsync("GET /4 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("answer 4", (await connection.ReadResponseAsync()).BodyText);
+        connection.Socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal("", await connection.ReadUntilCloseAsync(ServerTiming.HangBound));
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound),
+            $"the server still counts {server.Server.ConnectionCount} connection(s)");
+        Assert.Empty(server.Errors);
+    }
+
+    // The watch's receive is still pending when the connection closes: the close must still be an orderly
+    // one (FIN), after which the client reads the end of the stream, not a reset.
+    [Fact]
+    public async Task A_connection_that_closes_after_a_handler_asked_for_the_token_ends_with_a_FIN_not_a_reset()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            Assert.False(request.Aborted.IsCancellationRequested);
+            response.WriteText("last");
+            return ValueTask.CompletedTask;
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        RawResponse response = await connection.ReadResponseAsync();
+        Assert.Equal("last", response.BodyText);
+        Assert.Equal("close", response.Header("Connection"));
+        using var timeout = new CancellationTokenSource(ServerTiming.HangBound);
+        byte[] buffer = new byte[64];
+        int n = await connection.ReceiveAsync(buffer, timeout.Token); // a reset throws here
+        Assert.True(n == 0, $"after the response: {Encoding.Latin1.GetString(buffer, 0, n)}");
     }
 }
 
