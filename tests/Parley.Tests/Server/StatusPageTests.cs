@@ -234,6 +234,42 @@ public class StatusPageTests : TransportTests
         Assert.Equal(0, byKind["client-disconnected"]);
     }
 
+    [Fact]
+    public async Task An_upgraded_connection_counts_the_bytes_of_a_synchronous_write_and_of_a_write_that_waited_for_the_client()
+    {
+        const int large = 32 * 1024 * 1024; // far more than the socket buffers hold: the write waits for the client
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            if (request.Path != "/echo")
+            {
+                response.WriteText("not here");
+                return;
+            }
+            await using Stream stream = await response.SwitchProtocolsAsync("echo");
+            stream.Write("sync!"u8);
+            await stream.WriteAsync(new byte[large]);
+            // Holds the connection open (upgraded) until the client ends its side.
+            while (await stream.ReadAsync(new byte[16]) > 0)
+            {
+            }
+        });
+        await using RawConnection upgraded = await server.ConnectAsync();
+        const string upgrade = "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n";
+        await upgraded.SendAsync(upgrade);
+        RawResponse head = await upgraded.ReadResponseAsync();
+        Assert.Equal(101, head.StatusCode);
+        byte[] body = await upgraded.ReadExactlyAsync(5 + large, ServerTiming.HangBound);
+        Assert.Equal("sync!", Encoding.ASCII.GetString(body, 0, 5));
+        long expectedOut = Encoding.Latin1.GetByteCount(head.RawHead) + 5 + large;
+
+        // The large write is counted as it completes, which may be just after the client has the bytes.
+        await using RawConnection asking = await server.ConnectAsync();
+        JsonElement connection = ConnectionOf(await StatusWhenAsync(asking, status => ConnectionOf(status, upgraded).GetProperty("bytesSent").GetInt64() == expectedOut), upgraded);
+        Assert.Equal("upgraded", connection.GetProperty("state").GetString());
+        Assert.Equal(expectedOut, connection.GetProperty("bytesSent").GetInt64());
+        await upgraded.ShutdownSendAsync();
+    }
+
     /// <summary>Asks for the JSON until <paramref name="condition"/> holds (bounded), and returns the last answer.</summary>
     private static async Task<JsonElement> StatusWhenAsync(RawConnection asking, Func<JsonElement, bool> condition)
     {
