@@ -28,18 +28,19 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly SemaphoreSlim _recorded = new(0);
     private int? _port;
 
-    public TelemetryRecorder()
+    /// <summary>Listens to the metrics and the spans, or to only one of them (the other then has no listener).</summary>
+    public TelemetryRecorder(bool metrics = true, bool spans = true)
     {
         _meters.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName) listener.EnableMeasurementEvents(instrument);
+            if (metrics && instrument.Meter.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName) listener.EnableMeasurementEvents(instrument);
         };
         _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
         _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));
         _meters.Start();
         _activities = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName,
+            ShouldListenTo = source => spans && source.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = activity =>
             {

@@ -11,7 +11,7 @@ namespace Parley.Tests.Observability;
 /// crosses a Parley client → Parley server hop; the W3C trace context fields each side reads and writes.
 /// </summary>
 [Collection(TelemetryCollection.Name)]
-public sealed class TelemetryTests
+public sealed partial class TelemetryTests
 {
     private static Router Routes() => new Router()
         .MapGet("/items/{id:int}", (request, response) =>
