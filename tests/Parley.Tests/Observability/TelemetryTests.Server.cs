@@ -281,4 +281,53 @@ public sealed partial class TelemetryTests
             Assert.False(span.HasRemoteParent);
         }
     }
+    [Fact]
+    public void The_server_publishes_its_instruments_with_their_names_units_and_descriptions()
+    {
+        var published = new List<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == ParleyTelemetry.ServerName) published.Add($"{instrument.Name} ({instrument.Unit}, {instrument.GetType().Name}): {instrument.Description}");
+            },
+        };
+        Assert.Equal(ParleyTelemetry.ServerName, ServerTelemetry.Meter.Name);
+        Assert.Equal(ParleyTelemetry.ServerName, ServerTelemetry.Source.Name);
+        listener.Start();
+        Assert.Equal(
+            new[]
+            {
+                "http.server.active_requests ({request}, UpDownCounter`1): Number of active HTTP server requests.",
+                "http.server.request.duration (s, Histogram`1): Duration of HTTP server requests.",
+                "parley.server.access_log.dropped ({line}, Counter`1): Access log lines dropped because the log's buffer was full.",
+                "parley.server.active_connections ({connection}, UpDownCounter`1): Number of connections that are currently open on the server.",
+                "parley.server.connection.duration (s, Histogram`1): The duration of connections on the server.",
+                "parley.server.rejected_connections ({connection}, Counter`1): Number of connections refused because the server had MaxConcurrentConnections open.",
+                "parley.server.tls_handshake.duration (s, Histogram`1): The duration of TLS handshakes on the server.",
+            },
+            published.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_connection_refused_over_capacity_is_counted_with_its_listeners_attributes_and_never_opened()
+    {
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(Routes().Handler, options => options.MaxConcurrentConnections = 1);
+        recorder.OnlyPort(server.Port);
+        await using RawConnection held = await server.ConnectAsync();
+        await held.SendAsync("GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(200, (await held.ReadResponseAsync()).StatusCode);
+        await using (RawConnection refused = await server.ConnectAsync())
+        {
+            Assert.StartsWith("HTTP/1.1 503 ", await refused.ReadUntilCloseAsync());
+        }
+
+        // Counted before the 503 is sent.
+        Measurement rejected = Assert.Single(recorder.Measurements("parley.server.rejected_connections"));
+        Assert.Equal((1.0, "{connection}"), (rejected.Value, rejected.Unit));
+        AssertListenerTags(rejected, server.Port);
+        // Only the held connection was ever open.
+        Assert.Equal(new[] { 1.0 }, recorder.Measurements("parley.server.active_connections").Select(m => m.Value));
+    }
 }
