@@ -28,12 +28,16 @@ public sealed class TelemetryRecorder : IDisposable
     private readonly SemaphoreSlim _recorded = new(0);
     private int? _port;
 
-    /// <summary>Listens to the metrics and the spans, or to only one of them (the other then has no listener).</summary>
-    public TelemetryRecorder(bool metrics = true, bool spans = true)
+    /// <summary>
+    /// Listens to the metrics and the spans, or to only one of them (the other then has no listener), and of the
+    /// metrics to all or to <paramref name="onlyInstrument"/> alone.
+    /// </summary>
+    public TelemetryRecorder(bool metrics = true, bool spans = true, string? onlyInstrument = null)
     {
         _meters.InstrumentPublished = (instrument, listener) =>
         {
-            if (metrics && instrument.Meter.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName) listener.EnableMeasurementEvents(instrument);
+            if (metrics && (onlyInstrument is null || instrument.Name == onlyInstrument) && instrument.Meter.Name is ParleyTelemetry.ServerName or ParleyTelemetry.ClientName)
+                listener.EnableMeasurementEvents(instrument);
         };
         _meters.SetMeasurementEventCallback<double>((instrument, value, tags, _) => Add(instrument, value, tags));
         _meters.SetMeasurementEventCallback<long>((instrument, value, tags, _) => Add(instrument, value, tags));

@@ -23,6 +23,12 @@ public sealed partial class TelemetryTests
             return;
         }
         if (request.Path == "/fail") throw new InvalidOperationException("handler failed on purpose");
+        if (request.Path == "/unavailable")
+        {
+            response.StatusCode = 503;
+            response.WriteText("try later");
+            return;
+        }
         byte[] body = await request.ReadBodyAsync(1024);
         response.WriteText($"{request.Path} {body.Length}");
     };
@@ -330,5 +336,52 @@ public sealed partial class TelemetryTests
         AssertListenerTags(rejected, server.Port);
         // Only the held connection was ever open.
         Assert.Equal(new[] { 1.0 }, recorder.Measurements("parley.server.active_connections").Select(m => m.Value));
+    }
+    [Fact]
+    public async Task A_server_error_the_handler_answered_itself_has_its_status_code_as_error_type()
+    {
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(Echo);
+        recorder.OnlyPort(server.Port);
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /unavailable HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(503, (await connection.ReadResponseAsync()).StatusCode);
+
+        // No exception: the conventions' error.type for a 5xx is its status code.
+        Measurement duration = await recorder.WaitForMeasurementAsync("http.server.request.duration", _ => true);
+        Assert.Equal(503, duration.Tags["http.response.status_code"]);
+        Assert.Equal("503", duration.Tags["error.type"]);
+        Activity span = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ServerName);
+        Assert.Equal("503", span.GetTagItem("error.type"));
+        Assert.Equal(ActivityStatusCode.Error, span.Status);
+    }
+
+    [Fact]
+    public async Task With_only_the_request_duration_listened_to_a_request_cut_short_is_still_measured()
+    {
+        using var recorder = new TelemetryRecorder(spans: false, onlyInstrument: "http.server.request.duration");
+        // The premise: nothing else listens to the server's spans or its active request count.
+        Assert.False(ServerTelemetry.Source.HasListeners());
+        Assert.False(ServerTelemetry.ActiveRequests.Enabled);
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await TestServer.StartAsync(async (request, response) =>
+        {
+            reading.TrySetResult();
+            response.WriteText($"got {(await request.ReadBodyAsync(1024)).Length}");
+        });
+        recorder.OnlyPort(server.Port);
+        await using (RawConnection connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+            // The handler waits for the rest of the body.
+            await reading.Task.WaitAsync(ServerTiming.HangBound);
+            connection.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            connection.Socket.Close();
+        }
+
+        Measurement cut = await recorder.WaitForMeasurementAsync("http.server.request.duration", _ => true);
+        Assert.Equal("POST", cut.Tags["http.request.method"]);
+        Assert.False(cut.Tags.ContainsKey("http.response.status_code"));
+        Assert.Matches(@"^System(\.\w+)+Exception$", Assert.IsType<string>(cut.Tags["error.type"]));
     }
 }

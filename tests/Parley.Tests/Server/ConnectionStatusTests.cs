@@ -147,6 +147,13 @@ public class ConnectionStatusTests
         Assert.Equal(PeerOf(client), entry.GetProperty("peer").GetString());
         Assert.Equal(PeerOf(client), entry.GetProperty("client").GetString());
         Assert.Equal($"127.0.0.1:{server.Port}", entry.GetProperty("local").GetString());
+
+        // An IPv6 client's addresses are shown as they are.
+        await using RawConnection six = await server.ConnectAsync(IPAddress.IPv6Loopback);
+        JsonElement sixEntry = await EntryWhenAsync(six, six, _ => true);
+        Assert.StartsWith("[::1]:", sixEntry.GetProperty("peer").GetString());
+        Assert.Equal(PeerOf(six), sixEntry.GetProperty("peer").GetString());
+        Assert.Equal($"[::1]:{server.Port}", sixEntry.GetProperty("local").GetString());
     }
 
     [Fact]
