@@ -188,4 +188,42 @@ public class ConnectionStatusTests
         using (var writer = new Utf8JsonWriter(stream)) connection.WriteStatus(writer, nowTicks, "sockets");
         return JsonDocument.Parse(stream.ToArray()).RootElement;
     }
+    [Fact]
+    public async Task A_connection_the_server_closed_while_its_handler_still_runs_is_closing()
+    {
+        // More than the socket buffers of both sides hold on loopback, so the send waits on the client.
+        byte[] big = new byte[32 * 1024 * 1024];
+        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await TestServer.StartAsync(async (request, response) =>
+        {
+            if (request.Path != "/big")
+            {
+                response.WriteText("ok");
+                return;
+            }
+            try
+            {
+                await response.WriteAsync(big);
+            }
+            catch (Exception)
+            {
+                // The client read nothing for DataTimeout: the server closed the connection under the
+                // handler, which goes on until the test lets it end.
+                failed.TrySetResult();
+                await release.Task;
+            }
+        }, options =>
+        {
+            options.DataTimeout = TimeSpan.FromSeconds(1);
+            options.StatusPage = new StatusPageOptions();
+        });
+        await using RawConnection stalled = await server.ConnectAsync();
+        await stalled.SendAsync("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+        await failed.Task.WaitAsync(ServerTiming.HangBound);
+        await using RawConnection asking = await server.ConnectAsync();
+        JsonElement entry = await EntryWhenAsync(asking, stalled, _ => true);
+        Assert.Equal("closing", entry.GetProperty("state").GetString());
+        release.SetResult();
+    }
 }
