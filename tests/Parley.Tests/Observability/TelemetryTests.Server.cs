@@ -265,15 +265,17 @@ public sealed partial class TelemetryTests
         Assert.Equal(ActivityStatusCode.Error, span.Status);
     }
 
-    [Fact]
-    public async Task A_span_has_no_parent_but_the_callers_even_when_the_server_was_started_inside_an_activity()
+    [Theory]
+    [InlineData(TransportKind.Sockets)]
+    [InlineData(TransportKind.Epoll)]
+    public async Task A_span_has_no_parent_but_the_callers_even_when_the_server_was_started_inside_an_activity(TransportKind transport)
     {
         using var recorder = new TelemetryRecorder();
         TestServer server;
         // The application starts the server inside an activity of its own: the connections' work inherits it.
         using (Activity startup = new Activity("startup").SetIdFormat(ActivityIdFormat.W3C).Start())
         {
-            server = await TestServer.StartAsync(Routes().Handler);
+            server = await TestServer.StartAsync(Routes().Handler, options => options.Transport = transport);
         }
         await using (server)
         {
