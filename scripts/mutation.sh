@@ -38,6 +38,9 @@ concurrency="${PARLEY_MUTATION_CONCURRENCY:-2}"
 # takes under a minute, one by one about four.
 export PARLEY_MUTATION_TEST_THREADS="${PARLEY_MUTATION_TEST_THREADS:-8}"
 export PARLEY_MUTATION_SESSION_SECONDS="${PARLEY_MUTATION_SESSION_SECONDS:-150}"
+# After a one-mutant session's first failed test (the mutant is killed), the seconds its result gets to reach
+# Stryker before the test host ends the session instead of waiting for the tests still running.
+export PARLEY_MUTATION_GRACE_SECONDS="${PARLEY_MUTATION_GRACE_SECONDS:-5}"
 folders=("$@")
 files="${PARLEY_MUTATION_FILES:-}"
 [ "${#folders[@]}" -gt 0 ] || folders=(Http1 Server Client)

@@ -7,7 +7,7 @@
 // run side by side as in a normal run. Most of a live-server pass is tests waiting on a server's
 // timeouts, so this cuts a surviving mutant's pass from minutes to about the longest class.
 // In such a session one failed test decides the mutant (Stryker counts it killed whatever the other tests
-// do), so the session stops starting tests after the first failure: a killed mutant no longer costs a pass.
+// do), so the session ends soon after the first failure: a killed mutant no longer costs a pass.
 using System.Reflection;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -40,40 +40,48 @@ public sealed class OneMutantParallelFramework(IMessageSink messageSink) : Xunit
             if (!capturing && active >= 0)
             {
                 EndSessionAtDeadline(active, Setting("PARLEY_MUTATION_SESSION_SECONDS", 150));
-                executionMessageSink = new StopAfterFirstFailure(executionMessageSink);
+                executionMessageSink = new StopAfterFirstFailure(executionMessageSink, active, Setting("PARLEY_MUTATION_GRACE_SECONDS", 5));
             }
             base.RunTestCases(testCases, executionMessageSink, executionOptions);
         }
     }
 
-    // xunit cancels a run when its sink answers false: tests already running finish and are reported,
-    // no further test starts. The failure itself is passed on first, so Stryker sees the killing test.
-    private sealed class StopAfterFirstFailure(IMessageSink inner) : LongLivedMarshalByRefObject, IMessageSink
+    // xunit cancels a run when its sink answers false: no further test starts. The failure itself is passed
+    // on first, so Stryker has the killing test. Tests already running would still be waited for, and with a
+    // mutant that makes the server hang they each sit out their own timeouts (tens of seconds), so after a
+    // grace for the result to reach Stryker the test host exits: Stryker counts the tests that did not
+    // report as timed out, and the mutant as killed, since a covering test failed.
+    private sealed class StopAfterFirstFailure(IMessageSink inner, int mutant, int graceSeconds) : LongLivedMarshalByRefObject, IMessageSink
     {
-        private volatile bool _failed;
+        private int _failed;
 
         public bool OnMessage(IMessageSinkMessage message)
         {
-            if (message is ITestFailed)
-                _failed = true;
-            return inner.OnMessage(message) && !_failed;
+            bool first = message is ITestFailed && Interlocked.Exchange(ref _failed, 1) == 0;
+            bool keepGoing = inner.OnMessage(message) && Volatile.Read(ref _failed) == 0;
+            if (first)
+                EndProcessAfter(graceSeconds, $"mutant {mutant} is killed ({((ITestFailed)message).Test.DisplayName} failed)");
+            return keepGoing;
         }
+    }
+
+    private static void EndProcessAfter(int seconds, string why)
+    {
+        var timer = new Thread(() =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(seconds));
+            Console.Error.WriteLine($"mutation: {why}; ending its session");
+            Environment.Exit(125);
+        }) { IsBackground = true, Name = "mutation session end" };
+        timer.Start();
     }
 
     // A mutant that makes a test hang would hold the session until Stryker's own timeout, which it sizes
     // from the sum of the covering tests' times one by one (about five minutes for code every request
     // runs). A whole pass side by side takes under a minute, so past the deadline the session ends: the
     // test host exits, and Stryker reports the tests still running as timed out, as it does at its own.
-    private static void EndSessionAtDeadline(int mutant, int seconds)
-    {
-        var deadline = new Thread(() =>
-        {
-            Thread.Sleep(TimeSpan.FromSeconds(seconds));
-            Console.Error.WriteLine($"mutation: mutant {mutant}'s session passed its {seconds} s deadline; ending it");
-            Environment.Exit(124);
-        }) { IsBackground = true, Name = "mutation session deadline" };
-        deadline.Start();
-    }
+    private static void EndSessionAtDeadline(int mutant, int seconds) =>
+        EndProcessAfter(seconds, $"mutant {mutant}'s session passed its {seconds} s deadline");
 
     // Stryker's data collector sets MutantControl's fields as the mutated assembly loads (touching
     // HttpServer loads it): CaptureCoverage in the coverage session, ActiveMutant in a mutant's session.
