@@ -51,6 +51,71 @@ public class DeferredFlushTests : TransportTests
             Assert.Equal("{\"message\":\"Hello\"}", response.BodyText);
         }
     }
+
+    [Fact]
+    public async Task An_output_operation_from_another_thread_during_the_call_sends_the_deferred_flush_first()
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sawInCall = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Write("first"u8);
+            response.FlushAsync().GetAwaiter().GetResult(); // deferred: the synchronous call goes on
+            // Outside the call's thread, a write first settles the deferred flush: it is sent now.
+            Task.Run(async () => await response.WriteAsync("second"u8.ToArray())).GetAwaiter().GetResult();
+            // Still inside the call: only the client can end this wait, once it has read what was flushed.
+            sawInCall.SetResult(seen.Task.Wait(ServerTiming.HangBound));
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        var received = new StringBuilder();
+        for (int i = 0; i < 4096 && !received.ToString().EndsWith("5\r\nfirst\r\n", StringComparison.Ordinal); i++)
+        {
+            received.Append(Encoding.Latin1.GetString(await connection.ReadExactlyAsync(1, ServerTiming.LoadAllowance)));
+        }
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", received.ToString());
+        Assert.EndsWith("\r\n\r\n5\r\nfirst\r\n", received.ToString());
+        seen.SetResult();
+        Assert.True(await sawInCall.Task.WaitAsync(ServerTiming.LoadAllowance));
+        Assert.Equal("6\r\nsecond\r\n0\r\n\r\n", Encoding.Latin1.GetString(await connection.ReadExactlyAsync(16, ServerTiming.LoadAllowance)));
+        Assert.Empty(server.Errors);
+    }
+
+    [Fact]
+    public async Task Bytes_flushed_in_the_call_reach_the_client_when_the_handler_then_aborts()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Write("first"u8);
+            response.FlushAsync().GetAwaiter().GetResult(); // deferred: owed to the client even though the rest never comes
+            response.Abort();
+            return ValueTask.CompletedTask;
+        });
+        string all = await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", all);
+        Assert.EndsWith("\r\n\r\n5\r\nfirst\r\n", all);
+        Assert.Empty(server.Errors);
+    }
+
+    [Fact]
+    public async Task Bytes_written_after_a_sent_flush_are_not_sent_when_the_handler_aborts()
+    {
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            response.Write("first"u8);
+            await response.FlushAsync();
+            await Task.Yield(); // out of the synchronous call: the next flush is sent at once
+            await response.WriteAsync("second"u8.ToArray());
+            await response.FlushAsync();
+            response.Write("never sent"u8);
+            response.Abort();
+        });
+        string all = await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.StartsWith("HTTP/1.1 200 OK\r\n", all);
+        Assert.EndsWith("\r\n\r\n5\r\nfirst\r\n6\r\nsecond\r\n", all);
+        Assert.Empty(server.Errors);
+    }
 }
 
 /// <summary>The same on the epoll transport.</summary>

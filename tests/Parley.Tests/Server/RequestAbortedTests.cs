@@ -107,6 +107,120 @@ public class RequestAbortedTests : TransportTests
         Assert.Empty(server.Errors);
     }
 
+    [Fact]
+    public async Task Aborted_asked_for_after_the_handler_aborted_has_already_fired()
+    {
+        var fired = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Abort();
+            fired.SetResult(request.Aborted.IsCancellationRequested);
+            return ValueTask.CompletedTask;
+        });
+        Assert.Equal("", await server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        Assert.True(await fired.Task.WaitAsync(ServerTiming.LoadAllowance));
+    }
+
+    [Fact]
+    public async Task Aborted_asked_for_twice_is_one_token_and_fires_when_the_client_closes()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            CancellationToken first = request.Aborted;
+            CancellationToken second = request.Aborted;
+            Assert.Equal(first, second);
+            entered.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, first);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult();
+            }
+        });
+        await using (RawConnection connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+            await entered.Task.WaitAsync(ServerTiming.HangBound);
+            connection.Socket.Shutdown(SocketShutdown.Both);
+        }
+        await aborted.Task.WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task Aborted_fires_for_a_later_request_on_the_connection_when_the_client_closes()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            CancellationToken token = request.Aborted;
+            if (request.Path != "/wait")
+            {
+                response.WriteText("answered");
+                return;
+            }
+            entered.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, token);
+            }
+            catch (OperationCanceledException)
+            {
+                aborted.TrySetResult();
+            }
+        });
+        await using (RawConnection connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal("answered", (await connection.ReadResponseAsync()).BodyText);
+            await connection.SendAsync("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+            await entered.Task.WaitAsync(ServerTiming.HangBound);
+            connection.Socket.Shutdown(SocketShutdown.Both);
+        }
+        await aborted.Task.WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task A_failing_callback_on_the_token_is_reported_to_the_error_log()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            CancellationToken token = request.Aborted;
+            token.Register(() => throw new InvalidOperationException("callback failed"));
+            token.Register(() => aborted.TrySetResult());
+            entered.TrySetResult();
+            await aborted.Task;
+        });
+        await using (RawConnection connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n");
+            await entered.Task.WaitAsync(ServerTiming.HangBound);
+            connection.Socket.Shutdown(SocketShutdown.Both);
+        }
+        await aborted.Task.WaitAsync(ServerTiming.HangBound);
+        // The report follows the callbacks; bounded wait for it.
+        for (int i = 0; i < 300; i++)
+        {
+            lock (server.Errors)
+            {
+                if (server.Errors.Count != 0) break;
+            }
+            await Task.Delay(10);
+        }
+        lock (server.Errors)
+        {
+            string error = Assert.Single(server.Errors);
+            Assert.StartsWith("a callback on the request's aborted token failed: AggregateException: ", error);
+            Assert.Contains("callback failed", error);
+        }
+    }
+
     // A handler that waits until its token fires, reporting that it did; bounded by the test's own waits.
     private static RequestHandler WaitForAborted(TaskCompletionSource entered, TaskCompletionSource aborted, Task? askAfter = null) =>
         async (request, response) =>
