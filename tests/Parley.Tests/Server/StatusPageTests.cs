@@ -374,6 +374,60 @@ public class StatusPageTests : TransportTests
     }
 
     [Fact]
+    public async Task A_client_that_stops_sending_its_body_is_closed_after_the_data_timeout_and_counted()
+    {
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartWithStatusAsync(async (request, response) =>
+        {
+            if (request.Path != "/upload")
+            {
+                response.WriteText("ok");
+                return;
+            }
+            reading.TrySetResult();
+            byte[] body = await request.ReadBodyAsync(1024);
+            response.WriteText($"got {body.Length}");
+        }, options => options.DataTimeout = TimeSpan.FromSeconds(2));
+        await using RawConnection asking = await server.ConnectAsync();
+        await using RawConnection stalled = await server.ConnectAsync();
+        // Half the body, then nothing: the server's wait for the rest ends at DataTimeout.
+        await stalled.SendAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+        await reading.Task.WaitAsync(ServerTiming.HangBound);
+        Assert.True(await stalled.IsClosedByServerAsync(ServerTiming.HangBound));
+
+        JsonElement status = await StatusWhenAsync(asking, s => Kind(s, "request-body-timeout") > 0);
+        Assert.Equal(1, Kind(status, "request-body-timeout"));
+        Assert.Equal(0, Kind(status, "client-disconnected"));
+        Assert.Equal(0, Kind(status, "connection-failed"));
+        Assert.Equal(0, Kind(status, "response-write-timeout"));
+    }
+
+    [Fact]
+    public async Task A_client_that_neither_sends_nor_closes_after_an_error_response_is_closed_without_a_body_timeout_counted()
+    {
+        await using TestServer server = await StartWithStatusAsync((request, response) =>
+        {
+            response.WriteText("ok");
+            return ValueTask.CompletedTask;
+        }, options => options.MaxRequestBodySize = 10);
+        await using RawConnection asking = await server.ConnectAsync();
+        await using RawConnection refused = await server.ConnectAsync();
+        // Refused (413): the server half-closes and reads what still comes for a moment, then closes.
+        await refused.SendAsync("POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n");
+        string peer = ((IPEndPoint)refused.Socket.LocalEndPoint!).ToString();
+        string answer = await refused.ReadUntilCloseAsync(ServerTiming.HangBound);
+        Assert.StartsWith("HTTP/1.1 413 ", answer);
+
+        // The client still holds its side open: the linger ends at its own deadline, and that is no body timeout.
+        bool Gone(JsonElement s) => !s.GetProperty("connections").EnumerateArray().Any(c => c.GetProperty("peer").GetString() == peer);
+        JsonElement status = await StatusWhenAsync(asking, Gone);
+        Assert.True(Gone(status));
+        Assert.Equal(0, Kind(status, "request-body-timeout"));
+        Assert.Equal(0, Kind(status, "client-disconnected"));
+        Assert.Equal(0, Kind(status, "connection-failed"));
+    }
+
+    [Fact]
     public async Task A_client_that_resets_in_the_middle_of_its_body_is_counted_as_disconnected()
     {
         var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
