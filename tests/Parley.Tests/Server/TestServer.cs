@@ -90,4 +90,18 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await Server.StopAsync(TimeSpan.FromSeconds(2));
+
+    /// <summary>How many failures of <paramref name="kind"/> (a status page name) the server has counted.</summary>
+    public long FailureCount(string kind)
+    {
+        var written = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new System.Text.Json.Utf8JsonWriter(written))
+        {
+            writer.WriteStartObject();
+            Server.Status.WriteErrors(writer);
+            writer.WriteEndObject();
+        }
+        using var document = System.Text.Json.JsonDocument.Parse(written.WrittenMemory);
+        return document.RootElement.GetProperty("errors").GetProperty("byKind").GetProperty(kind).GetInt64();
+    }
 }
