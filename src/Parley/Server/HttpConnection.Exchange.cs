@@ -151,7 +151,7 @@ internal sealed partial class HttpConnection
             // The handler promised a Content-Length it did not deliver. If none of the response is on the
             // wire yet, answer 500 instead (keeping the responses batched before it); otherwise the client
             // cannot tell where the response ends, and the only honest signal left is closing the connection.
-            _options.ErrorLog?.Invoke($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
+            if (_options.ErrorLog is not null) LogRequestError($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
             if (_responseFlushed) return new(false);
             DiscardResponse();
             _keepAlive = false;
@@ -199,7 +199,7 @@ internal sealed partial class HttpConnection
         // engine's rejection of the body (a broken chunk, a body over the limit).
         if (status >= 500) _server.Status.Count(FailureKind.HandlerException);
         else _server.Status.CountStatus(status);
-        if (status >= 500) _options.ErrorLog?.Invoke($"handler failed for {_request.Method} {_request.Target}", ex);
+        if (status >= 500 && _options.ErrorLog is not null) LogRequestError($"handler failed for {_request.Method} {_request.Target}", ex);
         if (_responseFlushed) return false; // bytes of the failed response are already on the wire
         DiscardResponse();
         _response.StatusCode = status;

@@ -113,6 +113,32 @@ internal sealed partial class HttpConnection
         _ambientActivity = null;
     }
 
+    /// <summary>
+    /// Reports a failure of the current request to <see cref="HttpServerOptions.ErrorLog"/> with the request's
+    /// span current, as the handler saw it: a log that reads <see cref="Activity.Current"/> then ties the line
+    /// to the request's trace. The connection's own flow left the span when the handler was called.
+    /// </summary>
+    private void LogRequestError(string message, Exception? exception)
+    {
+        Action<string, Exception?>? log = _options.ErrorLog;
+        if (log is null) return;
+        if (!TelemetrySupport.IsSupported || _activity is null)
+        {
+            log(message, exception);
+            return;
+        }
+        Activity? current = Activity.Current;
+        Activity.Current = _activity;
+        try
+        {
+            log(message, exception);
+        }
+        finally
+        {
+            Activity.Current = current;
+        }
+    }
+
     /// <summary>Notes why the request failed, for error.type (the exception's type, as the conventions ask).</summary>
     private void NoteFailure(Exception ex)
     {

@@ -148,7 +148,11 @@ public sealed class HttpServerOptions
     /// </summary>
     public AccessLogWriter? AccessLogWriter { get; set; }
 
-    /// <summary>Called when a handler throws or a connection fails unexpectedly; default writes to standard error.</summary>
+    /// <summary>
+    /// Called when a handler throws or a connection fails unexpectedly; default writes to standard error. For a
+    /// failure of a request (its handler threw, or its response fell short of its Content-Length) it runs with
+    /// the request's span as <see cref="System.Diagnostics.Activity.Current"/> when spans are listened to.
+    /// </summary>
     public Action<string, Exception?>? ErrorLog { get; set; } = static (message, exception) =>
         Console.Error.WriteLine(exception is null ? message : $"{message}{Environment.NewLine}{exception}");
 }

@@ -386,4 +386,35 @@ public sealed partial class TelemetryTests
         Assert.False(cut.Tags.ContainsKey("http.response.status_code"));
         Assert.Matches(@"^System(\.\w+)+Exception$", Assert.IsType<string>(cut.Tags["error.type"]));
     }
+
+    [Theory]
+    [InlineData("/throw-at-once", "handler failed for GET /throw-at-once")]
+    [InlineData("/throw-later", "handler failed for GET /throw-later")]
+    [InlineData("/short", "GET /short: response body shorter than its Content-Length; connection closed")]
+    public async Task The_error_log_reports_a_failed_request_with_the_requests_span_current(string path, string message)
+    {
+        RequestHandler handler = async (request, response) =>
+        {
+            if (request.Path == "/throw-at-once") throw new InvalidOperationException("failed before any await");
+            await Task.Yield();
+            if (request.Path == "/throw-later") throw new InvalidOperationException("failed after an await");
+            response.ContentLength = 10;
+            response.Write("short"u8);
+        };
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(handler);
+        recorder.OnlyPort(server.Port);
+        var logged = new List<(string Message, string? SpanId)>();
+        server.Server.Options.ErrorLog = (text, _) =>
+        {
+            lock (logged) logged.Add((text, Activity.Current?.SpanId.ToHexString()));
+        };
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync($"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(500, (await connection.ReadResponseAsync()).StatusCode);
+
+        // The line is logged before the 500 is sent, and the span ends after it.
+        Activity span = await recorder.WaitForSpanAsync(a => a.Source.Name == ParleyTelemetry.ServerName);
+        lock (logged) Assert.Equal([(message, span.SpanId.ToHexString())], logged);
+    }
 }
