@@ -35,6 +35,8 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     private readonly bool _expectsProxyHeader;
     private IPEndPoint? _clientEndPoint;
     private bool _handshakeTimedOut;
+    // True while the receive that ends an idle wait runs: no byte of a next request has arrived yet.
+    private bool _awaitingNextRequest;
     // The exchange's objects, set while the connection holds an exchange (see AttachExchange).
     private Exchange? _exchange;
     private RequestHead _head = null!;
@@ -116,12 +118,14 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                     // The bytes that ended the wait are read in this frame too. A receive that does not
                     // complete at once (the Socket transport's do, now and then) then suspends only this
                     // state machine, which the connection holds anyway, and rents no pooled one.
+                    _awaitingNextRequest = true;
                     int received = StartHeadReceive(_buffer.AsMemory(), out ValueTask<int> pending);
                     if (received < 0)
                     {
                         received = await pending.ConfigureAwait(false);
                         if (!EnterBusy(Phase.ReadingHead)) break;
                     }
+                    _awaitingNextRequest = false;
                     if (received == 0) break;
                     _transport.BytesReceived += received;
                     _end = received;
@@ -146,9 +150,10 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         catch (Exception ex) when (IsDisconnect(ex))
         {
             // The peer went away or a timeout closed the socket: nothing left to answer. Only the first is
-            // the client's doing; a close by the heartbeat or a stop was counted (or is no error) already.
+            // the client's doing; a close by the heartbeat or a stop was counted (or is no error) already. A
+            // reset seen by the receive that ends an idle wait ends no request: nothing was owed to the client.
             NoteFailure(ex);
-            if (_exchange is not null && !_lingering && Volatile.Read(ref _phase) != (int)Phase.Closed) _server.Status.Count(FailureKind.ClientDisconnected);
+            if (_exchange is not null && !_awaitingNextRequest && !_lingering && Volatile.Read(ref _phase) != (int)Phase.Closed) _server.Status.Count(FailureKind.ClientDisconnected);
         }
         catch (Exception ex)
         {

@@ -459,6 +459,22 @@ public class StatusPageTests : TransportTests
         Assert.Equal(0, byKind.GetProperty("connection-failed").GetInt64());
     }
 
+    [Fact]
+    public async Task A_client_that_resets_while_idle_between_requests_is_not_counted_as_disconnected()
+    {
+        // Nothing was owed to it: its request was answered and it had not begun another.
+        await using TestServer server = await StartWithStatusAsync(Hello);
+        await using (RawConnection leaving = await server.ConnectAsync())
+        {
+            Assert.Equal("hello /first", (await ExchangeAsync(leaving, "GET /first HTTP/1.1\r\nHost: x\r\n\r\n")).Response.BodyText);
+            leaving.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            leaving.Socket.Close();
+        }
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        Assert.Equal(0, server.FailureCount("client-disconnected"));
+        Assert.Equal(0, server.FailureCount("connection-failed"));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
