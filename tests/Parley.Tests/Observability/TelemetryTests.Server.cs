@@ -130,6 +130,22 @@ public sealed partial class TelemetryTests
     }
 
     [Fact]
+    public async Task Plain_HTTP_sent_to_a_TLS_port_is_no_handshake_and_is_not_timed_as_one()
+    {
+        using var recorder = new TelemetryRecorder();
+        await using var server = await TestServer.StartAsync(Routes().Handler, tls: true);
+        recorder.OnlyPort(server.Port);
+        await using (RawConnection plain = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, server.Port)))
+        {
+            await plain.SendAsync("GET /items/1 HTTP/1.1\r\nHost: localhost\r\n\r\n");
+            Assert.StartsWith("HTTP/1.1 400 ", await plain.ReadUntilCloseAsync());
+        }
+        // Once the connection is over, everything it would have recorded is recorded.
+        await recorder.WaitForMeasurementAsync("parley.server.connection.duration", _ => true);
+        Assert.Empty(recorder.Measurements("parley.server.tls_handshake.duration"));
+    }
+
+    [Fact]
     public async Task An_HTTP_1_0_request_is_measured_and_traced_as_protocol_version_1_0_with_its_method_and_scheme()
     {
         using var recorder = new TelemetryRecorder();

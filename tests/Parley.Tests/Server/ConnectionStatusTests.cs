@@ -79,7 +79,10 @@ public class ConnectionStatusTests
         // Its first request answered, the silent one's neighbour is idle between requests, no longer awaiting.
         await partial.SendAsync("st: x\r\n\r\n");
         Assert.Equal("hello /slow", (await partial.ReadResponseAsync()).BodyText);
-        Assert.Equal("idle-keepalive", (await EntryWhenAsync(asking, partial, InState("idle-keepalive"))).GetProperty("state").GetString());
+        JsonElement idle = await EntryWhenAsync(asking, partial, InState("idle-keepalive"));
+        Assert.Equal("idle-keepalive", idle.GetProperty("state").GetString());
+        // The head's second piece, received while the head was being read, is counted with the first.
+        Assert.Equal(Encoding.Latin1.GetByteCount("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"), idle.GetProperty("bytesReceived").GetInt64());
     }
 
     [Fact]
@@ -113,9 +116,12 @@ public class ConnectionStatusTests
         Assert.Equal("reading-proxy-header", waiting.GetProperty("state").GetString());
         Assert.Equal(PeerOf(proxied), waiting.GetProperty("client").GetString());
 
-        await proxied.SendAsync("PROXY TCP4 192.0.2.10 198.51.100.1 56324 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        const string sent = "PROXY TCP4 192.0.2.10 198.51.100.1 56324 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n";
+        await proxied.SendAsync(sent);
         Assert.Equal(200, (await proxied.ReadResponseAsync()).StatusCode);
         JsonElement entry = await EntryWhenAsync(asking, proxied, InState("idle-keepalive"));
+        // The PROXY header's bytes are the connection's too.
+        Assert.Equal(Encoding.Latin1.GetByteCount(sent), entry.GetProperty("bytesReceived").GetInt64());
         Assert.Equal("192.0.2.10:56324", entry.GetProperty("client").GetString());
         Assert.Equal(PeerOf(proxied), entry.GetProperty("peer").GetString());
         Assert.Equal($"127.0.0.1:{server.Port}", entry.GetProperty("local").GetString());

@@ -121,6 +121,55 @@ public class ProxyProtocolServerTests : TransportTests
         await connection.SendAsync(Encoding.Latin1.GetBytes(sent));
         Assert.Equal("", await connection.ReadUntilCloseAsync());
         Assert.Contains(server.Errors, e => e.StartsWith("PROXY protocol header from 127.0.0.1:") && e.Contains("rejected"));
+        // Counted (before the close) as an invalid PROXY header, and as nothing else.
+        Assert.Equal(1, server.FailureCount("proxy-header-invalid"));
+        Assert.Equal(0, server.FailureCount("connection-failed"));
+    }
+
+    [Fact]
+    public async Task A_version_2_header_longer_than_the_longest_version_1_line_is_read_whole()
+    {
+        // 300 bytes of TLVs (a type the receiver ignores, PP2_TYPE_MIN_CUSTOM) before the authority: the header
+        // outgrows the 107 bytes a version 1 line may take.
+        byte[] custom = [0xE0, 0x01, 0x2C, .. Enumerable.Repeat((byte)'c', 300)];
+        byte[] header = ProxyProtocolParserTests.V2(0x21, 0x11, ProxyProtocolParserTests.Inet4Block("203.0.113.7", 40000, "192.0.2.1", 443,
+            [.. custom, 0x02, 0x00, 0x0B, .. "example.com"u8]));
+        Assert.True(header.Length > 300);
+        await using TestServer server = await StartProxiedAsync();
+        await using RawConnection connection = await ConnectWithHeaderAsync(server, header);
+        Assert.Equal($"remote=203.0.113.7:40000 peer={PeerOf(connection)} version=2 command=Proxy authority=example.com", await GetAsync(connection));
+        Assert.Empty(server.Errors);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_client_that_leaves_inside_its_header_is_closed_with_nothing_sent_logged_or_counted(bool reset)
+    {
+        await using TestServer server = await StartProxiedAsync();
+        await using (RawConnection connection = await RawConnection.OpenAsync(new IPEndPoint(IPAddress.Loopback, server.Port)))
+        {
+            await connection.SendAsync("PROXY TCP4 192.0.2.10");
+            if (reset)
+            {
+                // A reset, not a FIN (SO_LINGER 0).
+                connection.Socket.LingerState = new LingerOption(true, 0);
+                connection.Socket.Close();
+            }
+            else
+            {
+                await connection.ShutdownSendAsync();
+                Assert.Equal("", await connection.ReadUntilCloseAsync(ServerTiming.HangBound));
+            }
+        }
+        // Nothing was owed to a client that never finished its header: no error line, no failure of any kind
+        // (not a TLS handshake either, on a TLS listener: none began).
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        Assert.Empty(server.Errors);
+        foreach (string kind in new[] { "proxy-header-invalid", "client-disconnected", "tls-handshake-failed", "connection-failed" })
+        {
+            Assert.True(server.FailureCount(kind) == 0, $"{kind}: {server.FailureCount(kind)}");
+        }
     }
 
     [Fact]

@@ -175,6 +175,48 @@ public class ServerErrorTests : TransportTests
     }
 
     [Fact]
+    public async Task A_connection_that_sends_nothing_is_closed_at_the_header_timeout_not_the_keep_alive_one()
+    {
+        // Before its first request a connection waits as long as a head may take, not as long as a
+        // kept-alive connection may idle.
+        var timeout = TimeSpan.FromSeconds(1);
+        await using var server = await StartAsync(Hello, o =>
+        {
+            o.RequestHeadersTimeout = timeout;
+            o.KeepAliveTimeout = TimeSpan.FromMinutes(10);
+        });
+        var watch = Stopwatch.StartNew();
+        await using var connection = await server.ConnectAsync();
+        string rest = await connection.ReadUntilCloseAsync(timeout + Heartbeat + LoadAllowance);
+        Assert.Equal("", rest);
+        Assert.True(watch.Elapsed >= timeout - CoarseClock, $"closed after {watch.Elapsed.TotalSeconds:F2} s, before the {timeout.TotalSeconds} s timeout");
+    }
+
+    [Theory]
+    [InlineData("NOT AN HTTP REQUEST\r\n\r\n", "HTTP/1.1 400 ")]
+    [InlineData("GET / HTTP/1.1\r\nHost: x\r\nX-Cut", "")]
+    public async Task A_head_that_is_rejected_or_cut_short_never_reaches_the_handler(string sent, string answer)
+    {
+        int calls = 0;
+        await using var server = await StartAsync((request, response) =>
+        {
+            Interlocked.Increment(ref calls);
+            response.WriteText("handled");
+            return ValueTask.CompletedTask;
+        });
+        await using (var connection = await server.ConnectAsync())
+        {
+            await connection.SendAsync(sent);
+            await connection.ShutdownSendAsync();
+            Assert.StartsWith(answer, await connection.ReadUntilCloseAsync(HangBound));
+        }
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, HangBound));
+        Assert.Equal(0, Volatile.Read(ref calls));
+        Assert.Equal(0, server.Server.TotalRequests());
+        Assert.Empty(server.Errors);
+    }
+
+    [Fact]
     public async Task An_idle_keep_alive_connection_is_closed_after_its_timeout()
     {
         // Long enough that a server keeping the connection several times longer lands outside the bound.

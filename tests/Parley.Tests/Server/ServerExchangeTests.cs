@@ -479,6 +479,59 @@ public class ServerExchangeTests : TransportTests
     }
 
     [Fact]
+    public async Task A_pipelined_response_is_sent_before_the_server_waits_for_the_rest_of_the_next_head()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.WriteText(request.Path);
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        // The first request whole and the start of the second: the client waits for the first answer
+        // before it sends the rest, as a client that pipelines only what it has may.
+        await connection.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHo");
+        RawResponse first = await connection.ReadResponseAsync();
+        Assert.Equal((200, "/first"), (first.StatusCode, first.BodyText));
+        await connection.SendAsync("st: x\r\n\r\n");
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal((200, "/second"), (second.StatusCode, second.BodyText));
+    }
+
+    [Fact]
+    public async Task A_pipelined_head_that_runs_past_the_end_of_the_receive_buffer_is_read_whole()
+    {
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.WriteText($"{request.Path} {request.Headers["X-Long"]?.Length ?? 0}");
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        // Together longer than the 4 KiB receive buffer: the second head's start is moved to the buffer's
+        // front to make room for its end.
+        string pad = new('a', 5000);
+        await connection.SendAsync($"GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\nX-Long: {pad}\r\n\r\nGET /third HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("/first 0", (await connection.ReadResponseAsync()).BodyText);
+        Assert.Equal("/second 5000", (await connection.ReadResponseAsync()).BodyText);
+        Assert.Equal("/third 0", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
+    public async Task A_pipelined_chunked_body_whose_size_line_is_cut_by_the_end_of_the_receive_buffer_is_read_whole()
+    {
+        await using var server = await StartAsync(Echo);
+        await using var connection = await server.ConnectAsync();
+        const string first = "GET /first HTTP/1.1\r\nHost: x\r\n\r\n";
+        string Head(int pad) => $"POST /second HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nX-Pad: {new string('p', pad)}\r\n\r\n";
+        // The second head ends one byte before the end of the 4 KiB receive buffer, which the chunk-size
+        // line's first byte fills: the buffer grows while the second request does not start at its front.
+        int padding = Exchange.ReceiveBufferSize - 1 - first.Length - Head(0).Length;
+        await connection.SendAsync(first + Head(padding) + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
+        RawResponse second = await connection.ReadResponseAsync();
+        Assert.Equal((200, "hello world"), (second.StatusCode, second.BodyText));
+    }
+
+    [Fact]
     public async Task A_request_pipelined_after_a_close_request_goes_unanswered_without_losing_the_first_response()
     {
         // The client broke RFC 9112 §9.6 by sending after "close": the server lingers instead of closing at

@@ -112,6 +112,28 @@ public class ServerTlsTests : TransportTests
         string error = Assert.Single(server.Errors);
         Assert.True(error.Contains("TLS handshake with 127.0.0.1:"), error);
         Assert.Contains("failed", error);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public async Task A_client_offering_only_a_protocol_the_listener_refuses_fails_with_one_error_line_giving_the_cause()
+    {
+        await using var server = await StartTlsAsync(Hello, tls => tls.EnabledProtocols = SslProtocols.Tls13);
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(Loopback(server.Port));
+        await using var tls = new SslStream(new NetworkStream(socket));
+        await Assert.ThrowsAnyAsync<Exception>(() => tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            EnabledSslProtocols = SslProtocols.Tls12,
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        }));
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        string error = Assert.Single(server.Errors);
+        // One line: the failure's message, then its causes' in parentheses (SslStream puts OpenSSL's reason
+        // in an inner exception).
+        Assert.Matches(@"^TLS handshake with 127\.0\.0\.1:\d+ failed: [^\r\n]+ \([^\r\n]+\)$", error);
+        Assert.Equal(1, server.FailureCount("tls-handshake-failed"));
     }
 
     [Fact]
@@ -324,6 +346,26 @@ public class ServerTlsTests : TransportTests
             await using RawConnection refused = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.SelfSigned.Certificate);
             await GetAsync(refused);
         });
+    }
+
+    [Fact]
+    public async Task A_client_certificate_check_that_throws_fails_the_handshake_with_an_error_line_that_stays_one_line()
+    {
+        await using var server = await StartTlsAsync(DescribeSession, tls =>
+        {
+            tls.ClientCertificateMode = ClientCertificateMode.Required;
+            tls.ClientCertificateValidation = (_, _, _) => throw new InvalidOperationException("first line\nsecond line");
+        });
+        await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using RawConnection refused = await RawConnection.OpenTlsAsync(Loopback(server.Port), clientCertificate: TestCertificates.Client.Certificate);
+            await GetAsync(refused);
+        });
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        string error = Assert.Single(server.Errors);
+        // The line breaks of a message become spaces: a log line per failure, whatever the message.
+        Assert.StartsWith("TLS handshake with 127.0.0.1:", error);
+        Assert.Contains("first line second line", error);
     }
 
     [Fact]
