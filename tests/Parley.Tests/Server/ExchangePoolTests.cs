@@ -16,6 +16,34 @@ public class ExchangePoolTests
     }
 
     [Fact]
+    public async Task A_connection_that_ends_in_the_middle_of_a_request_gives_its_exchange_back()
+    {
+        var seen = new List<HttpRequest>();
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await TestServer.StartAsync(async (request, response) =>
+        {
+            lock (seen) seen.Add(request);
+            reading.TrySetResult();
+            byte[] body = await request.ReadBodyAsync(1024);
+            response.WriteText($"got {body.Length}");
+        });
+        await using (RawConnection leaving = await server.ConnectAsync())
+        {
+            await leaving.SendAsync("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+            await reading.Task.WaitAsync(ServerTiming.HangBound);
+            // A reset while the handler waits for the rest of the body: the connection ends with its exchange.
+            leaving.Socket.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+            leaving.Socket.Close();
+        }
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound));
+        // The only connection since: it takes the exchange the ended one gave back (request object and all).
+        await using RawConnection next = await server.ConnectAsync();
+        await next.SendAsync("POST /next HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok");
+        Assert.Equal("got 2", (await next.ReadResponseAsync()).BodyText);
+        lock (seen) Assert.Same(seen[0], seen[1]);
+    }
+
+    [Fact]
     public void A_returned_exchange_comes_back_with_the_same_receive_buffer()
     {
         var pool = new ExchangePool(maxRetained: 1024);

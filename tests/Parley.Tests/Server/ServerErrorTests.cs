@@ -217,6 +217,39 @@ public class ServerErrorTests : TransportTests
     }
 
     [Fact]
+    public async Task A_pipelined_head_still_arriving_gets_the_whole_header_timeout_from_when_it_is_waited_for()
+    {
+        // The head timeout runs from when a head is first waited for. A pipelined head that came in with the
+        // request before it starts its own clock, however long ago the clock of the head before it started.
+        var timeout = TimeSpan.FromSeconds(4);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            // A handler slower than the timeout: the first head's clock, carried over, would have run out.
+            if (request.Path == "/slow") await Task.Delay(timeout + Heartbeat);
+            response.WriteText(request.Path);
+        }, o => o.RequestHeadersTimeout = timeout);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /slow HTTP/1.1\r\nHo");
+        // The server waits for the rest of the first head: that head's clock has started.
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() =>
+        {
+            foreach (HttpConnection? open in server.Server.OpenConnections)
+            {
+                if (open?.StateName == "reading-head") return true;
+            }
+            return false;
+        }, HangBound));
+        await connection.SendAsync("st: x\r\n\r\nGET /next HTTP/1.1\r\nHo");
+        Assert.Equal("/slow", (await connection.ReadResponseAsync()).BodyText);
+        // A client slow with the rest of the next head, but well within the timeout counted from the wait for
+        // it: longer than a heartbeat, which would close a connection whose clock had already run out.
+        await Task.Delay(Heartbeat * 1.5);
+        await connection.SendAsync("st: x\r\n\r\n");
+        RawResponse next = await connection.ReadResponseAsync();
+        Assert.Equal((200, "/next"), (next.StatusCode, next.BodyText));
+    }
+
+    [Fact]
     public async Task An_idle_keep_alive_connection_is_closed_after_its_timeout()
     {
         // Long enough that a server keeping the connection several times longer lands outside the bound.
