@@ -402,6 +402,20 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         Volatile.Write(ref _phase, (int)phase);
     }
 
+    // For a send, which a handler may start after the end of a drain closed its connection (ForceClose): the
+    // connection stays closed, so that the send's failure is taken for the server's doing, not the client's.
+    private void SetPhaseUnlessClosed(Phase phase, long deadline)
+    {
+        Volatile.Write(ref _deadline, deadline);
+        int current = Volatile.Read(ref _phase);
+        while (current != (int)Phase.Closed)
+        {
+            int seen = Interlocked.CompareExchange(ref _phase, (int)phase, current);
+            if (seen == current) return;
+            current = seen;
+        }
+    }
+
     // Waiting for (more of) a head: the timeout runs from when its first bytes arrived, which is taken as
     // the first time the head has to be waited for (0: not yet), so that a head that arrives whole costs no
     // clock read. A wait is published only once its operation is pending: until then the phase stays Busy,
@@ -540,7 +554,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask AwaitSendAsync(ValueTask<int> send)
     {
-        SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+        SetPhaseUnlessClosed(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
         await send.ConfigureAwait(false);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
         OutputSent();
@@ -548,7 +562,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
 
     private void FlushOutputSync()
     {
-        SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+        SetPhaseUnlessClosed(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
         _transport.SendBlocking(_output.WrittenSpan);
         if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending");
         OutputSent();

@@ -94,6 +94,85 @@ public class DrainTests : TransportTests
         Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound),
             $"{server.Server.ConnectionCount} connection(s) still open after the stop");
     }
+
+    private static readonly RequestHandler Hello = (request, response) =>
+    {
+        response.WriteText($"hello {request.Path}");
+        return ValueTask.CompletedTask;
+    };
+
+    [Fact]
+    public async Task A_connection_that_never_sends_a_request_is_closed_by_the_stop_after_its_first_second_not_at_the_drain_end()
+    {
+        var drain = TimeSpan.FromMinutes(2);
+        // No header timeout of its own before the drain ends: only the stop can close it.
+        await using TestServer server = await StartAsync(Hello, o => o.RequestHeadersTimeout = drain * 2);
+        await using RawConnection silent = await server.ConnectAsync();
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 1, ServerTiming.HangBound), "the server never accepted the connection");
+        Task stop = server.Server.StopAsync(drain);
+        // Given its first second for a request on its way, then closed at the next sweep (four a second).
+        Assert.True(await silent.IsClosedByServerAsync(ServerTiming.HangBound), "the silent connection was left open");
+        await stop.WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task A_handler_cut_off_at_the_end_of_the_drain_is_not_counted_as_a_client_that_went_away()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartAsync(async (request, response) =>
+        {
+            entered.TrySetResult();
+            await release.Task;
+            response.WriteText("too late");
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /hang HTTP/1.1\r\nHost: x\r\n\r\n");
+        await entered.Task.WaitAsync(ServerTiming.HangBound);
+        await server.Server.StopAsync(TimeSpan.FromMilliseconds(200)).WaitAsync(ServerTiming.HangBound);
+        Assert.Equal("", await connection.ReadUntilCloseAsync(ServerTiming.HangBound));
+        // The handler goes on after the close: its response cannot be sent, and the stop, not the client, ended it.
+        release.SetResult();
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound), "the connection never ended");
+        Assert.Equal(0, server.FailureCount("client-disconnected"));
+    }
+
+    [Fact]
+    public async Task A_connection_accepted_just_before_the_stop_is_given_its_first_second_for_its_request()
+    {
+        // The promise is a second from the accept; a run in which the client could not send within half of it
+        // on a loaded machine proves nothing and is tried again (bounded).
+        var grace = TimeSpan.FromMilliseconds(500);
+        for (int attempt = 1; ; attempt++)
+        {
+            await using TestServer server = await StartAsync(Hello);
+            // An idle connection that has been served: the stop's first sweep closes it, which shows that sweep done.
+            await using RawConnection served = await server.ConnectAsync();
+            await served.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal(200, (await served.ReadResponseAsync()).StatusCode);
+            var age = Stopwatch.StartNew();
+            await using RawConnection young = await server.ConnectAsync();
+            Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 2, ServerTiming.HangBound), "the server never accepted the connection");
+            Task stop = server.Server.StopAsync(TimeSpan.FromMinutes(2));
+            // Readable, on a connection the server sends nothing more on, is its close (end of stream or reset).
+            static bool Closed(RawConnection connection) => connection.Socket.Poll(0, System.Net.Sockets.SelectMode.SelectRead);
+            Assert.True(await Hostile.WaitUntilAsync(() => Closed(served) || Closed(young), ServerTiming.HangBound), "the stop closed neither connection");
+            TimeSpan seen = age.Elapsed;
+            if (Closed(young))
+            {
+                Assert.True(seen >= TimeSpan.FromSeconds(1) - ServerTiming.CoarseClock,
+                    $"the connection without a request was closed {seen.TotalMilliseconds:F0} ms after its connect, within its first second");
+                if (attempt < 3) continue;
+            }
+            if (seen > grace && attempt < 3) continue;
+            Assert.True(seen <= grace, $"three times the request could not be sent within {grace.TotalSeconds} s of the connect");
+            await young.SendAsync("GET /young HTTP/1.1\r\nHost: x\r\n\r\n");
+            RawResponse response = await young.ReadResponseAsync(timeout: ServerTiming.HangBound);
+            Assert.Equal((200, "hello /young", "close"), (response.StatusCode, response.BodyText, response.Header("Connection")));
+            await stop.WaitAsync(ServerTiming.HangBound);
+            return;
+        }
+    }
 }
 
 /// <summary>
