@@ -90,11 +90,16 @@ public class ServerTlsTests : TransportTests
     {
         await using var server = await StartTlsAsync(Hello);
         await using RawConnection connection = await RawConnection.OpenAsync(Loopback(server.Port));
+        var watch = Stopwatch.StartNew();
         await connection.SendAsync("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n");
         string all = await connection.ReadUntilCloseAsync();
         Assert.StartsWith("HTTP/1.1 400 Bad Request\r\n", all);
         Assert.Contains("Connection: close\r\n", all);
         Assert.Contains("plain HTTP request was sent to HTTPS port", all);
+        // What the client read was the half-close; the server goes on reading (and discarding) the rest of the
+        // request for a second before it closes, so that unread bytes cannot turn the close into a reset.
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound), "the connection was never closed");
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(1) - ServerTiming.CoarseClock, $"closed {watch.Elapsed.TotalMilliseconds:F0} ms after the request, without lingering");
         Assert.Empty(server.Errors);
     }
 
