@@ -36,6 +36,30 @@ public class IdleConnectionTests : TransportTests
         await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
         Assert.Equal("Hello, World!", (await client.ReadResponseAsync()).BodyText);
     }
+
+    [Fact]
+    public async Task A_connection_that_ends_gives_its_exchange_back_to_the_pool_with_its_receive_buffer()
+    {
+        await using TestServer server = await StartAsync(static (request, response) =>
+        {
+            response.WriteText("bye", "text/plain");
+            return ValueTask.CompletedTask;
+        });
+        await using (RawConnection client = await server.ConnectAsync())
+        {
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            Assert.Equal("bye", (await client.ReadResponseAsync()).BodyText);
+        }
+        // The connection's last act is to give back what it holds, then its slot: wait (bounded) for the slot.
+        Assert.True(await Hardening.Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound),
+            $"the server still counts {server.Server.ConnectionCount} connections");
+
+        // The server's only exchange is back in the pool, and with it the receive buffer for the next connection
+        // (a new exchange would hold none).
+        Exchange exchange = server.Server.Exchanges.Rent();
+        Assert.True(exchange.HoldsReceiveBuffer);
+        server.Server.Exchanges.Return(exchange);
+    }
 }
 
 public class EpollIdleConnectionTests : IdleConnectionTests
