@@ -335,6 +335,34 @@ public class ServerExchangeTests : TransportTests
     }
 
     [Fact]
+    public async Task A_response_larger_than_the_socket_buffers_arrives_whole_and_the_connection_serves_the_next_request()
+    {
+        // Each piece is flushed on its own, and the client reads no faster than it parses: the sends wait for it.
+        const int Pieces = 8, PieceSize = 2 * 1024 * 1024;
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            if (request.Path != "/big")
+            {
+                response.WriteText("next");
+                return;
+            }
+            for (int i = 0; i < Pieces; i++) await response.WriteAsync(Enumerable.Repeat((byte)('a' + i), PieceSize).ToArray());
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /big HTTP/1.1\r\nHost: x\r\n\r\n");
+        RawResponse big = await connection.ReadResponseAsync(timeout: ServerTiming.HangBound);
+        Assert.Equal(200, big.StatusCode);
+        Assert.Equal(Pieces * PieceSize, big.Body.Length);
+        for (int i = 0; i < Pieces; i++)
+        {
+            Assert.True(big.Body.AsSpan(i * PieceSize, PieceSize).IndexOfAnyExcept((byte)('a' + i)) < 0, $"piece {i} is not all '{(char)('a' + i)}'");
+        }
+
+        await connection.SendAsync("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("next", (await connection.ReadResponseAsync()).BodyText);
+    }
+
+    [Fact]
     public async Task Closes_after_the_configured_number_of_requests_and_says_so()
     {
         await using var server = await StartAsync(Hello, o => o.MaxRequestsPerConnection = 2);
