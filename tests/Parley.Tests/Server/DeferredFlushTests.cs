@@ -83,6 +83,73 @@ public class DeferredFlushTests : TransportTests
     }
 
     [Fact]
+    public async Task A_write_after_a_flush_inside_the_call_leaves_the_flush_deferred_until_the_call_returns()
+    {
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Write("first"u8);
+            response.FlushAsync().GetAwaiter().GetResult(); // deferred: the synchronous call goes on
+            response.Write("second"u8); // still inside the call: no send of its own
+            written.SetResult();
+            release.Wait(ServerTiming.HangBound);
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        long sentDuringTheCall;
+        try
+        {
+            await written.Task.WaitAsync(ServerTiming.HangBound);
+            HttpConnection serving = Assert.Single(server.Server.OpenConnections.ToArray().OfType<HttpConnection>());
+            var json = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(json)) serving.WriteStatus(writer, Environment.TickCount64, "test");
+            sentDuringTheCall = System.Text.Json.JsonDocument.Parse(json.WrittenMemory).RootElement.GetProperty("bytesSent").GetInt64();
+        }
+        finally
+        {
+            release.Set();
+        }
+        Assert.Equal(0, sentDuringTheCall);
+        RawResponse answered = await connection.ReadResponseAsync();
+        Assert.Equal("firstsecond", answered.BodyText);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_write_after_the_call_waits_for_a_deferred_flush_the_client_is_slow_to_take(bool synchronousWrite)
+    {
+        // Far more than the socket buffers of both sides hold on loopback: the send of the flush waits for the client.
+        byte[] big = Enumerable.Repeat((byte)'b', 32 * 1024 * 1024).ToArray();
+        var tailComing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync(async (request, response) =>
+        {
+            response.Write(big);
+            await response.FlushAsync(); // deferred: sent when the call returns
+            await Task.Yield(); // the call returns; the connection's send of the flush waits for the client
+            tailComing.TrySetResult();
+            // This output operation must wait for that send, not write under it.
+            if (synchronousWrite) response.Write("tail"u8);
+            else await response.WriteAsync("tail"u8.ToArray());
+        }, o => o.ResponseBufferSize = 2 * big.Length);
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        // The client reads nothing until the handler has its tail to write.
+        await tailComing.Task.WaitAsync(ServerTiming.HangBound);
+        RawResponse response = await connection.ReadResponseAsync(timeout: ServerTiming.HangBound);
+        Assert.Equal("chunked", response.Header("Transfer-Encoding"));
+        Assert.Equal(big.Length + 4, response.Body.Length);
+        Assert.True(response.Body.AsSpan(0, big.Length).IndexOfAnyExcept((byte)'b') < 0, "the flushed bytes are not intact");
+        Assert.Equal("tail", Encoding.Latin1.GetString(response.Body, big.Length, 4));
+        // And the connection is fit for the next request.
+        await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        Assert.Equal(big.Length + 4, (await connection.ReadResponseAsync(timeout: ServerTiming.HangBound)).Body.Length);
+        Assert.Empty(server.Errors);
+    }
+
+    [Fact]
     public async Task Bytes_flushed_in_the_call_reach_the_client_when_the_handler_then_aborts()
     {
         await using var server = await StartAsync((request, response) =>
