@@ -122,6 +122,34 @@ public class RequestAbortedTests : TransportTests
     }
 
     [Fact]
+    public async Task A_callback_a_finished_request_left_on_the_token_is_not_run_when_a_later_request_aborts()
+    {
+        int firstCallbackRan = 0;
+        var atTheAbort = new TaskCompletionSource<(bool Fired, bool FirstCallbackRan)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await StartAsync((request, response) =>
+        {
+            if (request.Path == "/first")
+            {
+                request.Aborted.Register(() => Volatile.Write(ref firstCallbackRan, 1));
+                response.WriteText("first");
+                return ValueTask.CompletedTask;
+            }
+            // The token is the connection's, reset between requests: the first request's callback went with it.
+            CancellationToken aborted = request.Aborted;
+            response.Abort(); // fires the token, running its callbacks, before it returns
+            atTheAbort.SetResult((aborted.IsCancellationRequested, Volatile.Read(ref firstCallbackRan) == 1));
+            return ValueTask.CompletedTask;
+        });
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /first HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("first", (await connection.ReadResponseAsync()).BodyText);
+        await connection.SendAsync("GET /second HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("", await connection.ReadUntilCloseAsync());
+        Assert.Equal((true, false), await atTheAbort.Task.WaitAsync(ServerTiming.HangBound));
+        Assert.Equal(0, Volatile.Read(ref firstCallbackRan));
+    }
+
+    [Fact]
     public async Task Aborted_asked_for_twice_is_one_token_and_fires_when_the_client_closes()
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
