@@ -166,6 +166,40 @@ public class DeferredFlushTests : TransportTests
     }
 
     [Fact]
+    public async Task Bytes_flushed_in_the_call_and_sent_at_the_abort_are_counted_as_sent()
+    {
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var release = new ManualResetEventSlim();
+        await using var server = await StartAsync((request, response) =>
+        {
+            response.Write("first"u8);
+            response.FlushAsync().GetAwaiter().GetResult(); // deferred, then sent by the abort
+            response.Abort();
+            aborted.SetResult();
+            // The connection is listed until the handler returns: its count is read meanwhile.
+            release.Wait(ServerTiming.HangBound);
+            return ValueTask.CompletedTask;
+        });
+        Task<string> received = server.ExchangeUntilCloseAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        long bytesSent;
+        try
+        {
+            await aborted.Task.WaitAsync(ServerTiming.HangBound);
+            HttpConnection serving = Assert.Single(server.Server.OpenConnections.ToArray().OfType<HttpConnection>());
+            var json = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new System.Text.Json.Utf8JsonWriter(json)) serving.WriteStatus(writer, Environment.TickCount64, "test");
+            bytesSent = System.Text.Json.JsonDocument.Parse(json.WrittenMemory).RootElement.GetProperty("bytesSent").GetInt64();
+        }
+        finally
+        {
+            release.Set();
+        }
+        string all = await received.WaitAsync(ServerTiming.HangBound);
+        Assert.EndsWith("\r\n\r\n5\r\nfirst\r\n", all);
+        Assert.Equal(Encoding.Latin1.GetByteCount(all), bytesSent);
+    }
+
+    [Fact]
     public async Task Bytes_written_after_a_sent_flush_are_not_sent_when_the_handler_aborts()
     {
         await using var server = await StartAsync(async (request, response) =>
