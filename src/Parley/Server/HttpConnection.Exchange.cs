@@ -216,7 +216,15 @@ internal sealed partial class HttpConnection
         if (log is null) return;
         string method = rawTarget || !_head.RequestLineParsed ? "-" : _request.Method;
         string target = rawTarget || !_head.RequestLineParsed ? "-" : _request.Target;
-        log(new AccessLogEntry(method, target, statusCode, bodyBytes, Stopwatch.GetElapsedTime(startedTimestamp), RequestCount));
+        try
+        {
+            log(new AccessLogEntry(method, target, statusCode, bodyBytes, Stopwatch.GetElapsedTime(startedTimestamp), RequestCount));
+        }
+        catch (Exception ex)
+        {
+            // The response is settled but not sent yet: a failing log must not cost the client its answer.
+            _options.ErrorLog?.Invoke("the access log callback failed", ex);
+        }
     }
 
     private void WriteAccessLine(AccessLogWriter writer, int statusCode, long bodyBytes, long startedTimestamp, bool rawTarget)

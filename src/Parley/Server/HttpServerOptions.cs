@@ -137,7 +137,8 @@ public sealed class HttpServerOptions
 
     /// <summary>
     /// Called after each response with what an access log needs; null for none. It runs on the request
-    /// path: for a log file, <see cref="AccessLogWriter"/> is the one that never holds a request up.
+    /// path: for a log file, <see cref="AccessLogWriter"/> is the one that never holds a request up. An
+    /// exception it throws goes to <see cref="ErrorLog"/>; the response is sent all the same.
     /// </summary>
     public Action<AccessLogEntry>? AccessLog { get; set; }
 
