@@ -256,8 +256,21 @@ public sealed class HttpServer : IAsyncDisposable
         if (delay > TimeSpan.Zero && _listeners.Length > 0) await Task.WhenAny(Task.Delay(delay), _delayCut.Task).ConfigureAwait(false);
         await QuiesceListenersAsync().ConfigureAwait(false);
         _stopping = true;
-        if (_epollLoops is not null) await StopEpollAcceptingAsync().ConfigureAwait(false);
-        foreach (BoundListener listener in _listeners) listener.Socket.Dispose();
+        if (_epollLoops is null || await StopEpollAcceptingAsync().ConfigureAwait(false))
+        {
+            foreach (BoundListener listener in _listeners) listener.Socket.Dispose();
+        }
+        else
+        {
+            // A loop still holds the listeners: its thread is kept busy (a handler that blocks it). Disposing a
+            // handle waits until every reference on it is released, so that happens off the stop, which goes
+            // on with the drain and ends at its timeout instead of waiting on the blocked thread.
+            BoundListener[] held = _listeners;
+            _ = Task.Run(() =>
+            {
+                foreach (BoundListener listener in held) listener.Socket.Dispose();
+            });
+        }
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
         Task timeout = Task.Delay(drainTimeout);
@@ -308,7 +321,8 @@ public sealed class HttpServer : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync() => await StopAsync(TimeSpan.Zero, TimeSpan.Zero).ConfigureAwait(false);
 
-    private async Task StopEpollAcceptingAsync()
+    /// <summary>Stops the epoll loops' accepting; false when a loop did not let go of the listeners in time.</summary>
+    private async Task<bool> StopEpollAcceptingAsync()
     {
         EpollLoop[] loops = _epollLoops!;
         foreach (EpollLoop loop in loops) loop.StopAccepting();
@@ -322,7 +336,7 @@ public sealed class HttpServer : IAsyncDisposable
             if (listener.Options.ListenSocket is null) LinuxNative.shutdown((int)listener.Socket.SafeHandle.DangerousGetHandle(), LinuxNative.SHUT_RD);
         }
         Task stopped = Task.WhenAll(Array.ConvertAll(loops, loop => loop.AcceptStopped));
-        await Task.WhenAny(stopped, Task.Delay(2000)).ConfigureAwait(false);
+        return await Task.WhenAny(stopped, Task.Delay(2000)).ConfigureAwait(false) == stopped;
     }
 
     /// <summary>

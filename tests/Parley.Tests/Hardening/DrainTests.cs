@@ -138,6 +138,34 @@ public class DrainTests : TransportTests
     }
 
     [Fact]
+    public async Task A_handler_that_blocks_its_thread_does_not_keep_the_stop_from_ending_at_the_drain_timeout()
+    {
+        // On epoll the handler runs on the event loop's thread (one loop here), which also holds the listeners.
+        using var release = new ManualResetEventSlim();
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartAsync((request, response) =>
+        {
+            entered.TrySetResult();
+            // Blocks its thread (bounded, so that a failed run ends); the test lets it go once the stop returned.
+            release.Wait(TimeSpan.FromSeconds(60));
+            response.WriteText("late");
+            return ValueTask.CompletedTask;
+        }, o => o.EpollThreadCount = 1);
+        await using RawConnection connection = await server.ConnectAsync();
+        try
+        {
+            await connection.SendAsync("GET /block HTTP/1.1\r\nHost: x\r\n\r\n");
+            await entered.Task.WaitAsync(ServerTiming.HangBound);
+            Task stop = server.Server.StopAsync(TimeSpan.FromMilliseconds(500));
+            Assert.True(await Task.WhenAny(stop, Task.Delay(ServerTiming.HangBound)) == stop, "the stop did not return while a handler blocked its thread");
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    [Fact]
     public async Task A_connection_accepted_just_before_the_stop_is_given_its_first_second_for_its_request()
     {
         // The promise is a second from the accept; a run in which the client could not send within half of it
