@@ -18,6 +18,25 @@ public class AccessLogWriterTests
     private const string Line = "- - - [03/Feb/2026:04:05:06 +0000] \"GET / HTTP/1.1\" 200 -\n";
 
     [Fact]
+    public void A_path_in_a_missing_directory_fails_with_an_IOException_naming_the_path()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"parley-missing-{Guid.NewGuid():N}", "access.log");
+        // Exactly IOException: permission denied is the only failure reported as UnauthorizedAccessException.
+        IOException error = Assert.Throws<IOException>(() => new AccessLogWriter(AccessLogFormat.Common, path));
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
+    public void A_path_that_may_not_be_written_fails_with_UnauthorizedAccessException_naming_the_path()
+    {
+        // A read-only sysctl refuses writing with EACCES even to root (proc_sys_permission), unlike a chmod'ed file.
+        const string path = "/proc/sys/kernel/osrelease";
+        if (!OperatingSystem.IsLinux() || !File.Exists(path)) return;
+        var error = Assert.Throws<UnauthorizedAccessException>(() => new AccessLogWriter(AccessLogFormat.Common, path));
+        Assert.Contains(path, error.Message);
+    }
+
+    [Fact]
     public void An_unknown_format_or_a_buffer_under_4_KiB_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new AccessLogWriter((AccessLogFormat)99, new RecordingStream()));

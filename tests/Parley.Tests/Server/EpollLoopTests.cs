@@ -1,0 +1,53 @@
+using System.Net;
+using Parley.Server;
+
+namespace Parley.Tests.Server;
+
+/// <summary>The epoll loops themselves: their threads and how many listeners they take.</summary>
+public class EpollLoopTests
+{
+    private static readonly RequestHandler Ok = (request, response) =>
+    {
+        response.WriteText("ok");
+        return ValueTask.CompletedTask;
+    };
+
+    private static HttpServer Server(int listeners, int threads = 1)
+    {
+        var options = new HttpServerOptions { Transport = TransportKind.Epoll, EpollThreadCount = threads };
+        for (int i = 0; i < listeners; i++) options.Listeners.Add(ListenerOptions.Http("127.0.0.1", 0));
+        return new HttpServer(options, Ok);
+    }
+
+    [Fact]
+    public async Task Each_loop_runs_on_a_thread_named_after_its_index()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        await using HttpServer server = Server(1, threads: 2);
+        await server.StartAsync();
+        // The name reaches the kernel (pthread_setname_np), where ps, top and perf show it.
+        string[] names = Directory.GetDirectories("/proc/self/task")
+            .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).Trim(); } catch (IOException) { return ""; } })
+            .ToArray();
+        Assert.Contains("parley-epoll-0", names);
+        Assert.Contains("parley-epoll-1", names);
+    }
+
+    [Fact]
+    public async Task A_loop_serves_256_listeners_and_refuses_more()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        await using (HttpServer server = Server(256))
+        {
+            await server.StartAsync();
+            await using RawConnection connection = await RawConnection.OpenAsync(server.LocalEndPoints[255]);
+            await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+            Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
+        }
+        await using (HttpServer server = Server(257))
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => server.StartAsync());
+            Assert.Contains("at most 256 listeners", error.Message);
+        }
+    }
+}
