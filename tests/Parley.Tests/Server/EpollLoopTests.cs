@@ -19,6 +19,10 @@ public class EpollLoopTests
         return new HttpServer(options, Ok);
     }
 
+    private static string[] ThreadNames() => Directory.GetDirectories("/proc/self/task")
+        .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).Trim(); } catch (IOException) { return ""; } })
+        .ToArray();
+
     [Fact]
     public async Task Each_loop_runs_on_a_thread_named_after_its_index()
     {
@@ -26,9 +30,7 @@ public class EpollLoopTests
         await using HttpServer server = Server(1, threads: 2);
         await server.StartAsync();
         // The name reaches the kernel (pthread_setname_np), where ps, top and perf show it.
-        string[] names = Directory.GetDirectories("/proc/self/task")
-            .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).Trim(); } catch (IOException) { return ""; } })
-            .ToArray();
+        string[] names = ThreadNames();
         Assert.Contains("parley-epoll-0", names);
         Assert.Contains("parley-epoll-1", names);
     }
@@ -49,5 +51,21 @@ public class EpollLoopTests
             var error = await Assert.ThrowsAsync<ArgumentException>(() => server.StartAsync());
             Assert.Contains("at most 256 listeners", error.Message);
         }
+    }
+
+    [Fact]
+    public async Task A_stopped_servers_loop_threads_end()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // 48 loops: no other test's server has a loop 47, so its thread is this server's.
+        const string last = "parley-epoll-47";
+        HttpServer server = Server(1, threads: 48);
+        await server.StartAsync();
+        Assert.Contains(last, ThreadNames());
+        await server.DisposeAsync();
+        // Each loop waits at most a second at a time, so it sees the stop within a second (plus a loaded machine).
+        DateTime deadline = DateTime.UtcNow + ServerTiming.Heartbeat + ServerTiming.LoadAllowance;
+        while (ThreadNames().Contains(last) && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.DoesNotContain(last, ThreadNames());
     }
 }
