@@ -23,6 +23,9 @@ public class EpollLoopTests
         .Select(task => { try { return File.ReadAllText(Path.Combine(task, "comm")).Trim(); } catch (IOException) { return ""; } })
         .ToArray();
 
+    private static int EpollDescriptors() => Directory.GetFiles("/proc/self/fd")
+        .Count(fd => { try { return new FileInfo(fd).LinkTarget == "anon_inode:[eventpoll]"; } catch (IOException) { return false; } });
+
     [Fact]
     public async Task Each_loop_runs_on_a_thread_named_after_its_index()
     {
@@ -54,9 +57,10 @@ public class EpollLoopTests
     }
 
     [Fact]
-    public async Task A_stopped_servers_loop_threads_end()
+    public async Task A_stopped_servers_loop_threads_end_and_close_their_epoll_descriptors()
     {
         if (!OperatingSystem.IsLinux()) return;
+        int before = EpollDescriptors();
         // 48 loops: no other test's server has a loop 47, so its thread is this server's.
         const string last = "parley-epoll-47";
         HttpServer server = Server(1, threads: 48);
@@ -67,5 +71,9 @@ public class EpollLoopTests
         DateTime deadline = DateTime.UtcNow + ServerTiming.Heartbeat + ServerTiming.LoadAllowance;
         while (ThreadNames().Contains(last) && DateTime.UtcNow < deadline) await Task.Delay(50);
         Assert.DoesNotContain(last, ThreadNames());
+        // Each loop closes its epoll instance as it ends. Other tests' servers come and go meanwhile, hence
+        // a margin, well short of the 48 instances a leak would leave behind.
+        int after = EpollDescriptors();
+        Assert.True(after < before + 24, $"{after - before} more epoll descriptors open after the server stopped");
     }
 }
