@@ -37,6 +37,29 @@ public class AccessLogWriterTests
     }
 
     [Fact]
+    public void A_file_writer_closes_its_file_when_disposed()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        string path = Path.Combine(Path.GetTempPath(), $"parley-access-{Guid.NewGuid():N}.log");
+        try
+        {
+            var writer = new AccessLogWriter(AccessLogFormat.Common, path);
+            Assert.True(AppendLine(writer));
+            Assert.Equal(1, OpenDescriptors(path));
+            writer.Dispose();
+            Assert.Equal(Line, File.ReadAllText(path));
+            Assert.Equal(0, OpenDescriptors(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static int OpenDescriptors(string path) => Directory.GetFiles("/proc/self/fd")
+        .Count(fd => { try { return new FileInfo(fd).LinkTarget == path; } catch (IOException) { return false; } });
+
+    [Fact]
     public void An_unknown_format_or_a_buffer_under_4_KiB_is_refused()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new AccessLogWriter((AccessLogFormat)99, new RecordingStream()));
