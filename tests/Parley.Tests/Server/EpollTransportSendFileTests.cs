@@ -217,6 +217,24 @@ public sealed class EpollTransportSendFileTests : IDisposable
     }
 
     [Fact]
+    public async Task A_file_handle_disposed_while_its_region_goes_out_stays_open_until_the_region_is_sent()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        const int length = 4 * 1024 * 1024;
+        (byte[] content, SafeFileHandle file) = MakeFile(length);
+        int fileFd = (int)file.DangerousGetHandle();
+        Task send = server.SendFileAsync("head"u8.ToArray(), file, 0, length, CancellationToken.None).AsTask();
+        Assert.False(send.IsCompleted, "the client has read nothing yet; the send cannot have finished");
+        file.Dispose(); // the transport's reference keeps the descriptor
+        Assert.True(FileStillOpen(fileFd), "the file was closed under a send");
+        byte[] received = await ReadExactlyAsync(client, 4 + length);
+        await send.WaitAsync(ServerTiming.HangBound);
+        Assert.True(content.AsSpan().SequenceEqual(received.AsSpan(4)), "the file's bytes differ");
+        Assert.False(FileStillOpen(fileFd), "the file stayed open after its region was sent");
+    }
+
+    [Fact]
     public async Task A_waiting_file_send_is_cancelled_by_its_token_and_releases_the_file()
     {
         if (!EpollLoop.IsSupported) return;
@@ -291,6 +309,7 @@ public sealed class EpollTransportSendFileTests : IDisposable
         Task<int> receive = server.ReceiveAsync(new byte[100]).AsTask();
         Assert.False(receive.IsCompleted, "the client has sent nothing");
         server.Close();
+        Assert.False(server.HasUnreadBytes); // a closed connection has nothing to read
         try
         {
             await receive.WaitAsync(ServerTiming.HangBound);

@@ -334,7 +334,14 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
     public override void Close()
     {
         // A handler may have left a body read behind; shutting down ends it as Abort would.
-        if (_receive.IsPending || Volatile.Read(ref _send) is { IsPending: true }) Abort();
+        if (_receive.IsPending || Volatile.Read(ref _send) is { IsPending: true })
+        {
+            Abort();
+            // The loop may not report the shutdown before Dispose unregisters the connection (its event
+            // is then dropped): complete them here, on the shut-down socket (end of stream, or a failed send).
+            _receive.TryComplete();
+            Volatile.Read(ref _send)?.TryComplete();
+        }
         Dispose();
     }
 
