@@ -269,6 +269,25 @@ public sealed class EpollTransportSendFileTests : IDisposable
     }
 
     [Fact]
+    public async Task Bytes_from_the_peer_end_a_watch_so_its_later_hang_up_is_not_reported_to_it()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        bool told = false;
+        server.WatchPeer(() => told = true);
+        client.Send("abc"u8);
+        // Completes once the loop has reported the bytes (and so ended the watch).
+        await server.WaitForDataAsync().AsTask().WaitAsync(ServerTiming.HangBound);
+        byte[] buffer = new byte[100];
+        Assert.Equal(3, await server.ReceiveAsync(buffer).AsTask().WaitAsync(ServerTiming.HangBound));
+        Task<int> end = server.ReceiveAsync(buffer).AsTask();
+        client.Shutdown(SocketShutdown.Send);
+        // The loop tells a watch of a hang-up before it completes the receive.
+        Assert.Equal(0, await end.WaitAsync(ServerTiming.HangBound));
+        Assert.False(told, "a watch ended by the peer's bytes was told of its hang-up");
+    }
+
+    [Fact]
     public async Task Data_already_reported_is_received_by_a_receive_when_ready()
     {
         if (!EpollLoop.IsSupported) return;
