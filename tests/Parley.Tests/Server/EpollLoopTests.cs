@@ -29,7 +29,6 @@ public class EpollLoopTests
     [Fact]
     public async Task Each_loop_runs_on_a_thread_named_after_its_index()
     {
-        if (!OperatingSystem.IsLinux()) return;
         await using HttpServer server = Server(1, threads: 2);
         await server.StartAsync();
         // The name reaches the kernel (pthread_setname_np), where ps, top and perf show it.
@@ -41,7 +40,6 @@ public class EpollLoopTests
     [Fact]
     public async Task A_loop_serves_256_listeners_and_refuses_more()
     {
-        if (!OperatingSystem.IsLinux()) return;
         await using (HttpServer server = Server(256))
         {
             await server.StartAsync();
@@ -59,7 +57,6 @@ public class EpollLoopTests
     [Fact]
     public async Task A_stopped_servers_loop_threads_end_and_close_their_epoll_descriptors()
     {
-        if (!OperatingSystem.IsLinux()) return;
         int before = EpollDescriptors();
         // 48 loops: no other test's server has a loop 47, so its thread is this server's.
         const string last = "parley-epoll-47";
