@@ -151,7 +151,7 @@ internal sealed partial class HttpConnection
             // The handler promised a Content-Length it did not deliver. If none of the response is on the
             // wire yet, answer 500 instead (keeping the responses batched before it); otherwise the client
             // cannot tell where the response ends, and the only honest signal left is closing the connection.
-            if (_options.ErrorLog is not null) LogRequestError($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
+            LogRequestError($"{_request.Method} {_request.Target}: response body shorter than its Content-Length; connection closed", null);
             if (_responseFlushed) return new(false);
             DiscardResponse();
             _keepAlive = false;
@@ -199,7 +199,7 @@ internal sealed partial class HttpConnection
         // engine's rejection of the body (a broken chunk, a body over the limit).
         if (status >= 500) _server.Status.Count(FailureKind.HandlerException);
         else _server.Status.CountStatus(status);
-        if (status >= 500 && _options.ErrorLog is not null) LogRequestError($"handler failed for {_request.Method} {_request.Target}", ex);
+        if (status >= 500) LogRequestError($"handler failed for {_request.Method} {_request.Target}", ex);
         if (_responseFlushed) return false; // bytes of the failed response are already on the wire
         DiscardResponse();
         _response.StatusCode = status;
@@ -279,7 +279,7 @@ internal sealed partial class HttpConnection
             if (copied > 0) return copied;
             // Nothing buffered: receive straight into the caller's memory, never past the body's end.
             int wanted = (int)Math.Min(destination.Length, _bodyRemaining);
-            SetPhase(Phase.ReadingBody, BodyReadDeadline());
+            SetPhaseUnlessClosed(Phase.ReadingBody, BodyReadDeadline());
             int received = await _transport.ReceiveAsync(destination[..wanted], cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
             if (received == 0) throw ClientEndedBodyEarly();
@@ -399,7 +399,7 @@ internal sealed partial class HttpConnection
             _end = headEnd + unconsumed;
         }
         if (_end == _buffer.Length) Grow(Math.Max(_buffer.Length * 2, _head.HeadLength + ChunkedDecoder.MaxChunkLineLength * 2));
-        SetPhase(Phase.ReadingBody, BodyReadDeadline());
+        SetPhaseUnlessClosed(Phase.ReadingBody, BodyReadDeadline());
         int received = await _transport.ReceiveAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
         if (!EnterBusy(Phase.ReadingBody)) throw new IOException("connection closed while reading the request body");
         if (received == 0) throw ClientEndedBodyEarly();

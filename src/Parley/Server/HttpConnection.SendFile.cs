@@ -85,7 +85,7 @@ internal sealed partial class HttpConnection
         {
             cancellationToken.ThrowIfCancellationRequested();
             int slice = (int)Math.Min(length, SendFileSlice);
-            SetPhase(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
+            SetPhaseUnlessClosed(Phase.Writing, Environment.TickCount64 + (long)_options.DataTimeout.TotalMilliseconds);
             // The first slice carries whatever is buffered (at least the head) in front of the file bytes.
             await _transport.SendFileAsync(_output.WrittenMemory, file, offset, slice, cancellationToken).ConfigureAwait(false);
             if (!EnterBusy(Phase.Writing)) throw new IOException("connection closed while sending a file");

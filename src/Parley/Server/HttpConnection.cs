@@ -402,8 +402,9 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         Volatile.Write(ref _phase, (int)phase);
     }
 
-    // For a send, which a handler may start after the end of a drain closed its connection (ForceClose): the
-    // connection stays closed, so that the send's failure is taken for the server's doing, not the client's.
+    // For a wait a handler may start after the end of a drain closed its connection (ForceClose): a send, a
+    // file send or a body read. The connection stays closed, so that the operation's failure is taken for the
+    // server's doing, not the client's.
     private void SetPhaseUnlessClosed(Phase phase, long deadline)
     {
         Volatile.Write(ref _deadline, deadline);

@@ -138,6 +138,28 @@ public class DrainTests : TransportTests
     }
 
     [Fact]
+    public async Task A_handler_cut_off_at_the_end_of_the_drain_that_then_reads_its_body_is_not_counted_as_a_client_that_went_away()
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using TestServer server = await StartAsync(async (request, response) =>
+        {
+            entered.TrySetResult();
+            await release.Task;
+            await request.ReadBodyAsync(1024);
+        });
+        await using RawConnection connection = await server.ConnectAsync();
+        // Half of the body: the handler's read, after the close, has to wait for the rest.
+        await connection.SendAsync("POST /hang HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345");
+        await entered.Task.WaitAsync(ServerTiming.HangBound);
+        await server.Server.StopAsync(TimeSpan.FromMilliseconds(200)).WaitAsync(ServerTiming.HangBound);
+        Assert.Equal("", await connection.ReadUntilCloseAsync(ServerTiming.HangBound));
+        release.SetResult();
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Server.ConnectionCount == 0, ServerTiming.HangBound), "the connection never ended");
+        Assert.Equal(0, server.FailureCount("client-disconnected"));
+    }
+
+    [Fact]
     public async Task A_handler_that_blocks_its_thread_does_not_keep_the_stop_from_ending_at_the_drain_timeout()
     {
         // On epoll the handler runs on the event loop's thread (one loop here), which also holds the listeners.
