@@ -13,7 +13,8 @@ public enum TransportKind
     Sockets,
     /// <summary>
     /// Linux epoll event loops with inline continuations: no thread hop per request, so handlers (and code after a
-    /// client's <c>await</c>) run on the loop thread and must not block it. Linux only.
+    /// client's <c>await</c>) run on the loop thread and must not block it. Linux on x64 only; a server takes at
+    /// most 256 listeners with it.
     /// </summary>
     Epoll,
 }

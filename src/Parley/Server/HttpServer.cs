@@ -148,10 +148,21 @@ public sealed class HttpServer : IAsyncDisposable
     /// names the address and the reason, e.g. "cannot listen on 127.0.0.1:8080: address already in use";
     /// the <see cref="SocketException"/> is the inner exception.
     /// </exception>
+    /// <exception cref="ArgumentException">A listener's options contradict each other, or the epoll transport is given more than 256 listeners.</exception>
+    /// <exception cref="PlatformNotSupportedException">The epoll transport off Linux on x64.</exception>
     public async Task StartAsync(CancellationToken cancellationToken = default)
     {
         if (_listeners.Length > 0) throw new InvalidOperationException("the server is already started");
         IList<ListenerOptions> configured = Options.Listeners.Count > 0 ? Options.Listeners : [ListenerOptions.Http(Options.Host, Options.Port)];
+        if (Options.Transport == TransportKind.Epoll)
+        {
+            // Before anything is bound or started: a start that fails leaves nothing behind.
+            if (!EpollLoop.IsSupported) throw new PlatformNotSupportedException("the epoll transport needs Linux on x64; use TransportKind.Sockets");
+            if (configured.Count > EpollLoop.MaxListeners)
+            {
+                throw new ArgumentException($"the epoll transport serves at most {EpollLoop.MaxListeners} listeners, not {configured.Count}");
+            }
+        }
         var bound = new List<BoundListener>(configured.Count);
         try
         {
@@ -184,29 +195,72 @@ public sealed class HttpServer : IAsyncDisposable
             throw;
         }
         _listeners = [.. bound];
+        if (Options.Transport == TransportKind.Epoll)
+        {
+            try
+            {
+                StartEpollLoops();
+            }
+            catch
+            {
+                // Out of descriptors or kernel memory (epoll_create1, epoll_ctl): undo the start.
+                await UndoEpollStartAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
         DateField.PrepareAhead();
         Status.MarkStarted();
         _heartbeat = new Timer(static state => ((HttpServer)state!).OnHeartbeat(), this, 1000, 1000);
-        if (Options.Transport == TransportKind.Epoll)
+        if (_epollLoops is null)
         {
-            if (!EpollLoop.IsSupported) throw new PlatformNotSupportedException("the epoll transport needs Linux on x64; use TransportKind.Sockets");
-            SafeSocketHandle[] handles = new SafeSocketHandle[_listeners.Length];
-            for (int i = 0; i < _listeners.Length; i++)
-            {
-                // The loops accept themselves: the listener must not block them, and accepted sockets inherit
-                // TCP_NODELAY from it (Linux copies the listener's options to the connections it accepts).
-                _listeners[i].Socket.Blocking = false;
-                _listeners[i].Socket.NoDelay = true;
-                handles[i] = _listeners[i].Socket.SafeHandle;
-            }
-            _epollLoops = new EpollLoop[Math.Max(1, Options.EpollThreadCount > 0 ? Options.EpollThreadCount : Environment.ProcessorCount)];
-            for (int i = 0; i < _epollLoops.Length; i++) _epollLoops[i] = new EpollLoop(i);
-            // Only once every loop exists: a loop that accepts may hand the connection to any other loop,
-            // and connections already queued on the listener are accepted as soon as a loop watches it.
-            foreach (EpollLoop loop in _epollLoops) loop.StartAccepting(this, handles);
+            _acceptLoops = Array.ConvertAll(_listeners, listener => Task.Run(() => AcceptLoopAsync(listener), CancellationToken.None));
+        }
+    }
+
+    private void StartEpollLoops()
+    {
+        SafeSocketHandle[] handles = new SafeSocketHandle[_listeners.Length];
+        for (int i = 0; i < _listeners.Length; i++)
+        {
+            // The loops accept themselves: the listener must not block them, and accepted sockets inherit
+            // TCP_NODELAY from it (Linux copies the listener's options to the connections it accepts).
+            _listeners[i].Socket.Blocking = false;
+            _listeners[i].Socket.NoDelay = true;
+            handles[i] = _listeners[i].Socket.SafeHandle;
+        }
+        _epollLoops = new EpollLoop[Math.Max(1, Options.EpollThreadCount > 0 ? Options.EpollThreadCount : Environment.ProcessorCount)];
+        for (int i = 0; i < _epollLoops.Length; i++) _epollLoops[i] = new EpollLoop(i);
+        // Only once every loop exists: a loop that accepts may hand the connection to any other loop,
+        // and connections already queued on the listener are accepted as soon as a loop watches it.
+        foreach (EpollLoop loop in _epollLoops) loop.StartAccepting(this, handles);
+    }
+
+    /// <summary>Stops the loops a failed start created and closes the listeners it bound.</summary>
+    private async Task UndoEpollStartAsync()
+    {
+        EpollLoop[] loops = Array.FindAll(_epollLoops ?? [], loop => loop is not null);
+        _epollLoops = loops;
+        bool letGo = await StopEpollAcceptingAsync().ConfigureAwait(false);
+        foreach (EpollLoop loop in loops) loop.Stop();
+        CloseListeners(_listeners, letGo);
+        _epollLoops = null;
+        _listeners = [];
+    }
+
+    private static void CloseListeners(BoundListener[] listeners, bool loopsLetGo)
+    {
+        if (loopsLetGo)
+        {
+            foreach (BoundListener listener in listeners) listener.Socket.Dispose();
             return;
         }
-        _acceptLoops = Array.ConvertAll(_listeners, listener => Task.Run(() => AcceptLoopAsync(listener), CancellationToken.None));
+        // A loop still holds the listeners: its thread is kept busy (a handler that blocks it). Disposing a
+        // handle waits until every reference on it is released, so that happens off the caller, which goes on
+        // (a stop with its drain, ending at its timeout) instead of waiting on the blocked thread.
+        _ = Task.Run(() =>
+        {
+            foreach (BoundListener listener in listeners) listener.Socket.Dispose();
+        });
     }
 
     private async Task<Socket> BindAsync(ListenerOptions listener, CancellationToken cancellationToken)
@@ -256,21 +310,7 @@ public sealed class HttpServer : IAsyncDisposable
         if (delay > TimeSpan.Zero && _listeners.Length > 0) await Task.WhenAny(Task.Delay(delay), _delayCut.Task).ConfigureAwait(false);
         await QuiesceListenersAsync().ConfigureAwait(false);
         _stopping = true;
-        if (_epollLoops is null || await StopEpollAcceptingAsync().ConfigureAwait(false))
-        {
-            foreach (BoundListener listener in _listeners) listener.Socket.Dispose();
-        }
-        else
-        {
-            // A loop still holds the listeners: its thread is kept busy (a handler that blocks it). Disposing a
-            // handle waits until every reference on it is released, so that happens off the stop, which goes
-            // on with the drain and ends at its timeout instead of waiting on the blocked thread.
-            BoundListener[] held = _listeners;
-            _ = Task.Run(() =>
-            {
-                foreach (BoundListener listener in held) listener.Socket.Dispose();
-            });
-        }
+        CloseListeners(_listeners, _epollLoops is null || await StopEpollAcceptingAsync().ConfigureAwait(false));
         await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
         if (Volatile.Read(ref _connectionCount) == 0) _drained.TrySetResult();
         Task timeout = Task.Delay(drainTimeout);

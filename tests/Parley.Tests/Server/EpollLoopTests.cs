@@ -47,10 +47,14 @@ public class EpollLoopTests
             await connection.SendAsync("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
             Assert.Equal(200, (await connection.ReadResponseAsync()).StatusCode);
         }
-        await using (HttpServer server = Server(257))
+        // 48 loops: no other test's server has a loop 47 (the tests of this class run one at a time).
+        await using (HttpServer server = Server(257, threads: 48))
         {
             var error = await Assert.ThrowsAsync<ArgumentException>(() => server.StartAsync());
             Assert.Contains("at most 256 listeners", error.Message);
+            // Refused before anything is bound or started: no listener and no loop thread is left behind.
+            Assert.Throws<InvalidOperationException>(() => server.LocalEndPoints);
+            Assert.DoesNotContain("parley-epoll-47", ThreadNames());
         }
     }
 

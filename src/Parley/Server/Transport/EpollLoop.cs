@@ -19,7 +19,7 @@ internal sealed unsafe class EpollLoop
     // The epoll data words of the listening sockets count down from here, one per listener; connections use
     // (generation << 32 | slot), whose slot never comes near these values.
     private const ulong ListenerData = ulong.MaxValue;
-    private const int MaxListeners = 256;
+    internal const int MaxListeners = 256;
     // How long accepting pauses when the process is out of descriptors or memory.
     private const int AcceptPauseMilliseconds = 50;
 
