@@ -202,7 +202,11 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             else if (Volatile.Read(ref _phase) != (int)Phase.Closed)
             {
                 _server.Status.Count(FailureKind.TlsHandshakeFailed);
-                _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {Describe(ex)}", null);
+                // A handshake record SslStream cannot read as a ClientHello leaves it without options, and it
+                // then blames the certificate ("must use a certificate with the associated private key"),
+                // which sends an operator after a fault the configuration does not have.
+                string reason = ex is NotSupportedException && !tls.ClientHelloRead ? "the client's first handshake record is not a ClientHello" : Describe(ex);
+                _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {reason}", null);
             }
             return false;
         }

@@ -43,6 +43,9 @@ internal sealed class TlsTransport : ConnectionTransport
 
     public TimeSpan HandshakeTimeout => _listener.HandshakeTimeout;
 
+    /// <summary>True once SslStream read the client's ClientHello and asked for the options to answer it.</summary>
+    public bool ClientHelloRead { get; private set; }
+
     public override IPEndPoint? RemoteEndPoint => _inner.RemoteEndPoint;
 
     public override IPEndPoint? LocalEndPoint => _inner.LocalEndPoint;
@@ -69,7 +72,11 @@ internal sealed class TlsTransport : ConnectionTransport
         }
         _stream.Unread(first[0]);
         await _ssl.AuthenticateAsServerAsync(static (stream, hello, state, _) =>
-            ValueTask.FromResult(((TlsListener)state!).OptionsFor(hello.ServerName)), _listener).ConfigureAwait(false);
+        {
+            var transport = (TlsTransport)state!;
+            transport.ClientHelloRead = true;
+            return ValueTask.FromResult(transport._listener.OptionsFor(hello.ServerName));
+        }, this).ConfigureAwait(false);
         Session = new TlsSession(_ssl);
         return HandshakeResult.Secure;
     }
