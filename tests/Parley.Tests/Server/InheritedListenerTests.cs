@@ -15,7 +15,6 @@ public class InheritedListenerTests : TransportTests
     [Fact]
     public async Task A_server_serves_a_given_socket_and_a_stop_leaves_it_listening_for_the_next()
     {
-        if (!OperatingSystem.IsLinux()) return;
         // The socket as its owner holds it; each server gets a descriptor of its own, as a child process would.
         using var owned = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         owned.Bind(new IPEndPoint(IPAddress.Loopback, 0));

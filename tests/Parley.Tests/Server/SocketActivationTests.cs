@@ -34,7 +34,6 @@ public sealed class SocketActivationTests : IDisposable
 
     public SocketActivationTests()
     {
-        if (!OperatingSystem.IsLinux()) return;
         // Below First too: a loop that went downwards must find nothing there.
         for (int fd = First - 2; fd < First + 4; fd++) Assert.False(IsOpen(fd), $"descriptor {fd} is already open in the test host");
     }
@@ -66,7 +65,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void Without_LISTEN_PID_nothing_is_taken_and_LISTEN_FDS_is_left()
     {
-        if (!OperatingSystem.IsLinux()) return;
         SetVariables(null, "1", "web");
         Assert.Empty(SocketActivation.TakeListenSockets(First));
         Assert.Equal("1", Environment.GetEnvironmentVariable("LISTEN_FDS"));
@@ -76,7 +74,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void Without_LISTEN_FDS_nothing_is_taken_and_LISTEN_PID_is_left()
     {
-        if (!OperatingSystem.IsLinux()) return;
         SetVariables(ThisProcess, null);
         Assert.Empty(SocketActivation.TakeListenSockets(First));
         Assert.Equal(ThisProcess, Environment.GetEnvironmentVariable("LISTEN_PID"));
@@ -88,7 +85,6 @@ public sealed class SocketActivationTests : IDisposable
     [InlineData("+self")]
     public void Variables_meant_for_another_process_are_left_for_it(string pid)
     {
-        if (!OperatingSystem.IsLinux()) return;
         // As a child of a socket-activated service inherits them: LISTEN_PID names the parent.
         if (pid == "+self") pid = "+" + ThisProcess;
         if (pid == "other") pid = (Environment.ProcessId + 1).ToString(CultureInfo.InvariantCulture);
@@ -104,7 +100,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void LISTEN_FDS_of_0_for_this_process_takes_nothing_and_removes_the_variables()
     {
-        if (!OperatingSystem.IsLinux()) return;
         SetVariables(ThisProcess, "0", "");
         Assert.Empty(SocketActivation.TakeListenSockets(First));
         AssertVariablesRemoved();
@@ -117,7 +112,6 @@ public sealed class SocketActivationTests : IDisposable
     [InlineData("1025")]
     public void LISTEN_FDS_that_is_not_a_count_is_refused_and_the_variables_removed(string count)
     {
-        if (!OperatingSystem.IsLinux()) return;
         SetVariables(ThisProcess, count, "web");
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => SocketActivation.TakeListenSockets(First));
         Assert.Equal($"LISTEN_FDS must be a number of descriptors, not '{count}'", error.Message);
@@ -127,7 +121,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void LISTEN_FDS_of_1024_is_a_count()
     {
-        if (!OperatingSystem.IsLinux()) return;
         // Nothing at First: the count is accepted and the first descriptor is refused.
         SetVariables(ThisProcess, "1024");
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => SocketActivation.TakeListenSockets(First));
@@ -138,7 +131,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void The_passed_sockets_are_taken_in_order_made_close_on_exec_and_the_variables_removed()
     {
-        if (!OperatingSystem.IsLinux()) return;
         Socket v4 = Listening(IPAddress.Loopback);
         Socket v6 = Listening(IPAddress.IPv6Loopback);
         Place(First, v4);
@@ -165,7 +157,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void A_descriptor_that_is_refused_closes_the_sockets_taken_before_it()
     {
-        if (!OperatingSystem.IsLinux()) return;
         Place(First, Listening(IPAddress.Loopback));
         PlaceNotASocket(First + 1);
         SetVariables(ThisProcess, "2");
@@ -182,7 +173,6 @@ public sealed class SocketActivationTests : IDisposable
     [InlineData(true)]
     public void Adopt_takes_a_listening_TCP_socket(bool v6)
     {
-        if (!OperatingSystem.IsLinux()) return;
         Socket listening = Listening(v6 ? IPAddress.IPv6Loopback : IPAddress.Loopback);
         Place(First, listening);
         using (Socket adopted = SocketActivation.Adopt(First))
@@ -200,7 +190,6 @@ public sealed class SocketActivationTests : IDisposable
     [MemberData(nameof(WrongSockets))]
     public void Adopt_refuses_and_closes_a_socket_that_is_not_a_listening_TCP_socket(string kind)
     {
-        if (!OperatingSystem.IsLinux()) return;
         Place(First, kind switch
         {
             "bound TCP" => Bound(),
@@ -216,7 +205,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void Adopt_refuses_and_closes_a_descriptor_that_is_not_a_socket()
     {
-        if (!OperatingSystem.IsLinux()) return;
         PlaceNotASocket(First);
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => SocketActivation.Adopt(First));
         Assert.Equal($"descriptor {First} passed by socket activation is not a listening TCP socket (ListenStream= with an IP address in the .socket unit)", error.Message);
@@ -226,7 +214,6 @@ public sealed class SocketActivationTests : IDisposable
     [Fact]
     public void Adopt_refuses_a_descriptor_that_is_not_open_and_lets_go_of_the_number_at_once()
     {
-        if (!OperatingSystem.IsLinux()) return;
         InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => SocketActivation.Adopt(First));
         Assert.StartsWith($"descriptor {First} passed by socket activation is not a socket: ", error.Message);
         Assert.IsType<SocketException>(error.InnerException);
