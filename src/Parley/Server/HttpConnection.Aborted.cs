@@ -68,7 +68,7 @@ internal sealed partial class HttpConnection
         catch (AggregateException ex)
         {
             // A handler's callback on the token failed; the connection is ending anyway.
-            _options.ErrorLog?.Invoke("a callback on the request's aborted token failed", ex);
+            _options.ErrorLog.Report("a callback on the request's aborted token failed", ex);
         }
     }
 }

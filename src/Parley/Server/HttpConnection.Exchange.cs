@@ -223,7 +223,7 @@ internal sealed partial class HttpConnection
         catch (Exception ex)
         {
             // The response is settled but not sent yet: a failing log must not cost the client its answer.
-            _options.ErrorLog?.Invoke("the access log callback failed", ex);
+            _options.ErrorLog.Report("the access log callback failed", ex);
         }
     }
 

@@ -124,14 +124,14 @@ internal sealed partial class HttpConnection
         if (log is null) return;
         if (!TelemetrySupport.IsSupported || _activity is null)
         {
-            log(message, exception);
+            log.Report(message, exception);
             return;
         }
         Activity? current = Activity.Current;
         Activity.Current = _activity;
         try
         {
-            log(message, exception);
+            log.Report(message, exception);
         }
         finally
         {

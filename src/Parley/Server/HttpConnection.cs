@@ -159,7 +159,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
         {
             NoteFailure(ex);
             _server.Status.Count(FailureKind.ConnectionFailed);
-            _options.ErrorLog?.Invoke($"connection from {RemoteEndPoint} failed", ex);
+            _options.ErrorLog.Report($"connection from {RemoteEndPoint} failed", ex);
         }
         finally
         {
@@ -206,7 +206,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                 // then blames the certificate ("must use a certificate with the associated private key"),
                 // which sends an operator after a fault the configuration does not have.
                 string reason = ex is NotSupportedException && !tls.ClientHelloRead ? "the client's first handshake record is not a ClientHello" : Describe(ex);
-                _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} failed: {reason}", null);
+                _options.ErrorLog.Report($"TLS handshake with {RemoteEndPoint} failed: {reason}", null);
             }
             return false;
         }
@@ -246,7 +246,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
             if (status == ParseStatus.Invalid)
             {
                 _server.Status.Count(FailureKind.ProxyHeaderInvalid);
-                _options.ErrorLog?.Invoke($"PROXY protocol header from {PeerEndPoint} rejected: {reason}", null);
+                _options.ErrorLog.Report($"PROXY protocol header from {PeerEndPoint} rejected: {reason}", null);
                 return false;
             }
             int wanted = ProxyProtocolParser.BytesWanted(header.AsSpan(0, length));
@@ -259,7 +259,7 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
     }
 
     private void LogHandshakeTimeout(TlsTransport tls) =>
-        _options.ErrorLog?.Invoke($"TLS handshake with {RemoteEndPoint} did not finish within {tls.HandshakeTimeout.TotalSeconds:0.###} s", null);
+        _options.ErrorLog.Report($"TLS handshake with {RemoteEndPoint} did not finish within {tls.HandshakeTimeout.TotalSeconds:0.###} s", null);
 
     // One line: the exception's message and its causes' (SslStream wraps OpenSSL's reason in an inner exception).
     private static string Describe(Exception ex)

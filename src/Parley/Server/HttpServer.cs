@@ -405,7 +405,7 @@ public sealed class HttpServer : IAsyncDisposable
         {
             LinuxNative.close(fd);
             if (Interlocked.Decrement(ref _connectionCount) == 0 && _stopping) _drained.TrySetResult();
-            Options.ErrorLog?.Invoke("could not register an accepted connection", ex);
+            Options.ErrorLog.Report("could not register an accepted connection", ex);
             return;
         }
         var connection = new HttpConnection(this, listener, Wrap(epoll, listener));
@@ -431,7 +431,7 @@ public sealed class HttpServer : IAsyncDisposable
             catch (SocketException ex)
             {
                 // Out of descriptors or a connection reset before accept: keep serving the others.
-                Options.ErrorLog?.Invoke($"accept failed: {ex.SocketErrorCode}", null);
+                Options.ErrorLog.Report($"accept failed: {ex.SocketErrorCode}", null);
                 await Task.Delay(50).ConfigureAwait(false);
             }
             if (socket is null) continue;

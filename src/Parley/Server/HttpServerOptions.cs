@@ -152,7 +152,9 @@ public sealed class HttpServerOptions
     /// <summary>
     /// Called when a handler throws or a connection fails unexpectedly; default writes to standard error. For a
     /// failure of a request (its handler threw, or its response fell short of its Content-Length) it runs with
-    /// the request's span as <see cref="System.Diagnostics.Activity.Current"/> when spans are listened to.
+    /// the request's span as <see cref="System.Diagnostics.Activity.Current"/> when spans are listened to. It also
+    /// runs on the epoll loops' and the heartbeat's threads: an exception it throws costs no response, connection
+    /// or thread, and is written to standard error with the line it was given.
     /// </summary>
     public Action<string, Exception?>? ErrorLog { get; set; } = static (message, exception) =>
         Console.Error.WriteLine(exception is null ? message : $"{message}{Environment.NewLine}{exception}");

@@ -245,6 +245,30 @@ public class ServerExchangeTests : TransportTests
     }
 
     [Fact]
+    public async Task An_error_log_that_throws_costs_a_throwing_handler_no_500()
+    {
+        int logged = 0;
+        await using var server = await StartAsync((request, response) =>
+        {
+            if (request.Path == "/boom") throw new InvalidOperationException("the handler broke");
+            response.WriteText("fine");
+            return ValueTask.CompletedTask;
+        });
+        // After the start: the test server sets its own error log until then.
+        server.Server.Options.ErrorLog = (_, _) =>
+        {
+            Interlocked.Increment(ref logged);
+            throw new InvalidOperationException("the log broke");
+        };
+        await using var connection = await server.ConnectAsync();
+        await connection.SendAsync("GET /boom HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal(500, (await connection.ReadResponseAsync()).StatusCode);
+        await connection.SendAsync("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+        Assert.Equal("fine", (await connection.ReadResponseAsync()).BodyText);
+        Assert.Equal(1, Volatile.Read(ref logged));
+    }
+
+    [Fact]
     public async Task A_handler_that_fails_after_sending_gets_its_connection_closed()
     {
         await using var server = await StartAsync(async (request, response) =>

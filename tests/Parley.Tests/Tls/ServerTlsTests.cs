@@ -485,6 +485,44 @@ public class ServerTlsTests : TransportTests
     }
 
     [Fact]
+    public async Task An_error_log_that_throws_on_a_failed_reload_costs_neither_the_process_nor_the_certificate()
+    {
+        string directory = Directory.CreateTempSubdirectory("parley-tls-reload-log-").FullName;
+        try
+        {
+            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem");
+            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
+            File.WriteAllText(keyPath, TestCertificates.Server.KeyPem);
+            await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
+            int logged = 0;
+            // After the start: the test server sets its own error log until then.
+            server.Server.Options.ErrorLog = (_, _) =>
+            {
+                Interlocked.Increment(ref logged);
+                throw new InvalidOperationException("the log broke");
+            };
+            // The reload runs on the heartbeat's timer thread, where an exception that escapes ends the process.
+            File.WriteAllText(keyPath, TestCertificates.SelfSigned.KeyPem);
+            Assert.True(await Hostile.WaitUntilAsync(() => Volatile.Read(ref logged) > 0, TimeSpan.FromSeconds(10)), "the failed reload was not reported");
+            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
+            // The heartbeat goes on: a fixed key is taken at its next look.
+            File.WriteAllText(certificatePath, TestCertificates.SelfSigned.CertificatePem);
+            var clock = Stopwatch.StartNew();
+            string presented;
+            do
+            {
+                presented = Sha256(await PresentedAsync(server.Port, "localhost"));
+            }
+            while (presented != TestCertificates.SelfSigned.Sha256Hex && clock.Elapsed < TimeSpan.FromSeconds(10) && await Task.Delay(100).ContinueWith(_ => true));
+            Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, presented);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task A_client_without_sni_or_alpn_gets_a_session_with_neither()
     {
         await using var server = await StartTlsAsync((request, response) =>

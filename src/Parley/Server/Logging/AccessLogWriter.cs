@@ -75,7 +75,10 @@ public sealed class AccessLogWriter : IDisposable
     /// <summary>Lines dropped so far because the buffer was full (the file or stream did not keep up), or the writer was disposed.</summary>
     public long DroppedLines => Interlocked.Read(ref _dropped);
 
-    /// <summary>Called when writing or reopening fails (the writer carries on with what it has); default writes to standard error.</summary>
+    /// <summary>
+    /// Called when writing or reopening fails (the writer carries on with what it has); default writes to standard
+    /// error. An exception it throws is written to standard error with the line it was given.
+    /// </summary>
     public Action<string, Exception?>? ErrorLog { get; set; } = static (message, exception) =>
         Console.Error.WriteLine(exception is null ? message : $"{message}: {exception.Message}");
 
@@ -179,7 +182,7 @@ public sealed class AccessLogWriter : IDisposable
         {
             Interlocked.Add(ref _dropped, lines);
             if (ServerTelemetry.AccessLogDropped.Enabled) ServerTelemetry.AccessLogDropped.Add(lines);
-            ErrorLog?.Invoke($"access log: writing {lines} lines failed", ex);
+            ErrorLog.Report($"access log: writing {lines} lines failed", ex);
         }
     }
 
@@ -192,7 +195,7 @@ public sealed class AccessLogWriter : IDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ErrorLog?.Invoke($"access log: cannot reopen {_path}; still writing to the file opened before", ex);
+            ErrorLog.Report($"access log: cannot reopen {_path}; still writing to the file opened before", ex);
             return;
         }
         _file!.Dispose();

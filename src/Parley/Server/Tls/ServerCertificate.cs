@@ -113,7 +113,7 @@ public sealed class ServerCertificate
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
         {
-            errorLog?.Invoke($"certificate {string.Join(", ", _files)} changed but could not be loaded (keeping the previous one): {ex.Message}", null);
+            errorLog.Report($"certificate {string.Join(", ", _files)} changed but could not be loaded (keeping the previous one): {ex.Message}", null);
         }
     }
 

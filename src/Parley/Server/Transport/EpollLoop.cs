@@ -153,7 +153,7 @@ internal sealed unsafe class EpollLoop
                 }
                 // Out of descriptors or memory: keep serving the open connections and retry shortly,
                 // rather than spin on a listener that stays readable.
-                server.Options.ErrorLog?.Invoke($"accept failed: errno {errno}", null);
+                server.Options.ErrorLog.Report($"accept failed: errno {errno}", null);
                 Unwatch(listener);
                 _acceptResumeAt = Environment.TickCount64 + AcceptPauseMilliseconds;
                 return;
