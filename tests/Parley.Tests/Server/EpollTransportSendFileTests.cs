@@ -10,7 +10,10 @@ namespace Parley.Tests.Server;
 /// The epoll transport below the connection, driven directly: a file region sent behind its head with
 /// sendfile(2) (at once, or resumed on EPOLLOUT for a slow reader), with TCP_NOTSENT_LOWAT set; a file shorter
 /// than its region, a peer that resets and a cancelled send failing the send; the file handle's reference
-/// held only while the region goes out; the peer's hang-up reported to a watch; a pending receive ended by Close.
+/// held only while the region goes out; the peer's hang-up reported to a watch; a pending receive or file send
+/// ended by Close; a report of bytes already read that leaves a receive waiting; a second Dispose, a cancelled
+/// send and a late send after dispose that leave the loop and other connections alone; a client connect that
+/// waits for the listener.
 /// </summary>
 public sealed class EpollTransportSendFileTests : IDisposable
 {
@@ -55,7 +58,8 @@ public sealed class EpollTransportSendFileTests : IDisposable
     // An accepted connection handed to an epoll transport (which owns its descriptor), with small buffers
     // so that a large send has to wait for the client. Optionally, the client writes before the transport
     // is made.
-    private (EpollTransport Server, Socket Client, Socket View) Connect(Action<Socket>? beforeRegistering = null)
+    // With placeAt, the transport gets the socket under that descriptor number (from a free block).
+    private (EpollTransport Server, Socket Client, Socket View) Connect(Action<Socket>? beforeRegistering = null, int placeAt = -1)
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -68,6 +72,12 @@ public sealed class EpollTransportSendFileTests : IDisposable
         accepted.SendBufferSize = 4096;
         int fd = (int)accepted.Handle;
         accepted.SafeHandle.SetHandleAsInvalid(); // the transport closes the descriptor
+        if (placeAt >= 0)
+        {
+            Assert.Equal(placeAt, Descriptors.dup2(fd, placeAt));
+            Descriptors.close(fd);
+            fd = placeAt;
+        }
         beforeRegistering?.Invoke(client);
         _loop ??= new EpollLoop(0);
         var server = new EpollTransport(fd, [], _loop);
@@ -336,5 +346,180 @@ public sealed class EpollTransportSendFileTests : IDisposable
         catch (IOException)
         {
         }
+    }
+
+    [Fact]
+    public async Task Close_ends_a_pending_file_send_and_releases_the_file()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, _, _) = Connect();
+        (_, SafeFileHandle file) = MakeFile(8 * 1024 * 1024);
+        int fileFd = (int)file.DangerousGetHandle();
+        Task send = server.SendFileAsync("HTTP/1.1 200 OK\r\n\r\n"u8.ToArray(), file, 0, 8 * 1024 * 1024, CancellationToken.None).AsTask();
+        Assert.False(send.IsCompleted, "the client has read nothing yet; the send cannot have finished");
+        server.Close();
+        await Assert.ThrowsAsync<IOException>(() => send.WaitAsync(ServerTiming.HangBound));
+        file.Dispose();
+        Assert.False(FileStillOpen(fileFd), "the file stayed open after its handle was disposed");
+    }
+
+    [Fact]
+    public async Task A_connection_disposed_again_after_Close_leaves_its_loop_place_to_one_later_connection()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport gone, _, _) = Connect();
+        gone.Close();
+        gone.Dispose(); // an owner may dispose what it closed
+        // The two next connections each get their own place: both are told of their bytes.
+        (EpollTransport first, Socket firstClient, _) = Connect();
+        (EpollTransport second, Socket secondClient, _) = Connect();
+        Task<int> firstReceive = first.ReceiveAsync(new byte[10]).AsTask();
+        Task<int> secondReceive = second.ReceiveAsync(new byte[10]).AsTask();
+        Assert.False(firstReceive.IsCompleted || secondReceive.IsCompleted, "the clients have sent nothing");
+        firstClient.Send("a"u8);
+        secondClient.Send("b"u8);
+        Assert.Equal(1, await firstReceive.WaitAsync(ServerTiming.HangBound));
+        Assert.Equal(1, await secondReceive.WaitAsync(ServerTiming.HangBound));
+    }
+
+    [Fact]
+    public async Task A_send_now_after_dispose_does_not_reach_the_socket_that_got_the_descriptor_number()
+    {
+        if (!EpollLoop.IsSupported) return;
+        int number = Descriptors.FreeBlockAboveOpen();
+        (EpollTransport gone, _, _) = Connect(placeAt: number);
+        gone.Dispose(); // closes the descriptor
+        // Another connection's socket under the same number, as a later accept could have it.
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        using (Socket accepted = listener.Accept()) Assert.Equal(number, Descriptors.dup2((int)accepted.Handle, number));
+        using var other = new Socket(new SafeSocketHandle(number, ownsHandle: true));
+
+        gone.TrySendNow("stray"u8); // a heartbeat's late send
+        other.Send("mine"u8);
+        // The other connection's own bytes are the first its client reads.
+        Assert.Equal("mine"u8.ToArray(), await ReadExactlyAsync(client, 4));
+    }
+
+    [Fact]
+    public async Task A_receive_woken_by_a_report_of_bytes_already_read_keeps_waiting()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport holder, Socket holderClient, _) = Connect();
+        (EpollTransport first, Socket firstClient, Socket firstView) = Connect();
+        (EpollTransport second, Socket secondClient, Socket secondView) = Connect();
+        (EpollTransport third, Socket thirdClient, Socket thirdView) = Connect();
+        // Peer watches run on the loop's thread: the first two hold it until released.
+        using var release = new ManualResetEventSlim();
+        using var releaseAgain = new ManualResetEventSlim();
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var heldAgain = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdTold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        holder.WatchPeer(() =>
+        {
+            held.TrySetResult();
+            release.Wait(ServerTiming.HangBound);
+        });
+        first.WatchPeer(() =>
+        {
+            heldAgain.TrySetResult();
+            releaseAgain.Wait(ServerTiming.HangBound);
+        });
+        third.WatchPeer(() => thirdTold.TrySetResult());
+        try
+        {
+            holderClient.Shutdown(SocketShutdown.Send);
+            await held.Task.WaitAsync(ServerTiming.HangBound);
+            // While the loop is held, three reports become ready, in this order: the first's hang-up, the
+            // second's bytes, the third's hang-up. The loop fetches them together once released.
+            firstClient.Shutdown(SocketShutdown.Send);
+            Assert.True(SpinWait.SpinUntil(() => firstView.Poll(0, SelectMode.SelectRead), ServerTiming.HangBound));
+            secondClient.Send("abc"u8);
+            Assert.True(SpinWait.SpinUntil(() => secondView.Poll(0, SelectMode.SelectRead), ServerTiming.HangBound));
+            thirdClient.Shutdown(SocketShutdown.Send);
+            Assert.True(SpinWait.SpinUntil(() => thirdView.Poll(0, SelectMode.SelectRead), ServerTiming.HangBound));
+            release.Set();
+            await heldAgain.Task.WaitAsync(ServerTiming.HangBound);
+
+            // The loop is held at the first's report; the second's is fetched but not yet handled. Its
+            // bytes are read now, and a receive waits for more.
+            byte[] buffer = new byte[100];
+            Assert.Equal(3, await second.ReceiveAsync(buffer).AsTask().WaitAsync(ServerTiming.HangBound));
+            Task<int> next = second.ReceiveAsync(buffer).AsTask();
+            Assert.False(next.IsCompleted, "the client has sent nothing more");
+            releaseAgain.Set();
+            // Handled in order: once the third's hang-up is told, the report of bytes already read has
+            // woken the receive, which found nothing and waits on.
+            await thirdTold.Task.WaitAsync(ServerTiming.HangBound);
+            Assert.False(next.IsCompleted, "a report of bytes already read completed the receive");
+            secondClient.Send("def"u8);
+            Assert.Equal(3, await next.WaitAsync(ServerTiming.HangBound));
+            Assert.Equal("def"u8.ToArray(), buffer[..3]);
+        }
+        finally
+        {
+            release.Set();
+            releaseAgain.Set();
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_send_leaves_the_connection_able_to_send()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        byte[] large = new byte[8 * 1024 * 1024];
+        using var cancel = new CancellationTokenSource();
+        Task send = server.SendAsync(large, cancel.Token).AsTask();
+        Assert.False(send.IsCompleted, "the client has read nothing yet; the send cannot have finished");
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => send.WaitAsync(ServerTiming.HangBound));
+
+        // What the cancelled send queued, then the next send's bytes, end the stream. The next send is too
+        // large to go out at once: it waits for the client too.
+        byte[] after = new byte[1024 * 1024 + 4];
+        "next"u8.CopyTo(after.AsSpan(^4..));
+        Task next = Task.Run(async () =>
+        {
+            await server.SendAsync(after);
+            server.ShutdownSend();
+        });
+        var received = new MemoryStream();
+        byte[] buffer = new byte[65536];
+        using var timeout = new CancellationTokenSource(ServerTiming.HangBound);
+        int n;
+        while ((n = await client.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0) received.Write(buffer, 0, n);
+        await next.WaitAsync(ServerTiming.HangBound);
+        Assert.Equal("next"u8.ToArray(), received.ToArray()[^4..]);
+    }
+
+    [Fact]
+    public async Task A_client_connect_is_not_done_before_the_listener_takes_it()
+    {
+        if (!EpollLoop.IsSupported) return;
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        // Two connections fill the accept queue (a backlog of 1 holds two); a third SYN is dropped until
+        // there is room again, and is sent again a second later (tcp(7)).
+        using var waiting = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        waiting.Connect(listener.LocalEndPoint!);
+        using var waitingToo = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        waitingToo.Connect(listener.LocalEndPoint!);
+        _loop ??= new EpollLoop(0);
+        Task<EpollTransport> connecting = Parley.Client.EpollConnect.ConnectAsync((IPEndPoint)listener.LocalEndPoint!, _loop, CancellationToken.None).AsTask();
+        Assert.False(connecting.IsCompleted, "the connect was reported done while the listener had no room for it");
+        List<Socket> accepted = [listener.Accept(), listener.Accept()]; // room for it
+        _owned.AddRange(accepted);
+        EpollTransport client = await connecting.WaitAsync(ServerTiming.HangBound);
+        _owned.Add(client);
+        accepted.Add(listener.Accept());
+        _owned.Add(accepted[^1]);
+        Socket peer = accepted.Single(socket => socket.RemoteEndPoint!.Equals(client.LocalEndPoint));
+        await client.SendAsync("hi"u8.ToArray());
+        Assert.Equal("hi"u8.ToArray(), await ReadExactlyAsync(peer, 2));
     }
 }
