@@ -13,7 +13,8 @@ namespace Parley.Tests.Server;
 /// held only while the region goes out; the peer's hang-up reported to a watch; a pending receive or file send
 /// ended by Close; a report of bytes already read that leaves a receive waiting; a second Dispose, a cancelled
 /// send and a late send after dispose that leave the loop and other connections alone; a client connect that
-/// waits for the listener.
+/// waits for the listener; failures that name their call and error; the descriptor held through the calls
+/// that borrow it and closed at Dispose (and at a refusal); write readiness kept apart from reads and watches.
 /// </summary>
 public sealed class EpollTransportSendFileTests : IDisposable
 {
@@ -521,5 +522,160 @@ public sealed class EpollTransportSendFileTests : IDisposable
         Socket peer = accepted.Single(socket => socket.RemoteEndPoint!.Equals(client.LocalEndPoint));
         await client.SendAsync("hi"u8.ToArray());
         Assert.Equal("hi"u8.ToArray(), await ReadExactlyAsync(peer, 2));
+    }
+
+    private static bool DescriptorOpen(int fd) => Descriptors.fcntl(fd, Descriptors.F_GETFD, 0) >= 0;
+
+    [Fact]
+    public async Task A_receive_and_sends_after_the_peer_reset_fail_naming_the_call_and_the_error()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.WatchPeer(() => hungUp.TrySetResult());
+        client.LingerState = new LingerOption(true, 0);
+        client.Close();
+        await hungUp.Task.WaitAsync(ServerTiming.HangBound);
+        // The reset is reported once, to the first call; later sends find the connection gone.
+        IOException receive = await Assert.ThrowsAsync<IOException>(() => server.ReceiveAsync(new byte[10]).AsTask());
+        Assert.Equal("recv failed: Connection reset by peer (errno 104)", receive.Message);
+        IOException send = await Assert.ThrowsAsync<IOException>(() => server.SendAsync("x"u8.ToArray()).AsTask());
+        Assert.Equal("send failed: Broken pipe (errno 32)", send.Message);
+        IOException blocking = Assert.Throws<IOException>(() => server.SendBlocking("x"u8));
+        Assert.Equal("send failed: Broken pipe (errno 32)", blocking.Message);
+    }
+
+    [Fact]
+    public async Task A_waiting_receive_and_a_waiting_send_fail_naming_their_call_when_the_peer_resets()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        Task<int> receive = server.ReceiveAsync(new byte[10]).AsTask();
+        Task send = server.SendAsync(new byte[8 * 1024 * 1024]).AsTask();
+        Assert.False(receive.IsCompleted || send.IsCompleted, "the client has neither sent nor read anything");
+        client.LingerState = new LingerOption(true, 0);
+        client.Close();
+        IOException receiveFailure = await Assert.ThrowsAsync<IOException>(() => receive.WaitAsync(ServerTiming.HangBound));
+        IOException sendFailure = await Assert.ThrowsAsync<IOException>(() => send.WaitAsync(ServerTiming.HangBound));
+        Assert.StartsWith("recv failed: ", receiveFailure.Message);
+        Assert.StartsWith("send failed: ", sendFailure.Message);
+    }
+
+    [Fact]
+    public void The_descriptor_stays_open_through_the_calls_that_borrow_it_and_closes_at_Dispose()
+    {
+        if (!EpollLoop.IsSupported) return;
+        int number = Descriptors.FreeBlockAboveOpen();
+        (EpollTransport server, _, _) = Connect(placeAt: number);
+        Assert.NotNull(server.LocalEndPoint);
+        server.TrySendNow("x"u8);
+        Assert.False(server.HasUnreadBytes);
+        server.Abort();
+        server.Abort();
+        Assert.True(DescriptorOpen(number), "the descriptor was closed while the connection still owns it");
+        server.Dispose();
+        Assert.False(DescriptorOpen(number), "the descriptor stayed open after Dispose");
+    }
+
+    [Fact]
+    public async Task After_Dispose_a_watch_is_told_at_once_and_a_wait_for_data_ends()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, _, _) = Connect();
+        server.Dispose();
+        bool told = false;
+        server.WatchPeer(() => told = true);
+        Assert.True(told, "a watch set on a disposed connection was not told");
+        Assert.Equal(0, await server.WaitForDataAsync().AsTask().WaitAsync(ServerTiming.HangBound));
+    }
+
+    [Fact]
+    public async Task The_token_of_a_finished_send_does_not_cancel_a_later_one()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        const int length = 1024 * 1024;
+        using var firstCancel = new CancellationTokenSource();
+        Task first = server.SendAsync(new byte[length], firstCancel.Token).AsTask();
+        Assert.False(first.IsCompleted, "the client has read nothing yet; the send cannot have finished");
+        await ReadExactlyAsync(client, length);
+        await first.WaitAsync(ServerTiming.HangBound);
+
+        Task second = server.SendAsync(new byte[length]).AsTask();
+        Assert.False(second.IsCompleted, "the client has read nothing of it yet; the send cannot have finished");
+        firstCancel.Cancel();
+        await ReadExactlyAsync(client, length);
+        await second.WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task A_wait_for_connected_after_the_loop_reported_the_socket_writable_completes()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, _, _) = Connect(); // connected, so writable from its registration on
+        // The loop handles reports in the order they became ready: once a later connection's hang-up is
+        // told, the first one's writability has been reported.
+        (EpollTransport later, Socket laterClient, _) = Connect();
+        var told = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        later.WatchPeer(() => told.TrySetResult());
+        laterClient.Shutdown(SocketShutdown.Send);
+        await told.Task.WaitAsync(ServerTiming.HangBound);
+        await server.WaitConnectedAsync(CancellationToken.None).AsTask().WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task Write_readiness_neither_ends_a_peer_watch_nor_completes_a_wait_for_data()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, _) = Connect();
+        var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.WatchPeer(() => hungUp.TrySetResult());
+        // A send that waits for the client: the loop reports the socket writable while the watch is set.
+        const int length = 1024 * 1024;
+        Task send = server.SendAsync(new byte[length]).AsTask();
+        Assert.False(send.IsCompleted, "the client has read nothing yet; the send cannot have finished");
+        await ReadExactlyAsync(client, length);
+        await send.WaitAsync(ServerTiming.HangBound);
+        await server.SendAsync(ReadOnlyMemory<byte>.Empty).AsTask().WaitAsync(ServerTiming.HangBound); // nothing to send: done
+
+        Task<int> wait = server.WaitForDataAsync().AsTask();
+        Assert.False(wait.IsCompleted, "the client has sent nothing");
+        Assert.False(hungUp.Task.IsCompleted, "the client has not hung up");
+        client.Shutdown(SocketShutdown.Send);
+        await hungUp.Task.WaitAsync(ServerTiming.HangBound);
+        await wait.WaitAsync(ServerTiming.HangBound);
+    }
+
+    [Fact]
+    public async Task Unread_bytes_are_bytes_not_the_end_of_stream()
+    {
+        if (!EpollLoop.IsSupported) return;
+        (EpollTransport server, Socket client, Socket view) = Connect();
+        Assert.False(server.HasUnreadBytes);
+        client.Send("a"u8);
+        Assert.True(SpinWait.SpinUntil(() => server.HasUnreadBytes, ServerTiming.HangBound));
+        Assert.Equal(1, await server.ReceiveAsync(new byte[10]).AsTask().WaitAsync(ServerTiming.HangBound));
+        client.Shutdown(SocketShutdown.Send);
+        Assert.True(SpinWait.SpinUntil(() => view.Poll(0, SelectMode.SelectRead), ServerTiming.HangBound));
+        Assert.False(server.HasUnreadBytes, "the end of stream was taken for unread bytes");
+    }
+
+    [Fact]
+    public async Task A_refused_connection_gets_its_response_then_the_end_and_its_descriptor_is_closed()
+    {
+        if (!EpollLoop.IsSupported) return;
+        int number = Descriptors.FreeBlockAboveOpen();
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        client.Connect(listener.LocalEndPoint!);
+        using (Socket accepted = listener.Accept()) Assert.Equal(number, Descriptors.dup2((int)accepted.Handle, number));
+
+        EpollTransport.Refuse(number, "HTTP/1.1 503 Service Unavailable\r\n\r\n"u8);
+        Assert.False(DescriptorOpen(number), "the refused connection's descriptor stayed open");
+        byte[] received = await ReadExactlyAsync(client, 36);
+        Assert.Equal("HTTP/1.1 503 Service Unavailable\r\n\r\n"u8.ToArray(), received);
+        Assert.Equal(0, await client.ReceiveAsync(new byte[1].AsMemory(), SocketFlags.None).AsTask().WaitAsync(ServerTiming.HangBound));
     }
 }

@@ -42,7 +42,13 @@ public class EpollTransportTests
         Assert.Equal(IPAddress.Parse("fe80::1%3"), parsed.Address);
         Assert.Equal(3, parsed.Address.ScopeId);
 
+        // The address's own length is enough; shorter is none.
+        Assert.Equal(new IPEndPoint(IPAddress.Parse("192.0.2.1"), 8080), EpollTransport.ParseAddress(v4.AsSpan(0, 8)));
+        Assert.Null(EpollTransport.ParseAddress(v4.AsSpan(0, 7)));
+        Assert.Null(EpollTransport.ParseAddress(v6.AsSpan(0, 27)));
+
         Assert.Null(EpollTransport.ParseAddress(new byte[2]));
         Assert.Null(EpollTransport.ParseAddress(new byte[16])); // family 0 (AF_UNSPEC)
+        Assert.Null(EpollTransport.ParseAddress(new byte[28])); // as long as an IPv6 one, still not an IP address
     }
 }
