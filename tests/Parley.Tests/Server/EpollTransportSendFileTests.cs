@@ -16,6 +16,9 @@ namespace Parley.Tests.Server;
 /// waits for the listener; failures that name their call and error; the descriptor held through the calls
 /// that borrow it and closed at Dispose (and at a refusal); write readiness kept apart from reads and watches.
 /// </summary>
+// Some tests place a socket with dup2(2) at a descriptor number above the open ones: they run alone, as the
+// other tests that do so (SocketActivationTests), so that no two pick the same number at once.
+[Collection(ProcessStateCollection.Name)]
 public sealed class EpollTransportSendFileTests : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
