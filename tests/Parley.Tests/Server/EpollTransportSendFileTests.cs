@@ -105,7 +105,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [InlineData(38, 0, 1000)] // small enough to go out at once
     public async Task A_file_region_goes_out_after_its_prefix_intact_and_the_file_is_released(int prefixLength, int offset, int length)
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, Socket view) = Connect();
         (byte[] content, SafeFileHandle file) = MakeFile(offset + length + 1000);
         int fileFd = (int)file.DangerousGetHandle();
@@ -133,7 +132,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_second_file_send_on_the_connection_goes_out_too()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, Socket view) = Connect();
         (byte[] content, SafeFileHandle file) = MakeFile(300_000);
         for (int i = 0; i < 2; i++)
@@ -151,7 +149,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [InlineData(0)]
     public async Task A_file_shorter_than_its_region_fails_the_send_at_once(int prefixLength)
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         (byte[] content, SafeFileHandle file) = MakeFile(1000);
         int fileFd = (int)file.DangerousGetHandle();
@@ -168,7 +165,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_file_that_shrinks_under_a_waiting_send_fails_it_rather_than_end_it_short()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         const int length = 8 * 1024 * 1024;
         (_, SafeFileHandle file) = MakeFile(length);
@@ -198,7 +194,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_waiting_file_send_to_a_peer_that_resets_fails_as_a_sendfile_failure()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         (_, SafeFileHandle file) = MakeFile(8 * 1024 * 1024);
         int fileFd = (int)file.DangerousGetHandle();
@@ -217,7 +212,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [InlineData(0, "sendfile failed")]
     public async Task A_file_send_after_the_peer_reset_fails_at_once_naming_the_call(int prefixLength, string expected)
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         (_, SafeFileHandle file) = MakeFile(1000);
         var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -233,7 +227,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_file_handle_disposed_while_its_region_goes_out_stays_open_until_the_region_is_sent()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         const int length = 4 * 1024 * 1024;
         (byte[] content, SafeFileHandle file) = MakeFile(length);
@@ -251,7 +244,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_waiting_file_send_is_cancelled_by_its_token_and_releases_the_file()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, _, _) = Connect();
         (_, SafeFileHandle file) = MakeFile(8 * 1024 * 1024);
         int fileFd = (int)file.DangerousGetHandle();
@@ -267,7 +259,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_watch_set_before_the_peer_hangs_up_is_told_of_it()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         Assert.True(server.IsQuiet());
         var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -285,7 +276,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task Bytes_from_the_peer_end_a_watch_so_its_later_hang_up_is_not_reported_to_it()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         bool told = false;
         server.WatchPeer(() => told = true);
@@ -304,7 +294,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task Data_already_reported_is_received_by_a_receive_when_ready()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         Assert.True(server.IsQuiet());
         client.Send("abc"u8);
@@ -319,7 +308,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task The_end_of_stream_after_data_read_is_received_by_a_receive_when_ready()
     {
-        if (!EpollLoop.IsSupported) return;
         // Bytes and the end of stream both there before registration: one report carries both.
         (EpollTransport server, _, _) = Connect(client =>
         {
@@ -337,7 +325,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task Close_ends_a_pending_receive()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, _, _) = Connect();
         Task<int> receive = server.ReceiveAsync(new byte[100]).AsTask();
         Assert.False(receive.IsCompleted, "the client has sent nothing");
@@ -355,7 +342,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task Close_ends_a_pending_file_send_and_releases_the_file()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, _, _) = Connect();
         (_, SafeFileHandle file) = MakeFile(8 * 1024 * 1024);
         int fileFd = (int)file.DangerousGetHandle();
@@ -370,7 +356,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_connection_disposed_again_after_Close_leaves_its_loop_place_to_one_later_connection()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport gone, _, _) = Connect();
         gone.Close();
         gone.Dispose(); // an owner may dispose what it closed
@@ -389,7 +374,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_send_now_after_dispose_does_not_reach_the_socket_that_got_the_descriptor_number()
     {
-        if (!EpollLoop.IsSupported) return;
         int number = Descriptors.FreeBlockAboveOpen();
         (EpollTransport gone, _, _) = Connect(placeAt: number);
         gone.Dispose(); // closes the descriptor
@@ -411,7 +395,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_receive_woken_by_a_report_of_bytes_already_read_keeps_waiting()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport holder, Socket holderClient, _) = Connect();
         (EpollTransport first, Socket firstClient, Socket firstView) = Connect();
         (EpollTransport second, Socket secondClient, Socket secondView) = Connect();
@@ -473,7 +456,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_cancelled_send_leaves_the_connection_able_to_send()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         byte[] large = new byte[8 * 1024 * 1024];
         using var cancel = new CancellationTokenSource();
@@ -503,7 +485,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_client_connect_is_not_done_before_the_listener_takes_it()
     {
-        if (!EpollLoop.IsSupported) return;
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         listener.Listen(1);
@@ -532,7 +513,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_receive_and_sends_after_the_peer_reset_fail_naming_the_call_and_the_error()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         server.WatchPeer(() => hungUp.TrySetResult());
@@ -551,7 +531,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_waiting_receive_and_a_waiting_send_fail_naming_their_call_when_the_peer_resets()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         Task<int> receive = server.ReceiveAsync(new byte[10]).AsTask();
         Task send = server.SendAsync(new byte[8 * 1024 * 1024]).AsTask();
@@ -567,7 +546,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public void The_descriptor_stays_open_through_the_calls_that_borrow_it_and_closes_at_Dispose()
     {
-        if (!EpollLoop.IsSupported) return;
         int number = Descriptors.FreeBlockAboveOpen();
         (EpollTransport server, _, _) = Connect(placeAt: number);
         Assert.NotNull(server.LocalEndPoint);
@@ -583,7 +561,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task After_Dispose_a_watch_is_told_at_once_and_a_wait_for_data_ends()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, _, _) = Connect();
         server.Dispose();
         bool told = false;
@@ -595,7 +572,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task The_token_of_a_finished_send_does_not_cancel_a_later_one()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         const int length = 1024 * 1024;
         using var firstCancel = new CancellationTokenSource();
@@ -614,7 +590,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_wait_for_connected_after_the_loop_reported_the_socket_writable_completes()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, _, _) = Connect(); // connected, so writable from its registration on
         // The loop handles reports in the order they became ready: once a later connection's hang-up is
         // told, the first one's writability has been reported.
@@ -629,7 +604,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task Write_readiness_neither_ends_a_peer_watch_nor_completes_a_wait_for_data()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, _) = Connect();
         var hungUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         server.WatchPeer(() => hungUp.TrySetResult());
@@ -652,7 +626,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task Unread_bytes_are_bytes_not_the_end_of_stream()
     {
-        if (!EpollLoop.IsSupported) return;
         (EpollTransport server, Socket client, Socket view) = Connect();
         Assert.False(server.HasUnreadBytes);
         client.Send("a"u8);
@@ -666,7 +639,6 @@ public sealed class EpollTransportSendFileTests : IDisposable
     [Fact]
     public async Task A_refused_connection_gets_its_response_then_the_end_and_its_descriptor_is_closed()
     {
-        if (!EpollLoop.IsSupported) return;
         int number = Descriptors.FreeBlockAboveOpen();
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
