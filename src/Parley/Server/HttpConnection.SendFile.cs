@@ -42,12 +42,18 @@ internal sealed partial class HttpConnection
             return;
         }
 
+        // Refused before any of it is written, whichever path below sends it (the copy path would otherwise
+        // send the slices that fit first, leaving the client a short body).
+        if (_response.ContentLength is long limit && _bodyWritten + length > limit)
+        {
+            throw new InvalidOperationException($"response body exceeds its Content-Length of {limit}");
+        }
+
         // As AppendBody: with the length known and the request read, the head can be committed now.
         if (!ResponseHeadWritten && _response.ContentLength is long declared && _bodyComplete) WriteHead(BodyMode.FixedLength, declared);
 
         if (length <= SmallFileCopyLimit && ResponseHeadWritten && _mode != BodyMode.Chunked)
         {
-            CheckFitsDeclaredLength(length);
             int count = (int)length;
             Span<byte> destination = _output.GetSpan(count)[..count];
             ReadExactly(file, destination, offset);
@@ -62,21 +68,12 @@ internal sealed partial class HttpConnection
             if (!ResponseHeadWritten) StartStreaming();
             if (_mode is BodyMode.FixedLength or BodyMode.CloseDelimited)
             {
-                CheckFitsDeclaredLength(length);
                 await SendFileRegionAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
                 return;
             }
         }
 
         await CopyFileRegionAsync(file, offset, length, cancellationToken).ConfigureAwait(false);
-    }
-
-    private void CheckFitsDeclaredLength(long length)
-    {
-        if (_mode == BodyMode.FixedLength && _bodyWritten + length > _declaredLength)
-        {
-            throw new InvalidOperationException($"response body exceeds its Content-Length of {_declaredLength}");
-        }
     }
 
     private async ValueTask SendFileRegionAsync(SafeFileHandle file, long offset, long length, CancellationToken cancellationToken)
