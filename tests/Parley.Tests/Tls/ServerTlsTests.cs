@@ -418,108 +418,81 @@ public class ServerTlsTests : TransportTests
     [Fact]
     public async Task Changed_certificate_files_are_used_by_new_handshakes_and_open_connections_go_on()
     {
-        string directory = Directory.CreateTempSubdirectory("parley-tls-reload-").FullName;
-        try
+        using var files = new CertificateFiles();
+        (string certificatePath, string keyPath) = (files.CertificatePath, files.KeyPath);
+        await using var server = await StartTlsAsync(DescribeSession, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
+        X509Certificate2? openPresented = null;
+        await using RawConnection open = await RawConnection.OpenTlsAsync(Loopback(server.Port), validate: (_, certificate, _, _) =>
         {
-            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem");
-            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
-            File.WriteAllText(keyPath, TestCertificates.Server.KeyPem);
-            await using var server = await StartTlsAsync(DescribeSession, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
-            X509Certificate2? openPresented = null;
-            await using RawConnection open = await RawConnection.OpenTlsAsync(Loopback(server.Port), validate: (_, certificate, _, _) =>
-            {
-                openPresented = new X509Certificate2(certificate!);
-                return true;
-            });
-            Assert.Equal(200, (await GetAsync(open)).StatusCode);
-            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(openPresented!));
+            openPresented = new X509Certificate2(certificate!);
+            return true;
+        });
+        Assert.Equal(200, (await GetAsync(open)).StatusCode);
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(openPresented!));
 
-            // Written through temporary files and renamed into place, as certificate tools do.
-            File.WriteAllText(certificatePath + ".new", TestCertificates.SelfSigned.CertificatePem);
-            File.WriteAllText(keyPath + ".new", TestCertificates.SelfSigned.KeyPem);
-            File.Move(keyPath + ".new", keyPath, overwrite: true);
-            File.Move(certificatePath + ".new", certificatePath, overwrite: true);
+        // Written through temporary files and renamed into place, as certificate tools do.
+        File.WriteAllText(certificatePath + ".new", TestCertificates.SelfSigned.CertificatePem);
+        File.WriteAllText(keyPath + ".new", TestCertificates.SelfSigned.KeyPem);
+        File.Move(keyPath + ".new", keyPath, overwrite: true);
+        File.Move(certificatePath + ".new", certificatePath, overwrite: true);
 
-            // The server looks once a second: within a few, new handshakes get the new certificate.
-            var clock = Stopwatch.StartNew();
-            string presented;
-            do
-            {
-                presented = Sha256(await PresentedAsync(server.Port, "localhost"));
-            }
-            while (presented != TestCertificates.SelfSigned.Sha256Hex && clock.Elapsed < TimeSpan.FromSeconds(10) && await Task.Delay(100).ContinueWith(_ => true));
-            Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, presented);
-
-            // The connection opened before the change is still served, on its own session.
-            RawResponse again = await GetAsync(open);
-            Assert.Equal(200, again.StatusCode);
-            Assert.EndsWith("n=2", Encoding.UTF8.GetString(again.Body));
-            Assert.Empty(server.Errors);
-        }
-        finally
+        // The server looks once a second: within a few, new handshakes get the new certificate.
+        var clock = Stopwatch.StartNew();
+        string presented;
+        do
         {
-            Directory.Delete(directory, recursive: true);
+            presented = Sha256(await PresentedAsync(server.Port, "localhost"));
         }
+        while (presented != TestCertificates.SelfSigned.Sha256Hex && clock.Elapsed < TimeSpan.FromSeconds(10) && await Task.Delay(100).ContinueWith(_ => true));
+        Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, presented);
+
+        // The connection opened before the change is still served, on its own session.
+        RawResponse again = await GetAsync(open);
+        Assert.Equal(200, again.StatusCode);
+        Assert.EndsWith("n=2", Encoding.UTF8.GetString(again.Body));
+        Assert.Empty(server.Errors);
     }
 
     [Fact]
     public async Task A_half_written_certificate_keeps_the_previous_one_and_is_reported()
     {
-        string directory = Directory.CreateTempSubdirectory("parley-tls-reload-bad-").FullName;
-        try
-        {
-            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem");
-            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
-            File.WriteAllText(keyPath, TestCertificates.Server.KeyPem);
-            await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
-            // A key that does not match the certificate.
-            File.WriteAllText(keyPath, TestCertificates.SelfSigned.KeyPem);
-            Assert.True(await Hostile.WaitUntilAsync(() => server.Errors.Count > 0, TimeSpan.FromSeconds(10)), "the failed reload was not reported");
-            Assert.Contains("could not be loaded (keeping the previous one)", server.Errors[0]);
-            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        using var files = new CertificateFiles();
+        (string certificatePath, string keyPath) = (files.CertificatePath, files.KeyPath);
+        await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
+        // A key that does not match the certificate.
+        File.WriteAllText(keyPath, TestCertificates.SelfSigned.KeyPem);
+        Assert.True(await Hostile.WaitUntilAsync(() => server.Errors.Count > 0, TimeSpan.FromSeconds(10)), "the failed reload was not reported");
+        Assert.Contains("could not be loaded (keeping the previous one)", server.Errors[0]);
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
     }
 
     [Fact]
     public async Task An_error_log_that_throws_on_a_failed_reload_costs_neither_the_process_nor_the_certificate()
     {
-        string directory = Directory.CreateTempSubdirectory("parley-tls-reload-log-").FullName;
-        try
+        using var files = new CertificateFiles();
+        (string certificatePath, string keyPath) = (files.CertificatePath, files.KeyPath);
+        await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
+        int logged = 0;
+        // After the start: the test server sets its own error log until then.
+        server.Server.Options.ErrorLog = (_, _) =>
         {
-            string certificatePath = Path.Combine(directory, "cert.pem"), keyPath = Path.Combine(directory, "key.pem");
-            File.WriteAllText(certificatePath, TestCertificates.Server.CertificatePem);
-            File.WriteAllText(keyPath, TestCertificates.Server.KeyPem);
-            await using var server = await StartTlsAsync(Hello, tls => tls.Certificate = ServerCertificate.FromPemFiles(certificatePath, keyPath));
-            int logged = 0;
-            // After the start: the test server sets its own error log until then.
-            server.Server.Options.ErrorLog = (_, _) =>
-            {
-                Interlocked.Increment(ref logged);
-                throw new InvalidOperationException("the log broke");
-            };
-            // The reload runs on the heartbeat's timer thread, where an exception that escapes ends the process.
-            File.WriteAllText(keyPath, TestCertificates.SelfSigned.KeyPem);
-            Assert.True(await Hostile.WaitUntilAsync(() => Volatile.Read(ref logged) > 0, TimeSpan.FromSeconds(10)), "the failed reload was not reported");
-            Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
-            // The heartbeat goes on: a fixed key is taken at its next look.
-            File.WriteAllText(certificatePath, TestCertificates.SelfSigned.CertificatePem);
-            var clock = Stopwatch.StartNew();
-            string presented;
-            do
-            {
-                presented = Sha256(await PresentedAsync(server.Port, "localhost"));
-            }
-            while (presented != TestCertificates.SelfSigned.Sha256Hex && clock.Elapsed < TimeSpan.FromSeconds(10) && await Task.Delay(100).ContinueWith(_ => true));
-            Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, presented);
-        }
-        finally
+            Interlocked.Increment(ref logged);
+            throw new InvalidOperationException("the log broke");
+        };
+        // The reload runs on the heartbeat's timer thread, where an exception that escapes ends the process.
+        File.WriteAllText(keyPath, TestCertificates.SelfSigned.KeyPem);
+        Assert.True(await Hostile.WaitUntilAsync(() => Volatile.Read(ref logged) > 0, TimeSpan.FromSeconds(10)), "the failed reload was not reported");
+        Assert.Equal(TestCertificates.Server.Sha256Hex, Sha256(await PresentedAsync(server.Port, "localhost")));
+        // The heartbeat goes on: a fixed key is taken at its next look.
+        File.WriteAllText(certificatePath, TestCertificates.SelfSigned.CertificatePem);
+        var clock = Stopwatch.StartNew();
+        string presented;
+        do
         {
-            Directory.Delete(directory, recursive: true);
+            presented = Sha256(await PresentedAsync(server.Port, "localhost"));
         }
+        while (presented != TestCertificates.SelfSigned.Sha256Hex && clock.Elapsed < TimeSpan.FromSeconds(10) && await Task.Delay(100).ContinueWith(_ => true));
+        Assert.Equal(TestCertificates.SelfSigned.Sha256Hex, presented);
     }
 
     [Fact]
@@ -740,4 +713,22 @@ public class TlsEpollServerErrorTests : ServerErrorTests
 {
     protected override TransportKind Transport => TransportKind.Epoll;
     protected override bool OverTls => true;
+}
+
+/// <summary>The test server's certificate and key as PEM files in a directory of their own, deleted at the end.</summary>
+internal sealed class CertificateFiles : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("parley-tls-reload-").FullName;
+
+    public CertificateFiles()
+    {
+        File.WriteAllText(CertificatePath, TestCertificates.Server.CertificatePem);
+        File.WriteAllText(KeyPath, TestCertificates.Server.KeyPem);
+    }
+
+    public string CertificatePath => Path.Combine(_directory, "cert.pem");
+
+    public string KeyPath => Path.Combine(_directory, "key.pem");
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
 }
