@@ -35,6 +35,30 @@ public class ResponseFileTests : TransportTests, IDisposable
         return path;
     }
 
+    /// <summary>What one call in a handler did: the exception it threw, or none (null).</summary>
+    private sealed class CallOutcome
+    {
+        private readonly TaskCompletionSource<Exception?> _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Runs the call and records how it ended; <paramref name="rethrow"/> lets its exception go on to the server.</summary>
+        public async Task RecordAsync(Func<Task> call, bool rethrow = false)
+        {
+            try
+            {
+                await call();
+                _seen.TrySetResult(null);
+            }
+            catch (Exception ex)
+            {
+                _seen.TrySetResult(ex);
+                if (rethrow)
+                    throw;
+            }
+        }
+
+        public Task<Exception?> SeenAsync() => _seen.Task.WaitAsync(HangBound);
+    }
+
     // A handler that sends [offset, offset + length) of the file at path, with the Content-Length given (or none).
     private static RequestHandler Send(string path, long offset, long length, long? contentLength, FileOptions fileOptions = FileOptions.Asynchronous) =>
         async (request, response) =>
@@ -223,25 +247,17 @@ public class ResponseFileTests : TransportTests, IDisposable
     {
         byte[] data = RandomBytes(300_000, seed: 10);
         string path = WriteFile(data);
-        var refusal = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refusal = new CallOutcome();
         await using var server = await StartAsync(async (request, response) =>
         {
             using SafeFileHandle file = File.OpenHandle(path, options: fileOptions);
             response.ContentLength = contentLength;
-            try
-            {
-                await response.SendFileAsync(file, 0, contentLength + 1);
-                refusal.TrySetResult(null);
-            }
-            catch (InvalidOperationException ex)
-            {
-                refusal.TrySetResult(ex);
-            }
+            await refusal.RecordAsync(() => response.SendFileAsync(file, 0, contentLength + 1).AsTask());
             // Nothing of the refused region went out: the right one still makes a whole response.
             await response.SendFileAsync(file, 0, contentLength);
         });
         RawResponse response = await GetAsync(server);
-        Exception? refused = await refusal.Task.WaitAsync(HangBound);
+        Exception? refused = await refusal.SeenAsync();
         Assert.Equal($"response body exceeds its Content-Length of {contentLength}", Assert.IsType<InvalidOperationException>(refused).Message);
         Assert.Equal(200, response.StatusCode);
         Assert.Equal(data.AsSpan(0, contentLength).ToArray(), response.Body);
@@ -252,25 +268,16 @@ public class ResponseFileTests : TransportTests, IDisposable
     {
         byte[] data = RandomBytes(6000, seed: 11);
         string path = WriteFile(data);
-        var failure = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var failure = new CallOutcome();
         await using var server = await StartAsync(async (request, response) =>
         {
             using SafeFileHandle file = File.OpenHandle(path, options: FileOptions.Asynchronous);
             response.ContentLength = 2000;
-            try
-            {
-                // The last 1000 bytes, then 1000 the file does not have.
-                await response.SendFileAsync(file, 5000, 2000);
-                failure.TrySetResult(null);
-            }
-            catch (Exception ex)
-            {
-                failure.TrySetResult(ex);
-                throw;
-            }
+            // The last 1000 bytes, then 1000 the file does not have.
+            await failure.RecordAsync(() => response.SendFileAsync(file, 5000, 2000).AsTask(), rethrow: true);
         });
         string all = await server.ExchangeUntilCloseAsync(Get());
-        Exception? seen = await failure.Task.WaitAsync(HangBound);
+        Exception? seen = await failure.SeenAsync();
         Assert.Equal("the file ended before the region that was announced", Assert.IsType<IOException>(seen).Message);
         Assert.Equal("", all);
     }
@@ -338,23 +345,15 @@ public class ResponseFileTests : TransportTests, IDisposable
     public async Task A_response_that_forbids_a_body_refuses_a_region_naming_its_status()
     {
         string path = WriteFile(RandomBytes(100, seed: 15));
-        var refusal = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refusal = new CallOutcome();
         await using var server = await StartAsync(async (request, response) =>
         {
             using SafeFileHandle file = File.OpenHandle(path, options: FileOptions.Asynchronous);
             response.StatusCode = 204;
-            try
-            {
-                await response.SendFileAsync(file, 0, 100);
-                refusal.TrySetResult("none");
-            }
-            catch (InvalidOperationException ex)
-            {
-                refusal.TrySetResult(ex.Message);
-            }
+            await refusal.RecordAsync(() => response.SendFileAsync(file, 0, 100).AsTask());
         });
         Assert.Equal(204, (await GetAsync(server)).StatusCode);
-        Assert.Equal("a 204 response has no body (RFC 9110 §6.4.1)", await refusal.Task.WaitAsync(HangBound));
+        Assert.Equal("a 204 response has no body (RFC 9110 §6.4.1)", Assert.IsType<InvalidOperationException>(await refusal.SeenAsync()).Message);
     }
 
     [Fact]
@@ -362,24 +361,16 @@ public class ResponseFileTests : TransportTests, IDisposable
     {
         byte[] data = RandomBytes(300_000, seed: 16);
         string path = WriteFile(data);
-        var outcome = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var outcome = new CallOutcome();
         await using var server = await StartAsync(async (request, response) =>
         {
             using SafeFileHandle file = File.OpenHandle(path, options: FileOptions.Asynchronous);
             response.ContentLength = 200_000;
-            try
-            {
-                await response.SendFileAsync(file, 0, 200_000, new CancellationToken(canceled: true));
-                outcome.TrySetResult(null);
-            }
-            catch (OperationCanceledException ex)
-            {
-                outcome.TrySetResult(ex);
-            }
+            await outcome.RecordAsync(() => response.SendFileAsync(file, 0, 200_000, new CancellationToken(canceled: true)).AsTask());
             await response.SendFileAsync(file, 0, 200_000);
         });
         RawResponse response = await GetAsync(server);
-        Assert.IsAssignableFrom<OperationCanceledException>(await outcome.Task.WaitAsync(HangBound));
+        Assert.IsAssignableFrom<OperationCanceledException>(await outcome.SeenAsync());
         Assert.Equal(data.AsSpan(0, 200_000).ToArray(), response.Body);
     }
 
