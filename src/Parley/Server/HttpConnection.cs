@@ -115,11 +115,21 @@ internal sealed partial class HttpConnection : IThreadPoolWorkItem, IRegisteredC
                     AttachExchange();
                     _buffer = _exchange!.TakeReceiveBuffer();
                     _headStartTicks = 0;
-                    // The bytes that ended the wait are read in this frame too. A receive that does not
-                    // complete at once (the Socket transport's do, now and then) then suspends only this
-                    // state machine, which the connection holds anyway, and rents no pooled one.
                     _awaitingNextRequest = true;
-                    int received = StartHeadReceive(_buffer.AsMemory(), out ValueTask<int> pending);
+                    int received = _transport.TryReceiveNow(_buffer);
+                    if (received == ConnectionTransport.NothingArrived)
+                    {
+                        // The wait ended with nothing to read (see TryReceiveNow): no request has begun,
+                        // so the connection is idle still, under the keep-alive timeout, not the head's.
+                        _awaitingNextRequest = false;
+                        result = PrepareIdle();
+                        continue;
+                    }
+                    // A transport that must wait (TLS) reads the bytes that ended the wait in this frame
+                    // too: a receive that does not complete at once then suspends only this state machine,
+                    // which the connection holds anyway, and rents no pooled one.
+                    ValueTask<int> pending = default;
+                    if (received == ConnectionTransport.MustWait) received = StartHeadReceive(_buffer.AsMemory(), out pending);
                     if (received < 0)
                     {
                         received = await pending.ConfigureAwait(false);

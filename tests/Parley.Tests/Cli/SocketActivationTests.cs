@@ -32,7 +32,8 @@ public class SocketActivationTests
             Assert.Equal(301, response.StatusCode);
         }
         // --port 1 was not bound (it would need privileges a test has not): the passed socket was served.
-        Assert.Contains($"listening on http://127.0.0.1:{port}/", server.StdOut);
+        // The line is printed once the server has started, so it may come after the first answer.
+        await server.WaitForOutputAsync($"listening on http://127.0.0.1:{port}/", TimeSpan.FromSeconds(30));
 
         Process.Start("kill", ["-TERM", server.ProcessId.ToString(CultureInfo.InvariantCulture)]).WaitForExit();
         Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
@@ -46,8 +47,6 @@ public class SocketActivationTests
         await using RunningTool server = ExternalTool.Start("dotnet", [CliAssembly, "serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--quiet"],
             environment: new Dictionary<string, string?> { ["LISTEN_FDS"] = "1", ["LISTEN_PID"] = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) });
         await server.WaitForPortAsync(port, TimeSpan.FromSeconds(30));
-        var clock = Stopwatch.StartNew();
-        while (!server.StdOut.Contains("listening on", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
-        Assert.Contains($"listening on http://127.0.0.1:{port}/", server.StdOut);
+        await server.WaitForOutputAsync($"listening on http://127.0.0.1:{port}/", TimeSpan.FromSeconds(30));
     }
 }

@@ -412,6 +412,26 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the program's standard output contains <paramref name="text"/>: what a program printed
+    /// reaches the test a moment after it acted on it. Fails with its output if it exits first or the time
+    /// runs out.
+    /// </summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!StdOut.Contains(text, StringComparison.Ordinal))
+        {
+            if (_process.HasExited || clock.Elapsed > timeout)
+            {
+                throw new TimeoutException(
+                    $"'{Command}' did not print '{text}' within {timeout.TotalSeconds:0.#} s (exited: {_process.HasExited}).\n" +
+                    $"--- stdout ---\n{ToolResult.Tail(StdOut)}\n--- stderr ---\n{ToolResult.Tail(StdErr)}");
+            }
+            await Task.Delay(20).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Types a line into the program's standard input (started with <c>keepStandardInput</c>).</summary>
     public async Task WriteLineAsync(string line)
     {

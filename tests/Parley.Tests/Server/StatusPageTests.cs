@@ -37,8 +37,10 @@ public class StatusPageTests : TransportTests
     }
 
     // Spaces out the asking while a condition is awaited (the condition, not the pause, is what the test
-    // waits on): asking flat out would spin a core and run into MaxRequestsPerConnection.
-    private static Task PaceAsync() => Task.Delay(20);
+    // waits on): asking flat out would spin a core. Slow enough that a condition that never holds ends at
+    // the hang bound (750 requests at most) with the last answer to show, not in MaxRequestsPerConnection's
+    // close of the asking connection (after 1,000).
+    private static Task PaceAsync() => Task.Delay(40);
 
     private static JsonElement ConnectionOf(JsonElement status, RawConnection client)
     {

@@ -61,7 +61,7 @@ public class IdleTlsConnectionTests
     }
 
     /// <summary>A transport that forwards to a real one and records the reads made of it, in order.</summary>
-    private sealed class RecordingTransport(ConnectionTransport inner) : ConnectionTransport
+    private sealed class RecordingTransport(ConnectionTransport inner) : ForwardingTransport(inner)
     {
         public enum Call { Receive, Wait }
 
@@ -69,40 +69,18 @@ public class IdleTlsConnectionTests
 
         public List<Read> Calls { get; } = [];
 
-        public override IPEndPoint? RemoteEndPoint => inner.RemoteEndPoint;
-
-        public override IPEndPoint? LocalEndPoint => inner.LocalEndPoint;
-
-        public override bool HasUnreadBytes => inner.HasUnreadBytes;
-
         public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
-            ValueTask<int> receive = inner.ReceiveAsync(buffer, cancellationToken);
+            ValueTask<int> receive = Inner.ReceiveAsync(buffer, cancellationToken);
             lock (Calls) Calls.Add(new(Call.Receive, buffer.Length));
             return receive;
         }
 
         public override ValueTask<int> WaitForDataAsync()
         {
-            ValueTask<int> wait = inner.WaitForDataAsync();
+            ValueTask<int> wait = Inner.WaitForDataAsync();
             lock (Calls) Calls.Add(new(Call.Wait, 0));
             return wait;
         }
-
-        public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
-            inner.SendAsync(data, cancellationToken);
-
-        public override ValueTask SendFileAsync(ReadOnlyMemory<byte> prefix, SafeFileHandle file, long offset, int length, CancellationToken cancellationToken) =>
-            inner.SendFileAsync(prefix, file, offset, length, cancellationToken);
-
-        public override void SendBlocking(ReadOnlySpan<byte> data) => inner.SendBlocking(data);
-
-        public override void TrySendNow(ReadOnlySpan<byte> data) => inner.TrySendNow(data);
-
-        public override void ShutdownSend() => inner.ShutdownSend();
-
-        public override void Abort() => inner.Abort();
-
-        public override void Dispose() => inner.Dispose();
     }
 }

@@ -35,6 +35,25 @@ internal abstract class ConnectionTransport : IDisposable
     /// </remarks>
     public abstract ValueTask<int> WaitForDataAsync();
 
+    /// <summary>What <see cref="TryReceiveNow"/> returns when nothing has arrived.</summary>
+    public const int NothingArrived = -1;
+
+    /// <summary>What <see cref="TryReceiveNow"/> returns when this transport cannot receive without waiting.</summary>
+    public const int MustWait = -2;
+
+    /// <summary>
+    /// Receives what has arrived, without waiting for more: the byte count, 0 when the peer closed its side,
+    /// or <see cref="NothingArrived"/>. A transport that cannot tell without waiting returns
+    /// <see cref="MustWait"/> (TLS: SslStream reads whole records), and the caller receives as usual.
+    /// </summary>
+    /// <remarks>
+    /// For the read after <see cref="WaitForDataAsync"/>, which may end with nothing to read: Socket's
+    /// zero-byte receive completes on an epoll readiness report without a receive of its own (dotnet/corefx
+    /// PR 28098), and a report can be for bytes an earlier receive already took. A receive started then
+    /// would wait, holding a buffer, for a request that is not on its way.
+    /// </remarks>
+    public virtual int TryReceiveNow(Span<byte> buffer) => MustWait;
+
     /// <summary>
     /// Whether bytes the peer sent are waiting to be received (not the peer's close alone). Asked from any
     /// thread, by a graceful stop about a connection it finds idle: a request sent before the stop began

@@ -167,6 +167,14 @@ internal sealed unsafe class EpollTransport : ConnectionTransport
         return _receive.Start(buffer, default, seen, cancellationToken);
     }
 
+    public override int TryReceiveNow(Span<byte> buffer)
+    {
+        int result = TryReceive(buffer, Volatile.Read(ref _readEvents), out int errno);
+        if (result >= 0) return result;
+        if (errno == EAGAIN) return NothingArrived;
+        throw Failure("recv", errno);
+    }
+
     /// <summary>
     /// Like <see cref="ReceiveAsync"/>, but when nothing was reported since the socket was last found
     /// empty it waits for readiness without trying first (the client, right after sending a request,

@@ -16,6 +16,23 @@ internal sealed class SocketTransport(Socket socket) : ConnectionTransport, IVal
     public override ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken);
 
+    public override int TryReceiveNow(Span<byte> buffer)
+    {
+        // Non-blocking for the one call (as in TrySendNow): a blocking Socket's Receive waits for bytes.
+        socket.Blocking = false;
+        try
+        {
+            int received = socket.Receive(buffer, SocketFlags.None, out SocketError error);
+            if (error == SocketError.Success) return received;
+            if (error == SocketError.WouldBlock) return NothingArrived;
+            throw new SocketException((int)error);
+        }
+        finally
+        {
+            socket.Blocking = true;
+        }
+    }
+
     public override bool HasUnreadBytes
     {
         get
