@@ -451,7 +451,9 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
         {
             throw new TimeoutException($"'{Command}' did not exit within {timeout.TotalSeconds:0.#} s.\n--- stdout ---\n{ToolResult.Tail(StdOut)}");
         }
-        await Task.WhenAny(Task.WhenAll(_stdout.Done, _stderr.Done), Task.Delay(2000)).ConfigureAwait(false);
+        // The output ends with the process, unless a child of its own still holds the pipes: bounded for
+        // that, generously, as the last lines can take a moment to be read on a busy machine.
+        await Task.WhenAny(Task.WhenAll(_stdout.Done, _stderr.Done), Task.Delay(Parley.Tests.Server.ServerTiming.HangBound)).ConfigureAwait(false);
         return _process.ExitCode;
     }
 
