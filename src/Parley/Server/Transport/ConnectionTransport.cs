@@ -44,7 +44,8 @@ internal abstract class ConnectionTransport : IDisposable
     /// <summary>
     /// Receives what has arrived, without waiting for more: the byte count, 0 when the peer closed its side,
     /// or <see cref="NothingArrived"/>. A transport that cannot tell without waiting returns
-    /// <see cref="MustWait"/> (TLS: SslStream reads whole records), and the caller receives as usual.
+    /// <see cref="MustWait"/> (TLS: SslStream reads whole records, and carries an empty wake of the
+    /// wait under it on by itself), and the caller receives as usual.
     /// </summary>
     /// <remarks>
     /// For the read after <see cref="WaitForDataAsync"/>, which may end with nothing to read: Socket's
