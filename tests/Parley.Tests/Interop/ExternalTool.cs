@@ -419,16 +419,12 @@ public sealed class RunningTool : IAsyncDisposable, IDisposable
     /// </summary>
     public async Task WaitForOutputAsync(string text, TimeSpan timeout)
     {
-        var clock = Stopwatch.StartNew();
-        while (!StdOut.Contains(text, StringComparison.Ordinal))
+        await Parley.Tests.Hardening.Hostile.WaitUntilAsync(() => StdOut.Contains(text, StringComparison.Ordinal) || _process.HasExited, timeout).ConfigureAwait(false);
+        if (!StdOut.Contains(text, StringComparison.Ordinal))
         {
-            if (_process.HasExited || clock.Elapsed > timeout)
-            {
-                throw new TimeoutException(
-                    $"'{Command}' did not print '{text}' within {timeout.TotalSeconds:0.#} s (exited: {_process.HasExited}).\n" +
-                    $"--- stdout ---\n{ToolResult.Tail(StdOut)}\n--- stderr ---\n{ToolResult.Tail(StdErr)}");
-            }
-            await Task.Delay(20).ConfigureAwait(false);
+            throw new TimeoutException(
+                $"'{Command}' did not print '{text}' within {timeout.TotalSeconds:0.#} s (exited: {_process.HasExited}).\n" +
+                $"--- stdout ---\n{ToolResult.Tail(StdOut)}\n--- stderr ---\n{ToolResult.Tail(StdErr)}");
         }
     }
 
