@@ -17,6 +17,7 @@
 #                                         runs the mutants against that test filter instead of the
 #                                         folder's: a cheap list of what those tests miss, while writing
 #                                         tests for some files. Never a score: the folder's filter decides.
+#   PARLEY_MUTATION_MIX=0                 tests each mutant in a session of its own (see below)
 #
 # Bounded: each folder gets at most $PARLEY_MUTATION_MINUTES minutes (default 150); a run cut off
 # by the bound reports nothing, so raise it rather than trust a partial score. Besides Stryker's reports,
@@ -41,6 +42,11 @@ export PARLEY_MUTATION_SESSION_SECONDS="${PARLEY_MUTATION_SESSION_SECONDS:-150}"
 # After a one-mutant session's first failed test (the mutant is killed), the seconds its result gets to reach
 # Stryker before the test host ends the session instead of waiting for the tests still running.
 export PARLEY_MUTATION_GRACE_SECONDS="${PARLEY_MUTATION_GRACE_SECONDS:-5}"
+# Stryker tests mutants whose covering tests do not overlap together, in one session. Such a session runs its
+# tests one at a time and has no deadline (each test's mutant is only known as it starts), so mutants that make
+# servers hang sit out every test's own timeouts there: HttpServer.cs's, covered by different start-up paths,
+# left the machine idle for minutes at a time. PARLEY_MUTATION_MIX=0 gives each mutant a session of its own.
+mix="${PARLEY_MUTATION_MIX:-1}"
 folders=("$@")
 files="${PARLEY_MUTATION_FILES:-}"
 [ "${#folders[@]}" -gt 0 ] || folders=(Http1 Server Client)
@@ -90,6 +96,7 @@ for folder in "${folders[@]}"; do
     "coverage-analysis": "perTest",
     "concurrency": $concurrency,
     "additional-timeout": 5000,
+    "disable-mix-mutants": $([ "$mix" = 0 ] && echo true || echo false),
     "reporters": ["dots", "json", "html", "markdown", "cleartext"],
     "thresholds": { "high": 85, "low": 70, "break": 0 }
   }
