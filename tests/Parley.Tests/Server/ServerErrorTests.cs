@@ -98,13 +98,6 @@ public class ServerErrorTests : TransportTests
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData("a b")]
-    [InlineData("x:port")]
-    public void An_invalid_default_host_is_refused_when_the_server_is_created(string defaultHost) =>
-        Assert.Throws<ArgumentException>(() => new HttpServer(new HttpServerOptions { DefaultHost = defaultHost }, Hello));
-
-    [Theory]
     [InlineData("GET /%00 HTTP/1.1\r\nHost: x\r\n\r\n")]
     [InlineData("GET /secret.txt%00.png HTTP/1.1\r\nHost: x\r\n\r\n")]
     public async Task A_percent_encoded_NUL_in_the_path_gets_400(string request) // our choice, RFC 3986 §7.3
