@@ -131,7 +131,7 @@ public class DrainTests : TransportTests
                 await request.ReadBodyAsync(1024);
             else
                 response.WriteText("too late");
-        });
+        }, o => o.DrainTimeout = TimeSpan.FromHours(1)); // the stop's own timeout, not the options', ends the drain
         await using RawConnection connection = await server.ConnectAsync();
         // For the read, half of the body: the handler's read, after the close, has to wait for the rest.
         await connection.SendAsync(reads

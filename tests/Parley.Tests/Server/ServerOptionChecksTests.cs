@@ -77,6 +77,16 @@ public class ServerOptionChecksTests
     }
 
     [Fact]
+    public async Task A_server_stopped_before_its_start_does_not_wait_out_its_drain_delay()
+    {
+        // The delay is there for a load balancer to notice the readiness change; nothing listens yet.
+        var server = new HttpServer(new HttpServerOptions { DrainDelay = TimeSpan.FromHours(1) }, Hello);
+        await server.StopAsync().WaitAsync(ServerTiming.HangBound);
+        Assert.True(server.IsStopping);
+        Assert.False(server.IsReady);
+    }
+
+    [Fact]
     public async Task A_second_start_is_refused_and_the_first_goes_on_serving()
     {
         await using TestServer server = await TestServer.StartAsync(Hello);
